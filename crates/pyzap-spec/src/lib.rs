@@ -1,1 +1,35 @@
-//! placeholder
+//! The vocabulary every pyzap stage speaks: requirements, the target
+//! interpreter and its wheel tags, wheel filenames, METADATA and entry points.
+//! Thin, I/O-free types over `pep440_rs`/`pep508_rs`; parse once, pass types.
+
+mod entry_points;
+mod error;
+mod metadata;
+mod pyproject;
+mod requirements_txt;
+mod tags;
+mod target;
+mod wheel_name;
+
+pub use entry_points::{EntryPoint, EntryPoints};
+pub use error::SpecError;
+pub use metadata::Metadata;
+pub use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
+pub use pep508_rs::{
+    ExtraName, MarkerEnvironment, MarkerTree, PackageName, Requirement, VersionOrUrl,
+};
+pub use pyproject::{BuildSystem, PyProject};
+pub use requirements_txt::{RequirementEntry, RequirementsFile};
+pub use tags::{Tag, TagPriority};
+pub use target::{InterpreterFacts, Target};
+pub use wheel_name::WheelFilename;
+
+/// Parses one PEP 508 requirement line (`flask>=3`, `requests[socks]; python_version<"3.12"`).
+pub fn parse_requirement(text: &str) -> Result<Requirement, SpecError> {
+    text.trim()
+        .parse::<Requirement>()
+        .map_err(|err| SpecError::Requirement {
+            text: text.trim().to_string(),
+            message: err.message.to_string(),
+        })
+}

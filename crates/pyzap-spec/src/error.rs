@@ -1,0 +1,34 @@
+//! The one error type of `pyzap-spec`: every parse failure names the text it
+//! could not read.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("invalid requirement `{text}`: {message}")]
+    Requirement { text: String, message: String },
+    #[error("{file}:{line}: {message}")]
+    RequirementsLine {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("cannot read requirements file {file}")]
+    RequirementsRead {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{0}` is not a valid wheel filename")]
+    WheelFilename(String),
+    #[error("invalid version `{text}`: {message}")]
+    Version { text: String, message: String },
+    #[error("METADATA has no `{0}` field")]
+    MetadataField(&'static str),
+    #[error("invalid entry point `{text}`: expected `module` or `module:function`")]
+    EntryPoint { text: String },
+    #[error("invalid pyproject.toml: {0}")]
+    PyProject(String),
+    #[error("invalid interpreter description: {0}")]
+    Interpreter(String),
+}

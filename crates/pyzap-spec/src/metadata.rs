@@ -1,0 +1,96 @@
+//! Core metadata (`METADATA`, `PKG-INFO`): the RFC 822-style header block,
+//! read by hand because only a handful of fields matter and some repeat
+//! (`Requires-Dist`, `Provides-Extra`), which general mail parsers fold away.
+
+use std::str::FromStr;
+
+use crate::{ExtraName, PackageName, Requirement, SpecError, Version, VersionSpecifiers};
+
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub name: PackageName,
+    pub version: Version,
+    pub requires_dist: Vec<Requirement>,
+    pub requires_python: Option<VersionSpecifiers>,
+    pub provides_extra: Vec<ExtraName>,
+}
+
+impl Metadata {
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if line.is_empty() {
+                break; // the body (long description) starts here
+            }
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = headers.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let one = |key: &str| headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let all = |key: &'static str| {
+            headers
+                .iter()
+                .filter(move |(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let name = one("name").ok_or(SpecError::MetadataField("Name"))?;
+        let version = one("version").ok_or(SpecError::MetadataField("Version"))?;
+        let requires_python = match one("requires-python") {
+            Some(s) if !s.is_empty() => Some(VersionSpecifiers::from_str(s).map_err(|e| {
+                SpecError::Version {
+                    text: s.to_string(),
+                    message: e.to_string(),
+                }
+            })?),
+            _ => None,
+        };
+        Ok(Metadata {
+            name: PackageName::from_str(name).map_err(|e| SpecError::Requirement {
+                text: name.to_string(),
+                message: e.to_string(),
+            })?,
+            version: Version::from_str(version).map_err(|e| SpecError::Version {
+                text: version.to_string(),
+                message: e.to_string(),
+            })?,
+            requires_dist: all("requires-dist")
+                .map(crate::parse_requirement)
+                .collect::<Result<_, _>>()?,
+            requires_python,
+            provides_extra: all("provides-extra")
+                .filter_map(|e| ExtraName::from_str(e).ok())
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_repeated_and_folded_fields() {
+        let text = "Metadata-Version: 2.1\nName: Requests\nVersion: 2.32.5\n\
+            Requires-Python: >=3.8\nRequires-Dist: idna<4,>=2.5\n\
+            Requires-Dist: PySocks!=1.5.7,>=1.5.6; extra == \"socks\"\n\
+            Provides-Extra: socks\nSummary: a\n  folded line\n\nRequires-Dist: body-not-header\n";
+        let m = Metadata::parse(text).unwrap();
+        assert_eq!(m.name.as_ref(), "requests");
+        assert_eq!(m.requires_dist.len(), 2);
+        assert_eq!(m.provides_extra.len(), 1);
+        assert!(m.requires_python.is_some());
+    }
+
+    #[test]
+    fn missing_version_is_an_error() {
+        let err = Metadata::parse("Name: x\n").unwrap_err();
+        assert_eq!(err.to_string(), "METADATA has no `Version` field");
+    }
+}

@@ -1,0 +1,298 @@
+//! `requirements.txt` as pip reads it: comments, `\` continuations, `${VAR}`
+//! expansion, `-r`/`-c` includes, index options and per-line `--hash`.
+//! Parsing is pure; the caller supplies how files are read.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::{Requirement, SpecError};
+
+/// One requirement line and where it came from.
+#[derive(Debug, Clone)]
+pub struct RequirementEntry {
+    pub requirement: Requirement,
+    /// `sha256:…` digests from `--hash` options, kept for verification.
+    pub hashes: Vec<String>,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// Everything a requirements file (and its includes) says.
+#[derive(Debug, Clone, Default)]
+pub struct RequirementsFile {
+    pub requirements: Vec<RequirementEntry>,
+    pub constraints: Vec<RequirementEntry>,
+    /// Local wheel or sdist paths given as requirement lines.
+    pub paths: Vec<PathBuf>,
+    pub find_links: Vec<String>,
+    pub index_urls: Vec<String>,
+    pub extra_index_urls: Vec<String>,
+    pub no_index: bool,
+}
+
+impl RequirementsFile {
+    /// Reads `path` and everything it includes, with `read` doing the I/O.
+    pub fn parse(
+        path: &Path,
+        read: &mut dyn FnMut(&Path) -> io::Result<String>,
+    ) -> Result<Self, SpecError> {
+        let mut out = RequirementsFile::default();
+        let mut seen = BTreeSet::new();
+        out.parse_into(path, false, read, &mut seen)?;
+        Ok(out)
+    }
+
+    fn parse_into(
+        &mut self,
+        path: &Path,
+        as_constraints: bool,
+        read: &mut dyn FnMut(&Path) -> io::Result<String>,
+        seen: &mut BTreeSet<PathBuf>,
+    ) -> Result<(), SpecError> {
+        if !seen.insert(path.to_path_buf()) {
+            return Ok(()); // an include cycle: pip reads each file once too
+        }
+        let text = read(path).map_err(|source| SpecError::RequirementsRead {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for (line_no, line) in logical_lines(&text) {
+            let err = |message: String| SpecError::RequirementsLine {
+                file: path.to_path_buf(),
+                line: line_no,
+                message,
+            };
+            let line = expand_env(&line);
+            let tokens = split_words(&line);
+            let Some(first) = tokens.first() else { continue };
+            if first.starts_with('-') {
+                let (opt, value) = option_value(&tokens).map_err(err)?;
+                match opt.as_str() {
+                    "-r" | "--requirement" | "-c" | "--constraint" => {
+                        let value = value.ok_or_else(|| err(format!("{opt} needs a file")))?;
+                        let include = base.join(value);
+                        let constraints = as_constraints || opt.starts_with("-c") || opt == "--constraint";
+                        self.parse_into(&include, constraints, read, seen)?;
+                    }
+                    "-f" | "--find-links" => {
+                        let value = value.ok_or_else(|| err(format!("{opt} needs a value")))?;
+                        self.find_links.push(resolve_local(base, &value));
+                    }
+                    "-i" | "--index-url" => {
+                        self.index_urls.push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?)
+                    }
+                    "--extra-index-url" => self
+                        .extra_index_urls
+                        .push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?),
+                    "--no-index" => self.no_index = true,
+                    // Accepted for compatibility; they do not change what pyzap installs.
+                    "--pre" | "--trusted-host" | "--prefer-binary" | "--only-binary" | "--no-binary"
+                    | "--use-feature" => {}
+                    "-e" | "--editable" => {
+                        return Err(err("editable requirements (-e) cannot go into an artifact; name the project directory as an input instead".into()))
+                    }
+                    other => return Err(err(format!("unknown option `{other}`"))),
+                }
+                continue;
+            }
+            let (spec, hashes) = split_hashes(&tokens).map_err(err)?;
+            if looks_like_path(&spec) {
+                self.paths.push(base.join(&spec));
+                continue;
+            }
+            let requirement = crate::parse_requirement(&spec).map_err(|e| err(e.to_string()))?;
+            let entry = RequirementEntry {
+                requirement,
+                hashes,
+                file: path.to_path_buf(),
+                line: line_no,
+            };
+            if as_constraints {
+                self.constraints.push(entry);
+            } else {
+                self.requirements.push(entry);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Joins `\` continuations and strips comments; yields (first line number, text).
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (i, raw) in text.lines().enumerate() {
+        if current.is_empty() {
+            start = i + 1;
+        }
+        let line = strip_comment(raw);
+        if let Some(head) = line.strip_suffix('\\') {
+            current.push_str(head);
+            current.push(' ');
+            continue;
+        }
+        current.push_str(line);
+        let done = std::mem::take(&mut current);
+        if !done.trim().is_empty() {
+            out.push((start, done.trim().to_string()));
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push((start, current.trim().to_string()));
+    }
+    out
+}
+
+/// A `#` starts a comment at the start of a line or after white space (pip's rule).
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
+            return line[..i].trim_end();
+        }
+    }
+    line.trim_end()
+}
+
+/// `${VAR}` is replaced from the environment, as pip does (only that form).
+fn expand_env(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start + 2..].find('}') {
+            Some(end) => {
+                let name = &rest[start + 2..start + 2 + end];
+                out.push_str(&std::env::var(name).unwrap_or_default());
+                rest = &rest[start + 3 + end..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn split_words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+/// `--opt=value`, `--opt value`, `-fvalue` forms.
+fn option_value(tokens: &[String]) -> Result<(String, Option<String>), String> {
+    let first = &tokens[0];
+    let rest = tokens[1..].join(" ");
+    let rest = (!rest.is_empty()).then_some(rest);
+    if let Some((opt, value)) = first.split_once('=') {
+        return Ok((opt.to_string(), Some(value.to_string())));
+    }
+    if !first.starts_with("--") && first.len() > 2 {
+        return Ok((first[..2].to_string(), Some(first[2..].to_string())));
+    }
+    Ok((first.clone(), rest))
+}
+
+/// Separates `--hash=sha256:…` options from the requirement text.
+fn split_hashes(tokens: &[String]) -> Result<(String, Vec<String>), String> {
+    let mut spec = Vec::new();
+    let mut hashes = Vec::new();
+    let mut iter = tokens.iter();
+    while let Some(tok) = iter.next() {
+        let value = if let Some(v) = tok.strip_prefix("--hash=") {
+            v.to_string()
+        } else if tok == "--hash" {
+            iter.next().cloned().ok_or("--hash needs a value")?
+        } else if tok.starts_with("--") {
+            return Err(format!("unknown per-requirement option `{tok}`"));
+        } else {
+            spec.push(tok.as_str());
+            continue;
+        };
+        match value.split_once(':') {
+            Some((algo, digest)) if !digest.is_empty() => {
+                hashes.push(format!("{algo}:{}", digest.to_ascii_lowercase()))
+            }
+            _ => return Err(format!("--hash `{value}` is not `algorithm:digest`")),
+        }
+    }
+    Ok((spec.join(" "), hashes))
+}
+
+fn looks_like_path(spec: &str) -> bool {
+    spec.starts_with("./")
+        || spec.starts_with("../")
+        || spec.starts_with('/')
+        || (spec.ends_with(".whl") && !spec.contains("://"))
+        || ((spec.ends_with(".tar.gz") || spec.ends_with(".zip")) && !spec.contains("://"))
+}
+
+fn resolve_local(base: &Path, value: &str) -> String {
+    if value.contains("://") || Path::new(value).is_absolute() {
+        value.to_string()
+    } else {
+        base.join(value).to_string_lossy().into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(files: &[(&str, &str)]) -> Result<RequirementsFile, SpecError> {
+        let map: HashMap<PathBuf, String> =
+            files.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect();
+        RequirementsFile::parse(Path::new(files[0].0), &mut |p| {
+            map.get(p)
+                .cloned()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+        })
+    }
+
+    #[test]
+    fn includes_continuations_hashes_and_options() {
+        let r = parse(&[
+            (
+                "d/req.txt",
+                "# top comment\nflask>=3 \\\n  ; python_version >= '3.8'  # trailing\n-r more.txt\n-c cons.txt\n--find-links wheels\n--no-index\nrequests[socks]==2.32.5 --hash=sha256:ABCD \\\n    --hash sha256:ef01\n./local/pkg-1.0-py3-none-any.whl\n",
+            ),
+            ("d/more.txt", "black\n"),
+            ("d/cons.txt", "click<9\n"),
+        ])
+        .unwrap();
+        let names: Vec<_> = r.requirements.iter().map(|e| e.requirement.name.to_string()).collect();
+        assert_eq!(names, ["flask", "black", "requests"]);
+        assert_eq!(r.requirements[0].line, 2);
+        assert_eq!(r.requirements[2].hashes, ["sha256:abcd", "sha256:ef01"]);
+        assert_eq!(r.constraints.len(), 1);
+        assert!(r.no_index);
+        assert_eq!(r.find_links, ["d/wheels"]);
+        assert_eq!(r.paths, [PathBuf::from("d/./local/pkg-1.0-py3-none-any.whl")]);
+    }
+
+    #[test]
+    fn malformed_line_names_file_and_line() {
+        let err = parse(&[("req.txt", "flask\n\nblack >= = 1\n")]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("req.txt:3: invalid requirement `black >= = 1`"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_option_and_missing_include() {
+        let err = parse(&[("req.txt", "--frobnicate\n")]).unwrap_err();
+        assert_eq!(err.to_string(), "req.txt:1: unknown option `--frobnicate`");
+        let err = parse(&[("req.txt", "-r nope.txt\n")]).unwrap_err();
+        assert_eq!(err.to_string(), "cannot read requirements file nope.txt");
+    }
+
+    #[test]
+    fn hash_in_url_fragment_is_not_a_comment() {
+        assert_eq!(strip_comment("pkg @ https://x/y.whl#sha256=00"), "pkg @ https://x/y.whl#sha256=00");
+        assert_eq!(strip_comment("pkg # c"), "pkg");
+    }
+}

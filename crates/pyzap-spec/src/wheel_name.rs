@@ -1,0 +1,107 @@
+//! Wheel filenames (PEP 427 / binary distribution format): name, version,
+//! optional build tag and the compressed tag sets.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{PackageName, SpecError, Tag, Version};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WheelFilename {
+    pub name: PackageName,
+    pub version: Version,
+    pub build: Option<String>,
+    pub python_tags: Vec<String>,
+    pub abi_tags: Vec<String>,
+    pub platform_tags: Vec<String>,
+    filename: String,
+}
+
+impl WheelFilename {
+    /// Every tag the wheel claims, the cross product of its compressed sets.
+    pub fn tags(&self) -> impl Iterator<Item = Tag> + '_ {
+        self.python_tags.iter().flat_map(move |py| {
+            self.abi_tags.iter().flat_map(move |abi| {
+                self.platform_tags
+                    .iter()
+                    .map(move |plat| Tag::new(py, abi, plat))
+            })
+        })
+    }
+
+    /// True when the wheel is `*-none-any`: pure Python for every interpreter.
+    pub fn is_universal(&self) -> bool {
+        self.abi_tags.iter().all(|a| a == "none") && self.platform_tags.iter().all(|p| p == "any")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.filename
+    }
+}
+
+impl FromStr for WheelFilename {
+    type Err = SpecError;
+
+    fn from_str(filename: &str) -> Result<Self, SpecError> {
+        let bad = || SpecError::WheelFilename(filename.to_string());
+        let stem = filename.strip_suffix(".whl").ok_or_else(bad)?;
+        let parts: Vec<&str> = stem.split('-').collect();
+        let (name, version, build, py, abi, plat) = match parts.as_slice() {
+            [n, v, py, abi, plat] => (n, v, None, py, abi, plat),
+            [n, v, b, py, abi, plat] => (n, v, Some(b.to_string()), py, abi, plat),
+            _ => return Err(bad()),
+        };
+        if build
+            .as_ref()
+            .is_some_and(|b| !b.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return Err(bad());
+        }
+        let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+        Ok(WheelFilename {
+            name: PackageName::from_str(name).map_err(|_| bad())?,
+            version: Version::from_str(version).map_err(|_| bad())?,
+            build,
+            python_tags: split(py),
+            abi_tags: split(abi),
+            platform_tags: split(plat),
+            filename: filename.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for WheelFilename {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.filename)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_compressed_tag_sets() {
+        let w: WheelFilename = "PyYAML-6.0.3-cp38-cp38-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+            .parse()
+            .unwrap();
+        assert_eq!(w.name.as_ref(), "pyyaml");
+        assert_eq!(w.version.to_string(), "6.0.3");
+        assert_eq!(w.tags().count(), 2);
+        assert!(!w.is_universal());
+    }
+
+    #[test]
+    fn parses_build_tag_and_universal() {
+        let w: WheelFilename = "six-1.17.0-1-py2.py3-none-any.whl".parse().unwrap();
+        assert_eq!(w.build.as_deref(), Some("1"));
+        assert!(w.is_universal());
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in ["six.whl", "six-1.0-py3-none.whl", "a-b-c-d-e-f-g.whl", "six-1.0-x-py3-none-any.whl"] {
+            assert!(bad.parse::<WheelFilename>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Where a wheel's files go in the artifact. A distribution stays in the
+//! zip (imported by zipimport) only when its package files are all Python
+//! source; anything else — native extensions, data read through `__file__`,
+//! `.pth` files — makes the whole distribution extracted at run time, so code
+//! that expects a real file system finds one.
+
+use std::path::PathBuf;
+
+use pyzap_spec::{EntryPoints, PackageName, Version};
+
+use crate::{Scheme, Wheel};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Imported straight from the artifact's zip.
+    Zip,
+    /// Unpacked once into the runtime cache.
+    Extract,
+}
+
+impl Placement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::Zip => "zip",
+            Placement::Extract => "extract",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SiteSource {
+    /// Entry `index` of the wheel, copied without recompression.
+    Wheel { index: usize },
+    Bytes(Vec<u8>),
+}
+
+/// One file of the site tree: `dest` is relative to the site root.
+#[derive(Debug, Clone)]
+pub struct SiteFile {
+    pub dest: String,
+    pub source: SiteSource,
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct InstalledDist {
+    pub name: PackageName,
+    pub version: Version,
+    pub wheel_path: PathBuf,
+    pub filename: String,
+    pub placement: Placement,
+    /// Why the distribution must be extracted (the first file that needs it).
+    pub extract_reason: Option<String>,
+    /// purelib/platlib files, relative to the site dir.
+    pub site_files: Vec<SiteFile>,
+    /// scripts/data/headers files, as `<scheme>/<path>`.
+    pub scheme_files: Vec<SiteFile>,
+    pub entry_points: EntryPoints,
+    /// `.pth` files at the top of the site dir.
+    pub pth_files: Vec<String>,
+}
+
+impl InstalledDist {
+    /// Python sources to precompile, as site-relative paths.
+    pub fn python_sources(&self) -> impl Iterator<Item = &SiteFile> {
+        self.site_files.iter().filter(|f| f.dest.ends_with(".py"))
+    }
+}
+
+/// Is this file fine to import from a zip? Python source, stubs and the
+/// PEP 561 marker are; metadata lives in `.dist-info` and is read through
+/// importlib.metadata, which understands zips.
+fn zip_safe_file(rel: &str, dist_info: &str) -> bool {
+    rel.starts_with(&format!("{dist_info}/"))
+        || rel.ends_with(".py")
+        || rel.ends_with(".pyi")
+        || rel.rsplit('/').next() == Some("py.typed")
+}
+
+pub fn layout_wheel(wheel: &Wheel) -> InstalledDist {
+    let mut site_files = Vec::new();
+    let mut scheme_files = Vec::new();
+    let mut extract_reason = None;
+    let mut pth_files = Vec::new();
+    for e in &wheel.entries {
+        let file = SiteFile {
+            dest: e.rel.clone(),
+            source: SiteSource::Wheel { index: e.index },
+            mode: if e.mode & 0o111 != 0 { 0o755 } else { 0o644 },
+        };
+        match e.scheme {
+            Scheme::Purelib | Scheme::Platlib => {
+                if extract_reason.is_none() && !zip_safe_file(&e.rel, &wheel.dist_info) {
+                    extract_reason = Some(e.rel.clone());
+                }
+                if e.rel.ends_with(".pth") && !e.rel.contains('/') {
+                    pth_files.push(e.rel.clone());
+                }
+                site_files.push(file);
+            }
+            Scheme::Scripts | Scheme::Data | Scheme::Headers => {
+                let prefix = match e.scheme {
+                    Scheme::Scripts => "scripts",
+                    Scheme::Data => "data",
+                    _ => "headers",
+                };
+                scheme_files.push(SiteFile {
+                    dest: format!("{prefix}/{}", e.rel),
+                    ..file
+                });
+            }
+        }
+    }
+    site_files.sort_by(|a, b| a.dest.cmp(&b.dest));
+    site_files.dedup_by(|a, b| a.dest == b.dest);
+    InstalledDist {
+        name: wheel.filename.name.clone(),
+        version: wheel.metadata.version.clone(),
+        wheel_path: wheel.path.clone(),
+        filename: wheel.filename.to_string(),
+        placement: if extract_reason.is_some() {
+            Placement::Extract
+        } else {
+            Placement::Zip
+        },
+        extract_reason,
+        site_files,
+        scheme_files,
+        entry_points: wheel.entry_points.clone(),
+        pth_files,
+    }
+}

@@ -1,0 +1,64 @@
+//! Finding an interpreter (`python3.11`, `/usr/bin/python3`) and probing it
+//! once with `python/build/probe.py`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pyzap_spec::{InterpreterFacts, Target};
+
+use crate::PythonError;
+
+const PROBE: &str = include_str!("../../../python/build/probe.py");
+
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    pub path: PathBuf,
+    pub target: Target,
+}
+
+impl Interpreter {
+    /// `spec` is a path (contains `/`) or a command name looked up on PATH.
+    pub fn find(spec: &str) -> Result<Self, PythonError> {
+        let path = if spec.contains('/') {
+            PathBuf::from(spec)
+        } else {
+            which(spec).ok_or_else(|| PythonError::NotFound(spec.to_string()))?
+        };
+        Self::probe(&path)
+    }
+
+    pub fn probe(path: &Path) -> Result<Self, PythonError> {
+        let out = Command::new(path)
+            .args(["-I", "-S", "-c", PROBE])
+            .output()
+            .map_err(|source| PythonError::Spawn {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(PythonError::Probe {
+                path: path.to_path_buf(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_string(),
+            });
+        }
+        let facts: InterpreterFacts = serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
+            path: path.to_path_buf(),
+            stderr: format!("unexpected answer ({e})"),
+        })?;
+        let target = Target::from_facts(facts).map_err(|source| PythonError::Target {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Interpreter {
+            path: path.to_path_buf(),
+            target,
+        })
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}

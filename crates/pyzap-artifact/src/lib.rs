@@ -1,1 +1,18 @@
-//! placeholder
+//! Writing and reading pyzap artifacts: a shebang line followed by a
+//! deterministic zip (sorted entries, fixed timestamps) holding the site
+//! tree, the bootstrap and the manifest. See `docs/artifact-format.md`.
+
+mod error;
+mod manifest;
+mod reader;
+mod writer;
+
+pub use error::ArtifactError;
+pub use manifest::{DistRecord, EntryKind, EntryPointRecord, Manifest, TargetRecord, FORMAT};
+pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
+pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};
+
+/// The bootstrap that becomes `__main__.py` at the zip root.
+pub const BOOTSTRAP_MAIN: &str = include_str!("../../../python/bootstrap/__main__.py");
+/// The runtime helper module shipped as `site-packages/pyzap_runtime/__init__.py`.
+pub const RUNTIME_MODULE: &str = include_str!("../../../python/pyzap_runtime/__init__.py");

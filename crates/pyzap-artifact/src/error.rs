@@ -1,0 +1,53 @@
+//! Errors of `pyzap-artifact`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("cannot write artifact {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("building the zip for {path} failed")]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error("cannot read {archive} while copying {entry} into the artifact")]
+    Source {
+        archive: PathBuf,
+        entry: String,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error("the shebang `{shebang}` is {len} bytes; the kernel truncates shebang lines over 127 bytes")]
+    ShebangTooLong { shebang: String, len: usize },
+    #[error("the shebang `{0}` must start with `#!` and be a single line")]
+    ShebangInvalid(String),
+    #[error("the artifact needs ZIP64 ({reason}), which zipimport on Python {python} cannot read (it can from 3.13)")]
+    NeedsZip64 { reason: String, python: String },
+    #[error("{path} is not a pyzap artifact: {reason}")]
+    NotAnArtifact { path: PathBuf, reason: String },
+    #[error("{path} is corrupt or truncated")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error("{path} has an entry outside the tree: {entry}")]
+    Escape {
+        path: PathBuf,
+        entry: String,
+        #[source]
+        source: pyzap_fs::FsError,
+    },
+    #[error("cannot extract into {path}")]
+    Extract {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

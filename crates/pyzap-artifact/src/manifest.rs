@@ -1,0 +1,111 @@
+//! The manifest (`__pyzap__/manifest.json`): the single description of a
+//! bundle, and the `__pyzap__/boot` lines derived from it for the bootstrap.
+
+use serde::{Deserialize, Serialize};
+
+/// The artifact format version this pyzap writes.
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// Call `module:function`.
+    Function,
+    /// Run `module` as `__main__`.
+    Module,
+    /// Run the `--src` directory's `__main__.py`.
+    Script,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryPointRecord {
+    pub kind: EntryKind,
+    pub module: Option<String>,
+    pub function: Option<String>,
+    /// The console script it came from, if any.
+    pub script: Option<String>,
+}
+
+impl EntryPointRecord {
+    pub fn describe(&self) -> String {
+        let target = match (self.kind, &self.module, &self.function) {
+            (EntryKind::Script, _, _) => "__main__.py of the source directory".to_string(),
+            (_, Some(m), Some(f)) => format!("{m}:{f}"),
+            (_, Some(m), None) => format!("-m {m}"),
+            _ => "?".into(),
+        };
+        match &self.script {
+            Some(s) => format!("{target} (console script `{s}`)"),
+            None => target,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRecord {
+    pub python: String,
+    pub python_full_version: String,
+    pub cache_tag: String,
+    pub abi: String,
+    pub platform: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistRecord {
+    pub name: String,
+    pub version: String,
+    pub filename: String,
+    pub sha256: String,
+    /// `zip` or `extract`.
+    pub placement: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub extract_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub pyzap_version: String,
+    pub entry_point: EntryPointRecord,
+    pub target: TargetRecord,
+    pub shebang: String,
+    /// True when some bundled code is compiled for one interpreter ABI.
+    pub native: bool,
+    /// Names the extracted site dir in the runtime cache; `None` when nothing is extracted.
+    pub extract_hash: Option<String>,
+    /// Bytecode is precompiled for this cache tag, if at all.
+    pub bytecode: Option<String>,
+    pub distributions: Vec<DistRecord>,
+    /// `.pth` files, as `zip:<path>` or `extract:<path>`.
+    pub pth: Vec<String>,
+    /// True when `--src` files sit at the zip root.
+    pub src: bool,
+}
+
+impl Manifest {
+    /// The `__pyzap__/boot` text (see docs/artifact-format.md).
+    pub fn boot_text(&self) -> String {
+        let ep = &self.entry_point;
+        let kind = match ep.kind {
+            EntryKind::Function => "function",
+            EntryKind::Module => "module",
+            EntryKind::Script => "script",
+        };
+        let mut out = format!(
+            "format={}\nentry_kind={kind}\nentry_module={}\nentry_function={}\nentry_name={}\npython={}\ncache_tag={}\nnative={}\nsite_zip=site-packages\nextract_hash={}\nsrc={}\n",
+            self.format,
+            ep.module.as_deref().unwrap_or(""),
+            ep.function.as_deref().unwrap_or(""),
+            ep.script.as_deref().unwrap_or(""),
+            self.target.python,
+            self.target.cache_tag,
+            u8::from(self.native),
+            self.extract_hash.as_deref().unwrap_or(""),
+            u8::from(self.src),
+        );
+        for p in &self.pth {
+            out.push_str(&format!("pth={p}\n"));
+        }
+        out
+    }
+}

@@ -1,0 +1,129 @@
+//! Reading an artifact back: its shebang, manifest and entries, for
+//! `pyzap info` and `pyzap extract`.
+
+use std::io::{BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::{ArtifactError, Manifest};
+
+#[derive(Debug, Clone)]
+pub struct ArtifactInfo {
+    pub path: PathBuf,
+    pub shebang: Option<String>,
+    pub manifest: Manifest,
+    pub entries: usize,
+    pub size: u64,
+}
+
+type Archive = zip::ZipArchive<BufReader<std::fs::File>>;
+
+fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
+    let file = fs_err::File::open(path).map_err(|source| ArtifactError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let archive = zip::ZipArchive::new(BufReader::new(file.into_file())).map_err(|source| match source {
+        zip::result::ZipError::InvalidArchive(_) if size > 0 => ArtifactError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        },
+        _ => ArtifactError::NotAnArtifact {
+            path: path.to_path_buf(),
+            reason: format!("no zip archive found ({source})"),
+        },
+    })?;
+    Ok((archive, size))
+}
+
+pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
+    let (mut archive, size) = open(path)?;
+    let mut text = String::new();
+    archive
+        .by_name("__pyzap__/manifest.json")
+        .map_err(|_| ArtifactError::NotAnArtifact {
+            path: path.to_path_buf(),
+            reason: "it has no __pyzap__/manifest.json".into(),
+        })?
+        .read_to_string(&mut text)
+        .map_err(|e| ArtifactError::Corrupt {
+            path: path.to_path_buf(),
+            source: zip::result::ZipError::Io(e),
+        })?;
+    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ArtifactError::NotAnArtifact {
+        path: path.to_path_buf(),
+        reason: format!("its manifest is unreadable ({e})"),
+    })?;
+    let mut head = Vec::new();
+    fs_err::File::open(path)
+        .and_then(|f| f.take(256).read_to_end(&mut head))
+        .map_err(|source| ArtifactError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let shebang = head
+        .starts_with(b"#!")
+        .then(|| String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned());
+    Ok(ArtifactInfo {
+        path: path.to_path_buf(),
+        shebang,
+        manifest,
+        entries: archive.len(),
+        size,
+    })
+}
+
+/// Unpacks every entry of the artifact at `path` into `out` (which must not
+/// exist or be empty), so it can be inspected, edited and repacked.
+pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError> {
+    read_artifact(path)?;
+    let (mut archive, _) = open(path)?;
+    let io_err = |source: std::io::Error| ArtifactError::Extract {
+        path: out.to_path_buf(),
+        source,
+    };
+    if out.exists() && fs_err::read_dir(out).map_err(io_err)?.next().is_some() {
+        return Err(io_err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the directory exists and is not empty",
+        )));
+    }
+    fs_err::create_dir_all(out).map_err(io_err)?;
+    let mut files = 0;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|source| ArtifactError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        let dest = pyzap_fs::safe_join(out, &name).map_err(|source| ArtifactError::Escape {
+            path: path.to_path_buf(),
+            entry: name.clone(),
+            source,
+        })?;
+        if entry.is_dir() {
+            fs_err::create_dir_all(&dest).map_err(io_err)?;
+            continue;
+        }
+        if entry.is_symlink() {
+            return Err(ArtifactError::Escape {
+                path: path.to_path_buf(),
+                entry: name,
+                source: pyzap_fs::FsError::Escape {
+                    path: "symlink".into(),
+                    reason: "symbolic links are not extracted",
+                },
+            });
+        }
+        if let Some(parent) = dest.parent() {
+            fs_err::create_dir_all(parent).map_err(io_err)?;
+        }
+        let mut f = fs_err::File::create(&dest).map_err(io_err)?;
+        std::io::copy(&mut entry, &mut f).map_err(io_err)?;
+        let mode = entry.unix_mode().unwrap_or(0o644) & 0o755;
+        fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode | 0o600)).map_err(io_err)?;
+        files += 1;
+    }
+    Ok(files)
+}

@@ -1,0 +1,238 @@
+//! The deterministic writer: shebang, then a zip whose entries are sorted by
+//! name with implicit parent directories made explicit (zipimport needs them
+//! to find namespace packages), every generated entry stamped with one fixed
+//! time, and wheel entries copied raw so nothing is recompressed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufReader, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+use crate::{ArtifactError, Manifest};
+
+/// Where an entry's bytes come from.
+#[derive(Debug, Clone)]
+pub enum EntrySource {
+    Bytes(Vec<u8>),
+    /// Entry `index` of another zip (a wheel, a cached bytecode bundle), copied raw.
+    Zip { archive: PathBuf, index: usize },
+}
+
+#[derive(Debug, Clone)]
+pub struct ArtifactEntry {
+    pub name: String,
+    pub source: EntrySource,
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Seconds since the epoch stamped on generated entries (`SOURCE_DATE_EPOCH`).
+    pub timestamp: u64,
+    /// zipimport reads ZIP64 only from Python 3.13 on.
+    pub zip64_ok: bool,
+    pub python: String,
+}
+
+/// zipimport's limits without ZIP64 (Python < 3.13).
+const MAX_ENTRIES: usize = 65_535;
+const MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Writes the artifact to `out` (atomically, mode 0755). Returns the entry count.
+pub fn write_artifact(
+    out: &Path,
+    manifest: &Manifest,
+    entries: Vec<ArtifactEntry>,
+    opts: &WriteOptions,
+) -> Result<usize, ArtifactError> {
+    let shebang = &manifest.shebang;
+    check_shebang(shebang)?;
+    let mut by_name: BTreeMap<String, ArtifactEntry> = BTreeMap::new();
+    for e in entries {
+        if by_name.contains_key(&e.name) {
+            tracing::warn!("{} is provided twice; keeping the first", e.name);
+            continue;
+        }
+        by_name.insert(e.name.clone(), e);
+    }
+    let json = serde_json::to_vec_pretty(manifest).expect("manifest serialises");
+    for (name, data) in [
+        ("__pyzap__/manifest.json", json),
+        ("__pyzap__/boot", manifest.boot_text().into_bytes()),
+    ] {
+        by_name.insert(
+            name.to_string(),
+            ArtifactEntry {
+                name: name.to_string(),
+                source: EntrySource::Bytes(data),
+                mode: 0o644,
+            },
+        );
+    }
+    let dirs: BTreeSet<String> = by_name
+        .keys()
+        .flat_map(|name| {
+            let parts: Vec<&str> = name.split('/').collect();
+            (1..parts.len()).map(move |i| format!("{}/", parts[..i].join("/")))
+        })
+        .collect();
+    let total = by_name.len() + dirs.len();
+    if total > MAX_ENTRIES && !opts.zip64_ok {
+        return Err(ArtifactError::NeedsZip64 {
+            reason: format!("{total} entries, over {MAX_ENTRIES}"),
+            python: opts.python.clone(),
+        });
+    }
+
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let write_err = |source: std::io::Error| ArtifactError::Write {
+        path: out.to_path_buf(),
+        source,
+    };
+    let zip_err = |source| ArtifactError::Zip {
+        path: out.to_path_buf(),
+        source,
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".pyzap-build-")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    let mut file = BufWriter::new(tmp.as_file());
+    file.write_all(shebang.as_bytes()).map_err(write_err)?;
+    file.write_all(b"\n").map_err(write_err)?;
+    let mut zip = ZipWriter::new(file);
+    let time = dos_time(opts.timestamp);
+    let base = SimpleFileOptions::default().last_modified_time(time);
+
+    // Merge directories and files in one sorted order.
+    let mut names: Vec<&String> = by_name.keys().chain(dirs.iter()).collect();
+    names.sort();
+    let mut sources: HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>> = HashMap::new();
+    for name in names {
+        let Some(entry) = by_name.get(name) else {
+            zip.add_directory(name.as_str(), base.unix_permissions(0o755))
+                .map_err(zip_err)?;
+            continue;
+        };
+        match &entry.source {
+            EntrySource::Bytes(data) => {
+                let method = if data.len() < 64 {
+                    CompressionMethod::Stored
+                } else {
+                    CompressionMethod::Deflated
+                };
+                zip.start_file(
+                    name.as_str(),
+                    base.compression_method(method).unix_permissions(entry.mode),
+                )
+                .map_err(zip_err)?;
+                zip.write_all(data).map_err(write_err)?;
+            }
+            EntrySource::Zip { archive, index } => {
+                let src = match sources.get_mut(archive) {
+                    Some(s) => s,
+                    None => {
+                        let f = fs_err::File::open(archive).map_err(write_err)?;
+                        let a = ZipArchive::new(BufReader::new(f.into_file())).map_err(|source| {
+                            ArtifactError::Source {
+                                archive: archive.clone(),
+                                entry: name.clone(),
+                                source,
+                            }
+                        })?;
+                        sources.entry(archive.clone()).or_insert(a)
+                    }
+                };
+                let raw = src.by_index_raw(*index).map_err(|source| ArtifactError::Source {
+                    archive: archive.clone(),
+                    entry: name.clone(),
+                    source,
+                })?;
+                zip.raw_copy_file_rename(raw, name.as_str()).map_err(zip_err)?;
+            }
+        }
+    }
+    let file = zip.finish().map_err(zip_err)?;
+    let file = file.into_inner().map_err(|e| write_err(e.into_error()))?;
+    let size = file.metadata().map_err(write_err)?.len();
+    if size > MAX_BYTES && !opts.zip64_ok {
+        return Err(ArtifactError::NeedsZip64 {
+            reason: format!("{size} bytes, over 2 GiB"),
+            python: opts.python.clone(),
+        });
+    }
+    file.sync_all().map_err(write_err)?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o755))
+        .map_err(write_err)?;
+    tmp.persist(out).map_err(|e| write_err(e.error))?;
+    Ok(total)
+}
+
+/// A shebang the kernel will honour: `#!`, one line, at most 127 bytes
+/// (Linux `BINPRM_BUF_SIZE` is 128 including the newline).
+pub(crate) fn check_shebang(shebang: &str) -> Result<(), ArtifactError> {
+    if !shebang.starts_with("#!") || shebang.contains('\n') || shebang.contains('\r') {
+        return Err(ArtifactError::ShebangInvalid(shebang.to_string()));
+    }
+    if shebang.len() > 127 {
+        return Err(ArtifactError::ShebangTooLong {
+            shebang: shebang.to_string(),
+            len: shebang.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Seconds since the epoch as an MS-DOS time (UTC), clamped to its 1980–2107 range.
+fn dos_time(epoch: u64) -> DateTime {
+    let days = (epoch / 86_400) as i64;
+    let secs = epoch % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+    if year < 1980 {
+        return DateTime::default();
+    }
+    let year = year.min(2107);
+    DateTime::from_date_and_time(
+        year,
+        month,
+        day,
+        (secs / 3600) as u8,
+        ((secs % 3600) / 60) as u8,
+        (secs % 60) as u8,
+    )
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebang_rules() {
+        check_shebang("#!/usr/bin/env python3").unwrap();
+        let long = format!("#!/{}", "a".repeat(130));
+        assert!(check_shebang(&long).unwrap_err().to_string().contains("over 127 bytes"));
+        assert!(check_shebang("/usr/bin/python3").is_err());
+        assert!(check_shebang("#!/bin/sh\nrm -rf /").is_err());
+    }
+
+    #[test]
+    fn dos_time_from_epoch() {
+        let t = dos_time(1_700_000_000); // 2023-11-14 22:13:20 UTC
+        assert_eq!((t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()), (2023, 11, 14, 22, 13, 20));
+        assert_eq!(dos_time(0), DateTime::default());
+    }
+}

@@ -1,0 +1,27 @@
+//! Errors of `pyzap-build`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot prepare the build of {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot install build requirement {wheel}")]
+    Requirement {
+        wheel: PathBuf,
+        #[source]
+        source: pyzap_wheel::WheelError,
+    },
+    #[error("the build backend `{backend}` failed to build {path}:\n{output}")]
+    Backend {
+        path: PathBuf,
+        backend: String,
+        output: String,
+    },
+    #[error("sdist {path} is not a valid archive: {reason}")]
+    BadSdist { path: PathBuf, reason: String },
+}

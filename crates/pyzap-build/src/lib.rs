@@ -1,0 +1,9 @@
+//! PEP 517 builds: a local project directory or an sdist becomes a wheel,
+//! built by the build interpreter in an isolated environment that holds only
+//! the build requirements (which the caller resolves and hands over as wheels).
+
+mod error;
+mod pep517;
+
+pub use error::BuildError;
+pub use pep517::{build_wheel, unpack_sdist, BuildRequest};

@@ -1,0 +1,142 @@
+//! The build itself: lay the build requirements' wheels into a private
+//! directory, then run `python/build/pep517.py` with `-I -S` so nothing from
+//! the build machine's site-packages leaks into the build.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pyzap_wheel::{layout_wheel, SiteSource, Wheel};
+
+use crate::BuildError;
+
+const HOOK: &str = include_str!("../../../python/build/pep517.py");
+
+/// The default backend when `[build-system]` names none (PEP 517).
+const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
+
+pub struct BuildRequest<'a> {
+    pub python: &'a Path,
+    pub source_dir: &'a Path,
+    pub backend: Option<&'a str>,
+    pub backend_path: &'a [String],
+    /// Wheels of the resolved build requirements.
+    pub requirement_wheels: &'a [PathBuf],
+    pub out_dir: &'a Path,
+}
+
+/// Builds a wheel and returns its path in `out_dir`.
+pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io { path, source }
+    };
+    let env = tempfile::Builder::new()
+        .prefix("pyzap-build-env-")
+        .tempdir()
+        .map_err(io(req.source_dir))?;
+    for wheel_path in req.requirement_wheels {
+        install_plain(wheel_path, env.path())?;
+    }
+    fs_err::create_dir_all(req.out_dir).map_err(io(req.out_dir))?;
+    let backend = req.backend.unwrap_or(LEGACY_BACKEND);
+    let out = Command::new(req.python)
+        .args(["-I", "-S", "-c", HOOK])
+        .arg(env.path())
+        .arg(req.source_dir)
+        .arg(req.out_dir)
+        .arg(backend)
+        .args(req.backend_path)
+        .env("SOURCE_DATE_EPOCH", std::env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| "315532800".into()))
+        .output()
+        .map_err(io(req.python))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let name = stdout.lines().last().unwrap_or("").trim().to_string();
+    if !out.status.success() || !name.ends_with(".whl") {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
+        return Err(BuildError::Backend {
+            path: req.source_dir.to_path_buf(),
+            backend: backend.to_string(),
+            output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    Ok(req.out_dir.join(name))
+}
+
+/// Installs a wheel's library files flat into `dir`: enough for a build backend.
+fn install_plain(wheel_path: &Path, dir: &Path) -> Result<(), BuildError> {
+    let err = |source| BuildError::Requirement {
+        wheel: wheel_path.to_path_buf(),
+        source,
+    };
+    let wheel = Wheel::open(wheel_path).map_err(err)?;
+    wheel.verify().map_err(err)?;
+    let dist = layout_wheel(&wheel);
+    let file = fs_err::File::open(wheel_path).map_err(|source| BuildError::Io {
+        path: wheel_path.to_path_buf(),
+        source,
+    })?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(|e| {
+        BuildError::Requirement {
+            wheel: wheel_path.to_path_buf(),
+            source: pyzap_wheel::WheelError::Corrupt {
+                path: wheel_path.to_path_buf(),
+                source: e,
+            },
+        }
+    })?;
+    for f in &dist.site_files {
+        let SiteSource::Wheel { index } = f.source else { continue };
+        let dest = dir.join(&f.dest);
+        let io = |source| BuildError::Io {
+            path: dest.clone(),
+            source,
+        };
+        fs_err::create_dir_all(dest.parent().unwrap_or(dir)).map_err(io)?;
+        let mut data = Vec::new();
+        archive
+            .by_index(index)
+            .map_err(|e| io(std::io::Error::other(e)))?
+            .read_to_end(&mut data)
+            .map_err(io)?;
+        fs_err::write(&dest, data).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Unpacks an sdist (`.tar.gz`) into `dir` and returns its single top directory.
+pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, BuildError> {
+    let bad = |reason: String| BuildError::BadSdist {
+        path: sdist.to_path_buf(),
+        reason,
+    };
+    let file = fs_err::File::open(sdist).map_err(|source| BuildError::Io {
+        path: sdist.to_path_buf(),
+        source,
+    })?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut top: Option<String> = None;
+    for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
+        let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        let name = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().into_owned();
+        pyzap_fs::validate_archive_path(name.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_dir()) {
+            continue; // links and devices have no place in a build tree
+        }
+        let first = name.split('/').next().unwrap_or("").to_string();
+        top.get_or_insert(first);
+        let dest = dir.join(&name);
+        if kind.is_dir() {
+            fs_err::create_dir_all(&dest).map_err(|source| BuildError::Io { path: dest.clone(), source })?;
+        } else {
+            if let Some(p) = dest.parent() {
+                fs_err::create_dir_all(p).map_err(|source| BuildError::Io { path: p.to_path_buf(), source })?;
+            }
+            entry.unpack(&dest).map_err(|source| BuildError::Io { path: dest.clone(), source })?;
+        }
+    }
+    let top = top.ok_or_else(|| bad("it is empty".into()))?;
+    Ok(dir.join(top))
+}

@@ -1,0 +1,200 @@
+//! Turning installed distributions into artifact entries: wheel files are
+//! copied raw (zipped site dir or the to-be-extracted one), and bytecode is
+//! compiled once per (wheel, interpreter) and kept in the build cache as a
+//! small zip whose entries are copied raw too — so a warm build neither
+//! decompresses, compiles nor recompresses anything.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use pyzap_artifact::{ArtifactEntry, EntrySource};
+use pyzap_python::Interpreter;
+use pyzap_wheel::{InstalledDist, Placement, SiteSource};
+
+pub const SITE_ZIP: &str = "site-packages";
+pub const SITE_EXTRACT: &str = "__pyzap__/extract";
+
+pub struct Bundled {
+    pub dist: InstalledDist,
+    pub sha256: String,
+}
+
+pub fn prefix(p: Placement) -> &'static str {
+    match p {
+        Placement::Zip => SITE_ZIP,
+        Placement::Extract => SITE_EXTRACT,
+    }
+}
+
+/// Where the pyc of `dest` (a site-relative `.py`) goes.
+pub fn pyc_name(placement: Placement, dest: &str, cache_tag: &str) -> String {
+    let stem = dest.strip_suffix(".py").unwrap_or(dest);
+    match placement {
+        // zipimport looks for `mod.pyc` beside `mod.py`.
+        Placement::Zip => format!("{SITE_ZIP}/{stem}.pyc"),
+        // The file-system importer looks in `__pycache__/mod.<tag>.pyc`.
+        Placement::Extract => match stem.rsplit_once('/') {
+            Some((dir, file)) => format!("{SITE_EXTRACT}/{dir}/__pycache__/{file}.{cache_tag}.pyc"),
+            None => format!("{SITE_EXTRACT}/__pycache__/{stem}.{cache_tag}.pyc"),
+        },
+    }
+}
+
+/// One source to compile and where its pyc goes.
+pub struct CompileJob {
+    pub co_filename: String,
+    pub source: Vec<u8>,
+    pub dest: String,
+}
+
+/// Adds every file of `bundled` (and their cached or fresh bytecode) to `entries`.
+pub fn add_distributions(
+    bundled: &[Bundled],
+    python: Option<&Interpreter>,
+    cache: &Path,
+    extra_jobs: Vec<CompileJob>,
+    entries: &mut Vec<ArtifactEntry>,
+) -> Result<()> {
+    for b in bundled {
+        let d = &b.dist;
+        let root = prefix(d.placement);
+        for f in &d.site_files {
+            entries.push(entry(&d.wheel_path, &format!("{root}/{}", f.dest), &f.source, f.mode));
+        }
+        for f in &d.scheme_files {
+            let name = format!("__pyzap__/data/{}/{}", d.name, f.dest);
+            entries.push(entry(&d.wheel_path, &name, &f.source, f.mode));
+        }
+    }
+    let Some(python) = python else { return Ok(()) };
+    let facts = &python.target.facts;
+    let mut misses: Vec<(PathBuf, Vec<CompileJob>)> = Vec::new();
+    for b in bundled {
+        let cached = cache.join("bytecode").join(format!(
+            "{}-{}-{}.zip",
+            b.sha256, facts.cache_tag, facts.pyc_magic
+        ));
+        if cached.is_file() {
+            add_zip_entries(&cached, entries)?;
+            continue;
+        }
+        misses.push((cached, python_jobs(&b.dist, &facts.cache_tag)?));
+    }
+    let mut all: Vec<(String, Vec<u8>)> = Vec::new();
+    for (_, jobs) in &misses {
+        all.extend(jobs.iter().map(|j| (j.co_filename.clone(), j.source.clone())));
+    }
+    all.extend(extra_jobs.iter().map(|j| (j.co_filename.clone(), j.source.clone())));
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let compiled = pyzap_python::compile_sources(&python.path, &all, jobs)?;
+    let mut results = compiled.into_iter();
+    for (cached, jobs) in misses {
+        let pycs: Vec<(String, Vec<u8>)> = jobs
+            .iter()
+            .zip(results.by_ref())
+            .filter_map(|(job, pyc)| Some((job.dest.clone(), pyc?)))
+            .collect();
+        write_bytecode_zip(&cached, &pycs)?;
+        add_zip_entries(&cached, entries)?;
+    }
+    for (job, pyc) in extra_jobs.iter().zip(results) {
+        if let Some(pyc) = pyc {
+            entries.push(ArtifactEntry {
+                name: job.dest.clone(),
+                source: EntrySource::Bytes(pyc),
+                mode: 0o644,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn entry(wheel: &Path, name: &str, source: &SiteSource, mode: u32) -> ArtifactEntry {
+    ArtifactEntry {
+        name: name.to_string(),
+        source: match source {
+            SiteSource::Wheel { index } => EntrySource::Zip {
+                archive: wheel.to_path_buf(),
+                index: *index,
+            },
+            SiteSource::Bytes(b) => EntrySource::Bytes(b.clone()),
+        },
+        mode,
+    }
+}
+
+fn python_jobs(dist: &InstalledDist, cache_tag: &str) -> Result<Vec<CompileJob>> {
+    let file = fs_err::File::open(&dist.wheel_path)?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file.into_file()))
+        .with_context(|| format!("reopening {}", dist.wheel_path.display()))?;
+    let mut jobs = Vec::new();
+    for f in dist.python_sources() {
+        let SiteSource::Wheel { index } = f.source else { continue };
+        let mut source = Vec::new();
+        archive.by_index(index)?.read_to_end(&mut source)?;
+        let root = prefix(dist.placement);
+        jobs.push(CompileJob {
+            // Relative names: the build machine's paths never reach tracebacks.
+            co_filename: format!("{root}/{}", f.dest),
+            source,
+            dest: pyc_name(dist.placement, &f.dest, cache_tag),
+        });
+    }
+    Ok(jobs)
+}
+
+fn write_bytecode_zip(path: &Path, pycs: &[(String, Vec<u8>)]) -> Result<()> {
+    let dir = path.parent().expect("cache file has a parent");
+    fs_err::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    {
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        for (name, data) in pycs {
+            zip.start_file(name.as_str(), opts)?;
+            zip.write_all(data)?;
+        }
+        zip.finish()?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn add_zip_entries(path: &Path, entries: &mut Vec<ArtifactEntry>) -> Result<()> {
+    let file = fs_err::File::open(path)?;
+    let archive = zip::ZipArchive::new(std::io::BufReader::new(file.into_file()))
+        .with_context(|| format!("reading cached bytecode {}", path.display()))?;
+    for (index, name) in archive.file_names().enumerate() {
+        entries.push(ArtifactEntry {
+            name: name?.into_owned(),
+            source: EntrySource::Zip {
+                archive: path.to_path_buf(),
+                index,
+            },
+            mode: 0o644,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyc_locations() {
+        assert_eq!(pyc_name(Placement::Zip, "click/core.py", "cpython-311"), "site-packages/click/core.pyc");
+        assert_eq!(
+            pyc_name(Placement::Extract, "black/__init__.py", "cpython-311"),
+            "__pyzap__/extract/black/__pycache__/__init__.cpython-311.pyc"
+        );
+        assert_eq!(
+            pyc_name(Placement::Extract, "six.py", "cpython-311"),
+            "__pyzap__/extract/__pycache__/six.cpython-311.pyc"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Choosing the entry point: `-c` names a console script of any bundled
+//! distribution, `-e` names a module (checked to exist in the bundle), and
+//! with neither the project's (or single top-level requirement's) only
+//! script, or a `--src` directory's `__main__.py`, is used — and said so.
+
+use anyhow::{bail, Result};
+use pyzap_artifact::{EntryKind, EntryPointRecord};
+use pyzap_spec::{EntryPoint, PackageName};
+use pyzap_wheel::InstalledDist;
+
+pub struct EntryInputs<'a> {
+    pub console_script: Option<&'a str>,
+    pub entry_point: Option<&'a str>,
+    pub dists: &'a [InstalledDist],
+    /// Distributions the user asked for by name (projects first).
+    pub top_level: &'a [PackageName],
+    pub src_has_main: bool,
+    /// Every file path the artifact's import roots will hold.
+    pub importable: &'a dyn Fn(&str) -> bool,
+}
+
+fn record(ep: &EntryPoint, script: Option<&str>) -> EntryPointRecord {
+    EntryPointRecord {
+        kind: if ep.function.is_some() {
+            EntryKind::Function
+        } else {
+            EntryKind::Module
+        },
+        module: Some(ep.module.clone()),
+        function: ep.function.clone(),
+        script: script.map(str::to_string),
+    }
+}
+
+/// Returns the entry point and a sentence saying how it was chosen (for auto-detection).
+pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>)> {
+    let all_scripts = || {
+        inp.dists
+            .iter()
+            .flat_map(|d| d.entry_points.scripts().map(move |(n, ep)| (n.clone(), ep.clone(), d.name.clone())))
+            .collect::<Vec<_>>()
+    };
+    if let Some(name) = inp.console_script {
+        let scripts = all_scripts();
+        if let Some((_, ep, _)) = scripts.iter().find(|(n, _, _)| n == name) {
+            return Ok((record(ep, Some(name)), None));
+        }
+        let available: Vec<String> = scripts.iter().map(|(n, _, d)| format!("{n} ({d})")).collect();
+        bail!(
+            "no console script named `{name}` in the bundled distributions\nhint: available console scripts: {}",
+            if available.is_empty() { "none".to_string() } else { available.join(", ") }
+        );
+    }
+    if let Some(text) = inp.entry_point {
+        let ep: EntryPoint = text.parse()?;
+        let path = ep.module.replace('.', "/");
+        if !(inp.importable)(&path) {
+            bail!(
+                "entry point module `{}` is not in the bundle\nhint: check the module name; the bundle's code comes from the requirements, projects and --src directories you gave",
+                ep.module
+            );
+        }
+        return Ok((record(&ep, None), None));
+    }
+    if inp.src_has_main {
+        return Ok((
+            EntryPointRecord {
+                kind: EntryKind::Script,
+                module: None,
+                function: None,
+                script: None,
+            },
+            Some("using __main__.py of the --src directory as the entry point".into()),
+        ));
+    }
+    for top in inp.top_level {
+        let Some(dist) = inp.dists.iter().find(|d| &d.name == top) else { continue };
+        let scripts: Vec<(&String, &EntryPoint)> = dist.entry_points.scripts().collect();
+        match scripts.as_slice() {
+            [(name, ep)] => {
+                return Ok((
+                    record(ep, Some(name)),
+                    Some(format!("using console script `{name}` of {} as the entry point", dist.name)),
+                ))
+            }
+            [] => continue,
+            many => {
+                let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
+                bail!(
+                    "{} declares several console scripts, so the entry point is ambiguous: {}\nhint: choose one with -c NAME, or give -e module:function",
+                    dist.name,
+                    names.join(", ")
+                );
+            }
+        }
+    }
+    bail!("no entry point was given and none could be detected\nhint: pass -c CONSOLE_SCRIPT or -e module:function")
+}

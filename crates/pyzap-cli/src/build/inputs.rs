@@ -1,0 +1,116 @@
+//! Sorting the user's inputs: requirement specs, requirements files, local
+//! wheels and project directories, plus the find-links directories they imply.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use pyzap_spec::{PyProject, Requirement, RequirementsFile};
+
+use crate::cli::BuildArgs;
+
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub requirements: Vec<Requirement>,
+    pub constraints: Vec<Requirement>,
+    pub wheel_files: Vec<PathBuf>,
+    pub projects: Vec<Project>,
+    pub find_links: Vec<PathBuf>,
+    pub hashes: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug)]
+pub struct Project {
+    pub dir: PathBuf,
+    pub pyproject: PyProject,
+}
+
+fn is_path_like(s: &str) -> bool {
+    s == "." || s == ".." || s.starts_with("./") || s.starts_with("../") || s.starts_with('/')
+        || s.ends_with(".whl") || Path::new(s).is_dir()
+}
+
+pub fn collect(args: &BuildArgs) -> Result<Inputs> {
+    let mut out = Inputs {
+        find_links: args.find_links.clone(),
+        ..Default::default()
+    };
+    for input in &args.inputs {
+        if is_path_like(input) {
+            let path = PathBuf::from(input);
+            if input.ends_with(".whl") {
+                anyhow::ensure!(path.is_file(), "wheel file {input} does not exist");
+                out.wheel_files.push(path);
+            } else {
+                out.projects.push(read_project(&path)?);
+            }
+            continue;
+        }
+        out.requirements.push(pyzap_spec::parse_requirement(input)?);
+    }
+    let mut read = |p: &Path| fs_err::read_to_string(p);
+    for file in &args.requirements {
+        let parsed = RequirementsFile::parse(file, &mut read)?;
+        absorb(&mut out, parsed, false)?;
+    }
+    for file in &args.constraints {
+        let parsed = RequirementsFile::parse(file, &mut read)?;
+        absorb(&mut out, parsed, true)?;
+    }
+    Ok(out)
+}
+
+fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> Result<()> {
+    if !parsed.index_urls.is_empty() || !parsed.extra_index_urls.is_empty() {
+        tracing::warn!("index URLs in requirements files are not supported yet; using --find-links only");
+    }
+    for fl in parsed.find_links {
+        out.find_links.push(PathBuf::from(fl));
+    }
+    for e in parsed.requirements {
+        if !e.hashes.is_empty() {
+            out.hashes.push((e.requirement.name.to_string(), e.hashes.clone()));
+        }
+        if as_constraints {
+            out.constraints.push(e.requirement);
+        } else {
+            out.requirements.push(e.requirement);
+        }
+    }
+    out.constraints.extend(parsed.constraints.into_iter().map(|e| e.requirement));
+    for p in parsed.paths {
+        if p.extension().is_some_and(|e| e == "whl") {
+            out.wheel_files.push(p);
+        } else {
+            out.projects.push(read_project(&p)?);
+        }
+    }
+    Ok(())
+}
+
+pub fn read_project(dir: &Path) -> Result<Project> {
+    let file = dir.join("pyproject.toml");
+    anyhow::ensure!(
+        dir.is_dir(),
+        "{} is not a directory (a requirement spec cannot start with `.` or `/`)",
+        dir.display()
+    );
+    if !file.is_file() {
+        let setup = dir.join("setup.py");
+        anyhow::ensure!(
+            setup.is_file(),
+            "{} has no pyproject.toml or setup.py, so it is not a Python project\nhint: to bundle plain source files as they are, use --src {}",
+            dir.display(),
+            dir.display()
+        );
+        return Ok(Project {
+            dir: dir.to_path_buf(),
+            pyproject: PyProject::default(),
+        });
+    }
+    let text = fs_err::read_to_string(&file)?;
+    let pyproject = PyProject::parse(&text).with_context(|| format!("reading {}", file.display()))?;
+    Ok(Project {
+        dir: dir.to_path_buf(),
+        pyproject,
+    })
+}

@@ -1,0 +1,308 @@
+//! `pyzap build`: inputs → target → resolution → wheels (building local
+//! projects and sdists) → site tree → artifact. Each step is a library call;
+//! this module only wires them and says what it is doing.
+
+mod assemble;
+mod entry;
+mod inputs;
+mod sources;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pyzap_artifact::{ArtifactEntry, DistRecord, EntrySource, Manifest, TargetRecord, WriteOptions};
+use pyzap_index::{DistKind, FindLinks};
+use pyzap_python::Interpreter;
+use pyzap_resolve::{FindLinksProvider, ResolveOptions};
+use pyzap_spec::{PackageName, Requirement};
+use pyzap_wheel::{layout_wheel, Placement, Wheel};
+
+use crate::cli::BuildArgs;
+use crate::ui::Ui;
+use assemble::{Bundled, CompileJob, SITE_ZIP};
+
+pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
+    let inputs = inputs::collect(args)?;
+    if inputs.find_links.is_empty() && (!inputs.requirements.is_empty() || !inputs.projects.is_empty()) {
+        bail!(
+            "no place to find distributions\nhint: pass -f/--find-links DIR (a directory of wheels and sdists) with --no-index; package indexes are not supported yet"
+        );
+    }
+    let python = Interpreter::find(args.python.as_deref().unwrap_or("python3"))?;
+    let target = &python.target;
+    ui.step(&format!("target: {} at {}", target.describe(), python.path.display()));
+    let cache = cache_dir()?;
+
+    let mut find_links = FindLinks::scan(&inputs.find_links)?;
+    let mut roots: Vec<Requirement> = inputs.requirements.clone();
+    let mut top_level: Vec<PackageName> = Vec::new();
+    let work = tempfile::Builder::new().prefix("pyzap-build-").tempdir()?;
+    for project in &inputs.projects {
+        ui.step(&format!("building project {}", project.dir.display()));
+        let wheel = sources::build_project(&python, &find_links, &project.dir, &project.pyproject, work.path(), args.pre)?;
+        let file = find_links.add_file(&wheel).context("the built wheel has an unexpected name")?;
+        top_level.push(file.name.clone());
+        roots.push(pyzap_spec::parse_requirement(&format!("{}=={}", file.name, file.version))?);
+    }
+    for wheel in &inputs.wheel_files {
+        let file = find_links
+            .add_file(wheel)
+            .with_context(|| format!("{} is not named like a wheel", wheel.display()))?;
+        top_level.push(file.name.clone());
+        roots.push(pyzap_spec::parse_requirement(&format!("{}=={}", file.name, file.version))?);
+    }
+    top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
+
+    let provider = FindLinksProvider {
+        find_links: &find_links,
+        target,
+        allow_sdists: !args.no_build,
+    };
+    let resolution = pyzap_resolve::resolve(
+        &provider,
+        &roots,
+        &inputs.constraints,
+        &target.markers,
+        &ResolveOptions {
+            allow_prereleases: args.pre,
+        },
+    )
+    .map_err(|e| {
+        let hints: Vec<String> = e.hints().iter().map(|h| format!("hint: {h}")).collect();
+        anyhow::anyhow!("{e}{}{}", if hints.is_empty() { "" } else { "\n" }, hints.join("\n"))
+    })?;
+    ui.step(&format!("resolved {} distributions", resolution.dists.len()));
+
+    let mut bundled = Vec::new();
+    for dist in &resolution.dists {
+        let file = provider
+            .best_file(&dist.name, &dist.version)
+            .with_context(|| format!("no file for {} {}", dist.name, dist.version))?;
+        let wheel_path = match &file.kind {
+            DistKind::Wheel(_) => file.path.clone(),
+            DistKind::Sdist => {
+                ui.step(&format!("building {} from source", file.filename));
+                sources::build_sdist(&python, &find_links, &file.path, work.path(), args.pre)?
+            }
+        };
+        let sha256 = pyzap_fs::sha256_file(&wheel_path)?;
+        check_hashes(&inputs.hashes, &dist.name, &file.path, &sha256, &wheel_path)?;
+        let wheel = Wheel::open(&wheel_path)?;
+        verify_once(&wheel, &sha256, &cache)?;
+        bundled.push(Bundled {
+            dist: layout_wheel(&wheel),
+            sha256,
+        });
+    }
+
+    let src = sources::collect_src(&args.src)?;
+    let dists: Vec<_> = bundled.iter().map(|b| b.dist.clone()).collect();
+    let importable = |path: &str| {
+        let candidates = [format!("{path}.py"), format!("{path}/__init__.py"), format!("{path}/")];
+        let so_prefix = format!("{path}.");
+        dists.iter().flat_map(|d| d.site_files.iter()).map(|f| f.dest.as_str())
+            .chain(src.files.iter().map(|(n, _)| n.as_str()))
+            .any(|f| candidates.iter().any(|c| f == c || (c.ends_with('/') && f.starts_with(c.as_str())))
+                || (f.starts_with(&so_prefix) && f.ends_with(".so")))
+    };
+    let (entry_point, note) = entry::choose(&entry::EntryInputs {
+        console_script: args.console_script.as_deref(),
+        entry_point: args.entry_point.as_deref(),
+        dists: &dists,
+        top_level: &top_level,
+        src_has_main: src.main.is_some(),
+        importable: &importable,
+    })?;
+    if let Some(note) = note {
+        ui.info(&note);
+    }
+
+    let mut entries: Vec<ArtifactEntry> = Vec::new();
+    let mut extra_jobs = Vec::new();
+    let bytes = |name: &str, data: &[u8]| ArtifactEntry {
+        name: name.to_string(),
+        source: EntrySource::Bytes(data.to_vec()),
+        mode: 0o644,
+    };
+    let runtime_py = format!("{SITE_ZIP}/pyzap_runtime/__init__.py");
+    entries.push(bytes("__main__.py", pyzap_artifact::BOOTSTRAP_MAIN.as_bytes()));
+    entries.push(bytes(&runtime_py, pyzap_artifact::RUNTIME_MODULE.as_bytes()));
+    extra_jobs.push(job("__main__.py", pyzap_artifact::BOOTSTRAP_MAIN.as_bytes(), "__main__.pyc"));
+    extra_jobs.push(job(&runtime_py, pyzap_artifact::RUNTIME_MODULE.as_bytes(), &format!("{SITE_ZIP}/pyzap_runtime/__init__.pyc")));
+    for (name, data) in &src.files {
+        entries.push(bytes(name, data));
+        if let Some(stem) = name.strip_suffix(".py") {
+            extra_jobs.push(job(name, data, &format!("{stem}.pyc")));
+        }
+    }
+    if let Some(main) = &src.main {
+        entries.push(bytes("__pyzap__/main.py", main));
+    }
+    let compile_with = (!args.no_compile).then_some(&python);
+    if compile_with.is_none() {
+        extra_jobs.clear();
+    }
+    ui.step("writing the artifact");
+    assemble::add_distributions(&bundled, compile_with, &cache, extra_jobs, &mut entries)?;
+
+    let manifest = manifest(args, &python, &bundled, entry_point, !src.files.is_empty())?;
+    let timestamp = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(315_532_800);
+    let count = pyzap_artifact::write_artifact(
+        &args.output,
+        &manifest,
+        entries,
+        &WriteOptions {
+            timestamp,
+            zip64_ok: (target.major, target.minor) >= (3, 13),
+            python: target.version_string(),
+        },
+    )?;
+    let size = fs_err::metadata(&args.output)?.len();
+    ui.info(&format!(
+        "built {}: {} distributions, {} entries, {:.1} MB, entry point {}",
+        args.output.display(),
+        bundled.len(),
+        count,
+        size as f64 / 1e6,
+        manifest.entry_point.describe()
+    ));
+    Ok(())
+}
+
+fn job(co_filename: &str, source: &[u8], dest: &str) -> CompileJob {
+    CompileJob {
+        co_filename: co_filename.to_string(),
+        source: source.to_vec(),
+        dest: dest.to_string(),
+    }
+}
+
+fn manifest(
+    args: &BuildArgs,
+    python: &Interpreter,
+    bundled: &[Bundled],
+    entry_point: pyzap_artifact::EntryPointRecord,
+    src: bool,
+) -> Result<Manifest> {
+    let target = &python.target;
+    let facts = &target.facts;
+    let extracted: Vec<&Bundled> = bundled.iter().filter(|b| b.dist.placement == Placement::Extract).collect();
+    let extract_hash = (!extracted.is_empty()).then(|| {
+        // Content-addressed: the extracted tree is a function of these wheels,
+        // the bytecode tag and the layout rules of this format.
+        let mut key = format!("pyzap-extract-{}\n", pyzap_artifact::FORMAT);
+        if !args.no_compile {
+            key.push_str(&format!("{} {}\n", facts.cache_tag, facts.pyc_magic));
+        }
+        for b in &extracted {
+            key.push_str(&format!("{} {}\n", b.dist.filename, b.sha256));
+        }
+        pyzap_fs::sha256_hex(key.as_bytes())[..32].to_string()
+    });
+    let native = bundled.iter().any(|b| {
+        b.dist
+            .filename
+            .parse::<pyzap_spec::WheelFilename>()
+            .map(|w| w.abi_tags.iter().any(|a| a != "none"))
+            .unwrap_or(false)
+    });
+    let mut pth = Vec::new();
+    for b in bundled {
+        for p in &b.dist.pth_files {
+            pth.push(format!("{}:{p}", b.dist.placement.as_str()));
+        }
+    }
+    let shebang = if args.shebang.starts_with("#!") {
+        args.shebang.clone()
+    } else {
+        format!("#!{}", args.shebang)
+    };
+    Ok(Manifest {
+        format: pyzap_artifact::FORMAT,
+        pyzap_version: env!("CARGO_PKG_VERSION").to_string(),
+        entry_point,
+        target: TargetRecord {
+            python: target.version_string(),
+            python_full_version: facts.python_full_version.clone(),
+            cache_tag: facts.cache_tag.clone(),
+            abi: format!("cp{}{}{}", target.major, target.minor, facts.abiflags),
+            platform: target.tags.iter().next().map(|t| t.platform.clone()).unwrap_or_default(),
+        },
+        shebang,
+        native,
+        extract_hash,
+        bytecode: (!args.no_compile).then(|| facts.cache_tag.clone()),
+        distributions: bundled
+            .iter()
+            .map(|b| DistRecord {
+                name: b.dist.name.to_string(),
+                version: b.dist.version.to_string(),
+                filename: b.dist.filename.clone(),
+                sha256: b.sha256.clone(),
+                placement: b.dist.placement.as_str().to_string(),
+                extract_reason: b.dist.extract_reason.clone(),
+            })
+            .collect(),
+        pth,
+        src,
+    })
+}
+
+/// `--hash` options from requirements files: the chosen file must match one.
+fn check_hashes(
+    hashes: &[(String, Vec<String>)],
+    name: &PackageName,
+    original: &Path,
+    sha256: &str,
+    built: &Path,
+) -> Result<()> {
+    let wanted: Vec<&String> = hashes
+        .iter()
+        .filter(|(n, _)| n.parse::<PackageName>().ok().as_ref() == Some(name))
+        .flat_map(|(_, h)| h)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let actual = if original == built { sha256.to_string() } else { pyzap_fs::sha256_file(original)? };
+    if wanted.iter().any(|h| h.strip_prefix("sha256:") == Some(actual.as_str())) {
+        return Ok(());
+    }
+    bail!(
+        "hash mismatch for {}: {} has sha256:{actual}, but the requirements file allows only {}",
+        name,
+        original.display(),
+        wanted.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// RECORD is checked once per wheel content; the marker is keyed by its sha256.
+fn verify_once(wheel: &Wheel, sha256: &str, cache: &Path) -> Result<()> {
+    let marker = cache.join("verified").join(sha256);
+    if marker.exists() {
+        return Ok(());
+    }
+    wheel.verify()?;
+    pyzap_fs::write_atomic(&marker, b"", 0o644)?;
+    Ok(())
+}
+
+/// The build cache: `$PYZAP_CACHE_DIR`, else `$XDG_CACHE_HOME/pyzap`, else `~/.cache/pyzap`.
+pub fn cache_dir() -> Result<PathBuf> {
+    let dir = if let Some(d) = std::env::var_os("PYZAP_CACHE_DIR").filter(|d| !d.is_empty()) {
+        PathBuf::from(d)
+    } else if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        PathBuf::from(d).join("pyzap")
+    } else if let Some(home) = std::env::var_os("HOME") {
+        PathBuf::from(home).join(".cache/pyzap")
+    } else {
+        bail!("cannot find a cache directory\nhint: set PYZAP_CACHE_DIR")
+    };
+    pyzap_fs::ensure_private_dir(&dir)
+        .with_context(|| format!("preparing the build cache {}", dir.display()))
+        .map_err(|e| e.context("hint: set PYZAP_CACHE_DIR to a private, writable directory"))?;
+    Ok(dir)
+}

@@ -1,0 +1,126 @@
+//! Code that is not a ready wheel: local projects and sdists (built with
+//! PEP 517 after resolving their build requirements from the same places),
+//! and `--src` directories copied in as they are.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pyzap_build::BuildRequest;
+use pyzap_index::FindLinks;
+use pyzap_python::Interpreter;
+use pyzap_resolve::{FindLinksProvider, ResolveOptions};
+use pyzap_spec::PyProject;
+
+/// Builds the wheel of the project in `dir`.
+pub fn build_project(
+    python: &Interpreter,
+    find_links: &FindLinks,
+    dir: &Path,
+    pyproject: &PyProject,
+    work: &Path,
+    pre: bool,
+) -> Result<PathBuf> {
+    let build_system = pyproject.build_system.clone();
+    // PEP 517/518 defaults when [build-system] is absent: setuptools' legacy backend.
+    let requires = build_system
+        .as_ref()
+        .map(|b| b.requires.clone())
+        .unwrap_or_else(|| vec!["setuptools>=40.8.0".into()]);
+    let reqs = requires
+        .iter()
+        .map(|r| pyzap_spec::parse_requirement(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let provider = FindLinksProvider {
+        find_links,
+        target: &python.target,
+        allow_sdists: false,
+    };
+    let resolution = pyzap_resolve::resolve(
+        &provider,
+        &reqs,
+        &[],
+        &python.target.markers,
+        &ResolveOptions { allow_prereleases: pre },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .with_context(|| format!("resolving the build requirements of {} ({})", dir.display(), requires.join(", ")))?;
+    let wheels: Vec<PathBuf> = resolution
+        .dists
+        .iter()
+        .filter_map(|d| provider.best_file(&d.name, &d.version).map(|f| f.path.clone()))
+        .collect();
+    let out_dir = tempfile::Builder::new().prefix("wheel-").tempdir_in(work)?.keep();
+    let source_dir = fs_err::canonicalize(dir)?;
+    let wheel = pyzap_build::build_wheel(&BuildRequest {
+        python: &python.path,
+        source_dir: &source_dir,
+        backend: build_system.as_ref().and_then(|b| b.build_backend.as_deref()),
+        backend_path: build_system.as_ref().map(|b| b.backend_path.as_slice()).unwrap_or(&[]),
+        requirement_wheels: &wheels,
+        out_dir: &out_dir,
+    })?;
+    Ok(wheel)
+}
+
+/// Unpacks and builds an sdist.
+pub fn build_sdist(python: &Interpreter, find_links: &FindLinks, sdist: &Path, work: &Path, pre: bool) -> Result<PathBuf> {
+    let unpack = tempfile::Builder::new().prefix("sdist-").tempdir_in(work)?.keep();
+    let dir = pyzap_build::unpack_sdist(sdist, &unpack)?;
+    let pyproject_file = dir.join("pyproject.toml");
+    let pyproject = if pyproject_file.is_file() {
+        PyProject::parse(&fs_err::read_to_string(&pyproject_file)?)?
+    } else {
+        PyProject::default()
+    };
+    build_project(python, find_links, &dir, &pyproject, work, pre)
+}
+
+/// The files of `--src` directories, relative to each directory.
+#[derive(Default)]
+pub struct Src {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub main: Option<Vec<u8>>,
+}
+
+pub fn collect_src(dirs: &[PathBuf]) -> Result<Src> {
+    let mut out = Src::default();
+    for dir in dirs {
+        if !dir.is_dir() {
+            bail!("--src {} is not a directory", dir.display());
+        }
+        walk(dir, dir, &mut out)?;
+    }
+    out.files.sort_by(|a, b| a.0.cmp(&b.0));
+    for pair in out.files.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            bail!("two --src directories both hold {}", pair[0].0);
+        }
+    }
+    Ok(out)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Src) -> Result<()> {
+    let mut entries: Vec<_> = fs_err::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let file_type = entry.file_type()?;
+        if name == "__pycache__" || name.ends_with(".pyc") || name.starts_with(".git") {
+            continue;
+        }
+        let rel = path.strip_prefix(root).expect("walk stays under root").to_string_lossy().into_owned();
+        if rel == "__pyzap__" || rel == "site-packages" {
+            bail!("--src {} holds `{rel}`, a name pyzap reserves inside the artifact", root.display());
+        }
+        if file_type.is_dir() {
+            walk(root, &path, out)?;
+        } else if rel == "__main__.py" {
+            out.main = Some(fs_err::read(&path)?);
+        } else {
+            let data = fs_err::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            out.files.push((rel, data));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! The command line, as clap types: what a newcomer sees in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pyzap",
+    version,
+    about = "Turn a Python application and its dependencies into one file you copy to a server and run",
+    long_about = "pyzap resolves your requirements, lays every wheel into a zip application \
+(a .pyz, PEP 441) with a small bootstrap, and writes one executable file. Pure-Python code runs \
+straight from the zip; distributions with native code or package data are unpacked once into a \
+per-user cache on first run.\n\nExample:\n  pyzap build black -c black -f ./wheels --no-index -o black.pyz\n  ./black.pyz --version"
+)]
+pub struct Cli {
+    /// More output (-v: steps, -vv: debug)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build a .pyz artifact from requirements, a project directory or wheels
+    Build(BuildArgs),
+    /// Describe an artifact: entry point, target Python, bundled distributions
+    Info {
+        /// The artifact to describe
+        artifact: PathBuf,
+        /// Print the manifest as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unpack an artifact into a directory, to inspect or edit it (repack with `python -m zipapp`)
+    Extract {
+        /// The artifact to unpack
+        artifact: PathBuf,
+        /// Where to put its files (must not exist, or be empty)
+        outdir: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// What to bundle: requirement specs (`black`, `flask>=3`, `requests[socks]`),
+    /// a project directory with pyproject.toml (`.`, `./examples/echo-wsgi`), or wheel files
+    pub inputs: Vec<String>,
+    /// Read requirements from a file (pip's requirements.txt format); repeatable
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
+    /// Constrain versions with a file (pip's constraints format); repeatable
+    #[arg(long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Put a plain source directory's files into the artifact root as they are
+    /// (the stdlib zipapp workflow); its __main__.py is the entry point when none is given
+    #[arg(long = "src", value_name = "DIR")]
+    pub src: Vec<PathBuf>,
+    /// Look for wheels and sdists in this directory; repeatable
+    #[arg(short = 'f', long = "find-links", value_name = "DIR")]
+    pub find_links: Vec<PathBuf>,
+    /// Use no package index: only --find-links directories (required in this version)
+    #[arg(long)]
+    pub no_index: bool,
+    /// Console script to run (from any bundled distribution's entry points)
+    #[arg(short = 'c', long = "console-script", value_name = "NAME", conflicts_with = "entry_point")]
+    pub console_script: Option<String>,
+    /// Entry point as `module` (run like `python -m`) or `module:function`
+    #[arg(short = 'e', long = "entry-point", value_name = "MODULE[:FUNCTION]")]
+    pub entry_point: Option<String>,
+    /// The target interpreter (name on PATH or path); default `python3`
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
+    /// Shebang line, taken literally (`/usr/bin/python3` stays `/usr/bin/python3`)
+    #[arg(short = 'p', long = "shebang", value_name = "INTERPRETER", default_value = "/usr/bin/env python3")]
+    pub shebang: String,
+    /// Where to write the artifact
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Do not precompile bytecode (smaller, slower first imports)
+    #[arg(long)]
+    pub no_compile: bool,
+    /// Allow pre-releases
+    #[arg(long)]
+    pub pre: bool,
+    /// Refuse to build sdists; only wheels are used
+    #[arg(long)]
+    pub no_build: bool,
+}

@@ -1,0 +1,531 @@
+"""pyzap bootstrap: the ``__main__.py`` at the root of every pyzap artifact.
+
+Python runs this file because the artifact (a zip) is ``sys.path[0]``. It
+
+1. reads ``__pyzap__/boot`` (``key=value`` lines) through the zipimporter
+   that loaded us;
+2. refuses to run native bundles under the wrong interpreter ABI;
+3. when the bundle has an extracted site dir, makes sure
+   ``<cache root>/site/<extract_hash>/`` is complete (warm path: two
+   ``stat`` calls; cold path: unzip into a private temporary directory and
+   ``rename`` it into place, which is atomic and race-safe);
+4. replaces the interpreter's site-packages on ``sys.path`` with the bundle,
+   processes the bundle's ``.pth`` files and exports ``PYTHONPATH``,
+   ``PYZAP_ARTIFACT`` and ``PYZAP_SITE`` for child processes;
+5. runs the entry point (or, with ``PYZAP_INTERPRETER=1``, acts like
+   ``python``).
+
+The contract with the Rust writer is docs/artifact-format.md. Start-up time
+matters: the warm path imports nothing that ``python app.pyz`` has not
+already imported (``os``, ``sys``, ``runpy`` and ``importlib``); ``zipfile``,
+``shutil``, ``code`` ... are imported only on the paths that need them.
+Errors of the bootstrap itself are one ``pyzap: error: ...`` line and exit
+status 1; everything the app does (exceptions, exit codes, signals) is left
+alone.
+"""
+
+import os
+import sys
+
+_EXTRACT_PREFIX = "__pyzap__/extract/"
+_MARKER = ".pyzap-complete"
+_HINT = "set PYZAP_ROOT to a writable directory"
+
+
+def _fail(message):
+    # SystemExit, not an exception of our own: it never prints a traceback,
+    # and `finally` blocks (temporary directory clean-up) still run.
+    sys.stderr.write("pyzap: error: %s\n" % message)
+    sys.stderr.flush()
+    raise SystemExit(1)
+
+
+def _flag(name):
+    return os.environ.get(name, "") not in ("", "0")
+
+
+def _read_boot(loader, artifact):
+    try:
+        data = loader.get_data(loader.archive + "/__pyzap__/boot")
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        _fail("%s has no readable __pyzap__/boot (%s); not a pyzap artifact?" % (artifact, e))
+    boot = {"pth": []}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            _fail("bad __pyzap__/boot in %s: line %d has no '='" % (artifact, number))
+        if key == "pth":
+            boot["pth"].append(value)
+        else:
+            boot[key] = value
+    if boot.get("format") != "1":
+        _fail("%s has artifact format %r; this bootstrap reads format 1"
+              % (artifact, boot.get("format")))
+    return boot
+
+
+def _cache_root():
+    root = os.environ.get("PYZAP_ROOT")
+    if root:
+        return os.path.abspath(root)
+    cache_directory = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    if cache_directory:
+        return os.path.join(os.path.abspath(cache_directory), "pyzap")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):  # the XDG spec says: ignore relative values
+        return os.path.join(xdg, "pyzap")
+    home = os.path.expanduser("~")
+    if not os.path.isabs(home):
+        _fail("cannot find a cache directory (no home directory); " + _HINT)
+    # Deliberately no fallback to a shared temporary directory: another user
+    # could plant code there before us.
+    return os.path.join(home, ".cache", "pyzap")
+
+
+def _check_root(root):
+    # The extracted code is imported from here, so the directory must be
+    # ours and not writable by anybody else.
+    try:
+        try:
+            st = os.stat(root)
+        except FileNotFoundError:
+            os.makedirs(root, 0o700, exist_ok=True)
+            st = os.stat(root)
+    except OSError as e:
+        _fail("cannot create the cache directory %s: %s (%s)" % (root, e, _HINT))
+    if (st.st_mode & 0o170000) != 0o040000:
+        _fail("cache directory %s is not a directory (%s)" % (root, _HINT))
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid is not None and st.st_uid != euid:
+        _fail("cache directory %s belongs to uid %d, not to you (uid %d); "
+              "set PYZAP_ROOT to a directory of your own" % (root, st.st_uid, euid))
+    if st.st_mode & 0o022:
+        _fail("cache directory %s is writable by group or others (mode %03o); "
+              "chmod 700 it or set PYZAP_ROOT to a private directory"
+              % (root, st.st_mode & 0o777))
+
+
+def _extracted_dir(artifact, extract_hash):
+    root = _cache_root()
+    _check_root(root)
+    final = os.path.join(root, "site", extract_hash)
+    try:
+        os.stat(os.path.join(final, _MARKER))
+        return final  # the warm path
+    except OSError:
+        pass
+    _extract(artifact, root, final)
+    return final
+
+
+def _rmtree(path):
+    import shutil
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _extract(artifact, root, final):
+    """Cold path: unzip __pyzap__/extract/ and rename it to `final`."""
+    import time
+    import zipfile
+
+    tmp_root = os.path.join(root, "tmp")
+    tmp = None
+    try:
+        for d in (os.path.join(root, "site"), tmp_root):
+            os.makedirs(d, 0o700, exist_ok=True)
+        _sweep(tmp_root, time.time() - 86400)
+        # Unique per process and attempt; mkdir fails rather than reuse.
+        tmp = os.path.join(tmp_root, "%s.%d.%s" % (
+            os.path.basename(final)[:16], os.getpid(), os.urandom(6).hex()))
+        os.mkdir(tmp, 0o700)
+        made = {tmp}
+        with zipfile.ZipFile(artifact) as zf:
+            for info in zf.infolist():
+                name = info.filename
+                if not name.startswith(_EXTRACT_PREFIX):
+                    continue
+                rel = name[len(_EXTRACT_PREFIX):]
+                parts = [p for p in rel.split("/") if p]
+                # No absolute paths, no way out of tmp (zip-slip); on Windows
+                # also no drive letters or backslash separators.
+                if rel.startswith("/") or ".." in parts or (
+                        os.name == "nt" and ("\\" in rel or ":" in rel)):
+                    _fail("refusing unsafe path %r in %s" % (name, artifact))
+                if not parts:
+                    continue
+                target = os.path.join(tmp, *parts)
+                if name.endswith("/"):
+                    os.makedirs(target, 0o755, exist_ok=True)
+                    made.add(target)
+                    continue
+                parent = os.path.dirname(target)
+                if parent not in made:
+                    os.makedirs(parent, 0o755, exist_ok=True)
+                    made.add(parent)
+                # Keep the executable bits of the unix mode in external_attr
+                # (scripts, helper binaries shipped as package data).
+                mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+                with open(fd, "wb") as dst, zf.open(info) as src:
+                    while True:
+                        chunk = src.read(1 << 20)
+                        if not chunk:
+                            break
+                        dst.write(chunk)
+        # The marker goes in last: a directory without it is never used.
+        with open(os.path.join(tmp, _MARKER), "w") as f:
+            f.write("%s\n" % artifact)
+        for _ in range(20):
+            try:
+                os.rename(tmp, final)  # atomic; fails when `final` is not empty
+                tmp = None
+                return
+            except OSError:
+                if os.path.exists(os.path.join(final, _MARKER)):
+                    return  # another process won the race: use theirs
+                if not os.path.lexists(final):
+                    raise
+            # `final` exists without a marker (a crash, or a copy made by
+            # hand): move it aside, then try again.
+            aside = os.path.join(tmp_root, "stale.%d.%s" % (os.getpid(), os.urandom(6).hex()))
+            try:
+                os.rename(final, aside)
+            except FileNotFoundError:
+                continue  # somebody else moved it
+            _rmtree(aside)
+        _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
+    except OSError as e:
+        _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _HINT))
+    except zipfile.BadZipFile as e:
+        _fail("cannot read %s: %s" % (artifact, e))
+    finally:
+        if tmp is not None:
+            _rmtree(tmp)
+
+
+def _sweep(tmp_root, cutoff):
+    # Leftovers of killed extractions; anything this old is not in use.
+    try:
+        for entry in os.scandir(tmp_root):
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                _rmtree(entry.path)
+    except OSError:
+        pass
+
+
+def _interpreter_path(archive, artifact, parent):
+    """Split sys.path into (kept, site) entries.
+
+    `site` appends the user site and site-packages dirs (and the entries of
+    their .pth files) after the stdlib, so everything from the first of those
+    dirs on came from `site`. Entries before it (stdlib, $PYTHONPATH) are
+    kept, except sys.path[0] (the artifact) and `parent` (another bundle's
+    entries, inherited through $PYTHONPATH).
+    """
+    site_dirs = set()
+    site = sys.modules.get("site")  # absent under `python -S`
+    if site is not None:
+        try:
+            site_dirs.update(site.getsitepackages())
+        except AttributeError:  # old virtualenv's site.py
+            pass
+        if getattr(site, "USER_SITE", None):
+            site_dirs.add(site.USER_SITE)
+    pythonpath = set(os.environ.get("PYTHONPATH", "").split(os.pathsep))
+    kept, from_site = [], []
+    for entry in sys.path:
+        if from_site or (entry in site_dirs and entry not in pythonpath):
+            from_site.append(entry)
+        elif entry not in (archive, artifact) and entry not in parent:
+            kept.append(entry)
+    return kept, from_site
+
+
+def _process_pth(loader, spec, artifact, site_zip, extracted, known):
+    """Process one bundle .pth file like site.addpackage(); return new paths.
+
+    `spec` is zip:<path relative to the zipped site dir> or
+    extract:<path relative to the extracted site dir>.
+    """
+    kind, _, rel = spec.partition(":")
+    try:
+        if kind == "zip" and site_zip:
+            fullname = os.path.join(artifact, site_zip, rel)
+            data = loader.get_data("%s/%s/%s" % (loader.archive, site_zip, rel))
+        elif kind == "extract" and extracted:
+            fullname = os.path.join(extracted, rel)
+            with open(fullname, "rb") as f:
+                data = f.read()
+        else:
+            _fail("bad pth entry %r in __pyzap__/boot of %s" % (spec, artifact))
+    except OSError as e:
+        _fail("cannot read %s listed in __pyzap__/boot: %s" % (spec, e))
+    sitedir = os.path.dirname(fullname)
+    added = []
+    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if line.startswith("#") or not line.strip():
+            continue
+        try:
+            if line.startswith(("import ", "import\t")):
+                exec(line, {})
+                continue
+            path = os.path.abspath(os.path.join(sitedir, line.rstrip()))
+            # Paths inside the zip cannot be checked with os.path.exists.
+            if path not in known and (kind == "zip" or os.path.exists(path)):
+                known.add(path)
+                sys.path.append(path)
+                added.append(path)
+        except Exception:
+            import traceback
+            sys.stderr.write("Error processing line %d of %s:\n\n" % (number, fullname))
+            for record in traceback.format_exc().splitlines():
+                sys.stderr.write("  %s\n" % record)
+            sys.stderr.write("\nRemainder of file ignored\n")
+            break
+    return added
+
+
+def _new_main(**attrs):
+    """A fresh `__main__` module, so the bootstrap's globals do not leak."""
+    module = type(sys)("__main__")
+    module.__dict__.update(attrs)
+    sys.modules["__main__"] = module
+    return module.__dict__
+
+
+def _not_found(error, name):
+    # True when the ModuleNotFoundError is about `name` (or a parent package
+    # of it), not about something that the entry module imports.
+    missing = getattr(error, "name", None) or ""
+    return name == missing or name.startswith(missing + ".")
+
+
+def _import_entry(name, artifact):
+    try:
+        __import__(name)
+    except ModuleNotFoundError as e:
+        if _not_found(e, name):
+            _fail("entry point module %r not found in %s" % (name, artifact))
+        raise
+    return sys.modules[name]
+
+
+def _run_module(name, artifact, set_argv0=False):
+    """Run module `name` (a package: its __main__) as __main__, like -m.
+
+    This is runpy.run_module(name, run_name="__main__", alter_sys=True)
+    except that sys.argv[0] keeps naming the artifact (runpy would set it to
+    the module's file inside the zip, which breaks re-executing the app and
+    argparse's program name), and that the module stays __main__ until the
+    interpreter exits, as with `python -m`.
+    """
+    import importlib.util  # already imported by runpy
+
+    def find(module_name):
+        try:
+            return importlib.util.find_spec(module_name)
+        except ModuleNotFoundError as e:
+            if _not_found(e, module_name):
+                return None
+            raise
+
+    spec = find(name)
+    if spec is not None and spec.submodule_search_locations is not None:
+        spec = find(name + ".__main__")
+        if spec is None:
+            _fail("%r is a package without __main__ in %s; cannot run it" % (name, artifact))
+    if spec is None or spec.loader is None:
+        _fail("entry point module %r not found in %s" % (name, artifact))
+    code = spec.loader.get_code(spec.name)
+    if code is None:
+        _fail("entry point module %r has no code" % spec.name)
+    if set_argv0:
+        sys.argv[0] = spec.origin
+    main = _new_main(__file__=spec.origin, __cached__=spec.cached,
+                     __loader__=spec.loader, __package__=spec.parent, __spec__=spec)
+    exec(code, main)
+
+
+class _SourceLoader:
+    """Gives linecache (tracebacks, pdb) the source of code not on disk."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def get_source(self, name):
+        import importlib.util
+        return importlib.util.decode_source(self.source)
+
+
+def _run_source(source, filename, **attrs):
+    code = compile(source, filename, "exec", dont_inherit=True)
+    exec(code, _new_main(__file__=filename, **attrs))
+
+
+def _run_script(loader, artifact):
+    import importlib.machinery  # already imported by runpy
+    try:
+        source = loader.get_data(loader.archive + "/__pyzap__/main.py")
+    except OSError:
+        _fail("%s has entry_kind=script but no __pyzap__/main.py" % artifact)
+    filename = os.path.join(artifact, "__pyzap__", "main.py")
+    script_loader = _SourceLoader(source)
+    # __spec__.name is "__main__", as for `python dir/`: multiprocessing then
+    # does not try to re-run the script in its children.
+    spec = importlib.machinery.ModuleSpec("__main__", script_loader, origin=filename)
+    _run_source(source, filename, __loader__=script_loader, __spec__=spec,
+                __package__="", __cached__=None)
+
+
+def _interpreter(artifact, entry):
+    """PYZAP_INTERPRETER=1: behave like `python` with the bundle on sys.path."""
+    args = sys.argv[1:]
+    # Like python, put the script's directory (or the current one) first,
+    # unless safe_path (-P, PYTHONSAFEPATH) asks not to.
+    prepend = not getattr(sys.flags, "safe_path", False)
+    if args and args[0] == "-c":
+        if len(args) < 2:
+            _fail("argument expected for -c")
+        sys.argv = ["-c"] + args[2:]
+        if prepend:
+            sys.path.insert(0, "")
+        _run_source(args[1], "<string>")
+    elif args and args[0] == "-m":
+        if len(args) < 2:
+            _fail("argument expected for -m")
+        sys.argv = [args[1]] + args[2:]
+        if prepend:
+            sys.path.insert(0, os.getcwd())
+        _run_module(args[1], artifact, set_argv0=True)
+    elif args and args[0] != "-":
+        if args[0].startswith("-"):
+            _fail("unsupported option %s in interpreter mode (use -c, -m, a script or -)" % args[0])
+        path = args[0]
+        if not os.path.exists(path):
+            _fail("can't open file %r: no such file or directory" % path)
+        sys.argv = args
+        if prepend:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+        import runpy
+        runpy.run_path(path, run_name="__main__")
+    elif args or (sys.stdin is not None and not sys.stdin.isatty()):
+        sys.argv = args or [""]
+        if prepend:
+            sys.path.insert(0, "")
+        _run_source(sys.stdin.read(), "<stdin>")
+    else:
+        import code
+        try:
+            import readline  # noqa: F401  (line editing and history for input())
+        except ImportError:
+            pass
+        banner = "Python %s on %s\npyzap bundle %s (entry point %s)" % (
+            sys.version, sys.platform, artifact, entry)
+        sys.argv = [""]
+        if prepend:
+            sys.path.insert(0, "")
+        code.interact(banner=banner, local=_new_main(), exitmsg="")
+
+
+def _main():
+    loader = __loader__  # noqa: F821  (set by runpy: the artifact's zipimporter)
+    archive = getattr(loader, "archive", None)
+    if not archive:
+        _fail("the pyzap bootstrap must run from a .pyz zip archive")
+    # Absolute (the app may chdir) but not symlink-resolved: this is the
+    # path the user ran, and what children should run again.
+    artifact = os.path.abspath(archive)
+    boot = _read_boot(loader, artifact)
+
+    override = os.environ.get("PYZAP_ENTRY_POINT")
+    if override:
+        module, _, function = override.partition(":")
+        kind = "function" if function else "module"
+    else:
+        kind = boot.get("entry_kind")
+        module = boot.get("entry_module", "")
+        function = boot.get("entry_function", "")
+    if kind not in ("function", "module", "script") or (kind != "script" and not module) \
+            or (kind == "function" and not function):
+        _fail("bad entry point in %s: kind %r, module %r, function %r"
+              % (artifact, kind, module, function))
+
+    if boot.get("native") == "1" and sys.implementation.cache_tag != boot.get("cache_tag"):
+        _fail("%s is built for Python %s (%s), but %s is Python %d.%d (%s)" % (
+            artifact, boot.get("python", "?"), boot.get("cache_tag"),
+            sys.executable or "this interpreter", sys.version_info[0], sys.version_info[1],
+            sys.implementation.cache_tag))
+
+    ours = []
+    extracted = None
+    extract_hash = boot.get("extract_hash", "")
+    if extract_hash:
+        if not extract_hash.isalnum():
+            _fail("bad extract_hash %r in __pyzap__/boot of %s" % (extract_hash, artifact))
+        extracted = _extracted_dir(artifact, extract_hash)
+        ours.append(extracted)
+    site_zip = boot.get("site_zip", "site-packages")
+    if site_zip:
+        ours.append(os.path.join(artifact, site_zip))
+    if boot.get("src") == "1":
+        ours.append(artifact)
+
+    if archive != artifact:
+        # zipimport caches an archive's table of contents by path; share the
+        # one already read for sys.path[0] instead of reading it again.
+        try:
+            import zipimport  # loaded at start-up (it imported us)
+            cache = zipimport._zip_directory_cache
+            if archive in cache and artifact not in cache:
+                cache[artifact] = cache[archive]
+        except (ImportError, AttributeError):
+            pass
+
+    # Entries a parent pyzap process exported for its own bundle: they are
+    # in the PYZAP_SITE we inherited, and would leak its packages into us.
+    parent = set(os.environ.get("PYZAP_SITE", "").split(os.pathsep)) - set(ours)
+    parent.discard("")
+    kept, from_site = _interpreter_path(archive, artifact, parent)
+    new_path = []
+    for entry in ours + kept:
+        if entry not in new_path:
+            new_path.append(entry)
+    sys.path[:] = new_path
+    known = set(new_path)
+    for spec in boot["pth"]:
+        ours.extend(_process_pth(loader, spec, artifact, site_zip, extracted, known))
+    if _flag("PYZAP_INHERIT_PATH"):
+        sys.path.extend(p for p in from_site if p not in known)
+
+    caller = os.environ.get("PYTHONPATH", "")
+    exported = list(ours)
+    for entry in caller.split(os.pathsep) if caller else ():
+        if entry not in exported and entry not in parent:
+            exported.append(entry)
+    os.environ["PYZAP_ARTIFACT"] = artifact
+    os.environ["PYZAP_SITE"] = os.pathsep.join(ours)
+    os.environ["PYTHONPATH"] = os.pathsep.join(exported)
+
+    entry = override or ("%s:%s" % (module, function) if kind == "function"
+                         else module if kind == "module" else "__pyzap__/main.py")
+    if _flag("PYZAP_INTERPRETER"):
+        _interpreter(artifact, entry)
+    elif kind == "function":
+        target = _import_entry(module, artifact)
+        for attr in function.split("."):
+            try:
+                target = getattr(target, attr)
+            except AttributeError:
+                _fail("entry point %s: %r has no attribute %r" % (entry, target, attr))
+        sys.exit(target())
+    elif kind == "module":
+        _run_module(module, artifact)
+    else:
+        _run_script(loader, artifact)
+
+
+if __name__ == "__main__":
+    _main()

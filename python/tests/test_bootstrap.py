@@ -1,0 +1,698 @@
+"""Tests of the pyzap bootstrap (python/bootstrap/__main__.py) and pyzap_runtime.
+
+Stdlib only, so it runs under every supported interpreter (3.8-3.13):
+
+    python -m unittest discover -s python/tests -v
+
+Each test builds fake artifacts with zipfile, laid out as
+docs/artifact-format.md says (shebang, explicit directory entries, boot file,
+manifest, zipped and extracted site dirs), and runs them with
+sys.executable in subprocesses with a private PYZAP_ROOT.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOOTSTRAP = os.path.join(HERE, os.pardir, "bootstrap", "__main__.py")
+RUNTIME = os.path.join(HERE, os.pardir, "pyzap_runtime", "__init__.py")
+VERSION = "%d.%d" % sys.version_info[:2]
+TIMEOUT = 120
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+APP_CLI = '''
+import json, os, sys
+
+def probe():
+    import __main__
+    import pyzap_runtime, extpkg, nsp.zpart, nsp.epart, zextramod, edirmod
+    out = {
+        "argv": sys.argv,
+        "path": sys.path,
+        "env": {k: v for k, v in os.environ.items()
+                if k.startswith("PYZAP_") or k in ("PYTHONPATH", "ZPTH_RAN", "EPTH_RAN")},
+        "main_name": __main__.__name__,
+        "main_globals": sorted(k for k in vars(__main__) if not k.startswith("__")),
+        "ext_data": extpkg.data(),
+        "ext_file": extpkg.__file__,
+        "tool_mode": os.stat(os.path.join(os.path.dirname(extpkg.__file__), "tool.sh")).st_mode & 0o777,
+        "nsp": [nsp.zpart.WHERE, nsp.epart.WHERE],
+        "runtime": {
+            "artifact": pyzap_runtime.artifact,
+            "site_dirs": pyzap_runtime.site_dirs,
+            "extracted_dir": pyzap_runtime.extracted_dir,
+            "cache_root": pyzap_runtime.cache_root(),
+            "manifest_format": pyzap_runtime.manifest()["format"],
+            "entry_point": pyzap_runtime.entry_point,
+        },
+    }
+    try:
+        import leaky
+        out["leaky"] = leaky.__file__
+    except ImportError:
+        out["leaky"] = None
+    try:
+        import callermod
+        out["callermod"] = True
+    except ImportError:
+        out["callermod"] = False
+    return out
+
+def work(x):
+    import extpkg, nsp.epart
+    return [x * 2, extpkg.data(), nsp.epart.WHERE]
+
+def main():
+    cmd = sys.argv[1] if len(sys.argv) > 1 else "probe"
+    if cmd == "probe":
+        print(json.dumps(probe()))
+    elif cmd == "exit":
+        return int(sys.argv[2])
+    elif cmd == "raise":
+        raise ValueError("boom from the app")
+    elif cmd == "interrupt":
+        raise KeyboardInterrupt
+    elif cmd == "kill":
+        import signal, time
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)
+    elif cmd == "child":
+        import subprocess
+        code = "import app.cli, extpkg, nsp.zpart, nsp.epart, json; print(json.dumps(extpkg.data()))"
+        return subprocess.call([sys.executable, "-c", code])
+    elif cmd == "mp":
+        import multiprocessing
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            print(json.dumps(pool.map(work, [1, 2])))
+    elif cmd == "quiet":
+        pass
+
+def other():
+    print("other called")
+    return 7
+'''
+
+APP_MAIN = '''
+import json, sys
+import __main__
+from app.cli import probe
+out = probe()
+out["self_is_main"] = sys.modules["__main__"] is __main__ and __name__ == "__main__"
+out["file"] = __file__
+print(json.dumps(out))
+'''
+
+MP_MAIN = '''
+import json, multiprocessing, sys
+
+def double(x):
+    return x * 2
+
+if __name__ == "__main__":
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        print(json.dumps(pool.map(double, [1, 2, 3])))
+'''
+
+SCRIPT_MAIN = '''
+import json, sys
+import srcmod
+from app.cli import probe
+if len(sys.argv) > 1 and sys.argv[1] == "fail":
+    raise RuntimeError("failing in the script")
+if len(sys.argv) > 1 and sys.argv[1] == "traceback":
+    import traceback
+    try:
+        raise RuntimeError("traceback in the script")
+    except RuntimeError:
+        print(traceback.format_exc())
+    sys.exit(0)
+out = probe()
+out["srcmod"] = srcmod.VALUE
+out["file"] = __file__
+out["name"] = __name__
+print(json.dumps(out))
+'''
+
+EXTPKG = '''
+import os
+def data():
+    with open(os.path.join(os.path.dirname(__file__), "data.txt")) as f:
+        return f.read().strip()
+'''
+
+
+def base_files(main=None):
+    """The files of the standard fake bundle, by path in the zip."""
+    files = {
+        "__main__.py": _read(BOOTSTRAP),
+        "__pyzap__/manifest.json": json.dumps({"format": 1, "pth": []}).encode(),
+        "site-packages/pyzap_runtime/__init__.py": _read(RUNTIME),
+        "site-packages/app/__init__.py": b"",
+        "site-packages/app/cli.py": APP_CLI.encode(),
+        "site-packages/app/__main__.py": APP_MAIN.encode(),
+        "site-packages/app/mpmain.py": MP_MAIN.encode(),
+        "site-packages/app/broken.py": b"import does_not_exist_anywhere_xyz\ndef main(): pass\n",
+        "site-packages/quiet.py": b"def main():\n    pass\n",
+        # A namespace package split between the zip and the extracted dir.
+        "site-packages/nsp/zpart.py": b"WHERE = 'zip'\n",
+        "__pyzap__/extract/nsp/epart.py": b"WHERE = 'extract'\n",
+        # .pth files in both site dirs: a path line and an import line each.
+        "site-packages/zpth.pth": b"# comment\n\nzextra\nimport os; os.environ['ZPTH_RAN'] = '1'\n",
+        "site-packages/zextra/zextramod.py": b"",
+        "__pyzap__/extract/epth.pth": b"edir\nmissing_dir_is_skipped\nimport os; os.environ['EPTH_RAN'] = '1'\n",
+        "__pyzap__/extract/edir/edirmod.py": b"",
+        # Package data read through __file__, and an executable helper.
+        "__pyzap__/extract/extpkg/__init__.py": EXTPKG.encode(),
+        "__pyzap__/extract/extpkg/data.txt": b"hello from data\n",
+        "__pyzap__/extract/extpkg/tool.sh": (0o755, b"#!/bin/sh\necho tool\n"),
+        "srcmod.py": b"VALUE = 42\n",
+    }
+    if main is not None:
+        files["__pyzap__/main.py"] = main.encode()
+    return files
+
+
+def base_boot(**overrides):
+    boot = {
+        "format": "1",
+        "entry_kind": "function",
+        "entry_module": "app.cli",
+        "entry_function": "main",
+        "entry_name": "app",
+        "python": VERSION,
+        "cache_tag": sys.implementation.cache_tag,
+        "native": "0",
+        "site_zip": "site-packages",
+        "extract_hash": None,  # computed from the extract files
+        "src": "0",
+        "pth": ["zip:zpth.pth", "extract:epth.pth"],
+    }
+    boot.update(overrides)
+    return boot
+
+
+def build(path, boot, files):
+    """Write a fake artifact the way the Rust writer lays it out."""
+    if boot.get("extract_hash") is None:
+        h = hashlib.sha256()
+        for name in sorted(files):
+            if name.startswith("__pyzap__/extract/"):
+                data = files[name]
+                h.update(name.encode() + b"\0" + (data[1] if isinstance(data, tuple) else data))
+        boot = dict(boot, extract_hash=h.hexdigest()[:32])
+    lines = []
+    for key, value in boot.items():
+        for v in value if isinstance(value, list) else [value]:
+            lines.append("%s=%s\n" % (key, v))
+    files = dict(files)
+    files["__pyzap__/boot"] = "".join(lines).encode()
+    names = set(files)
+    dirs = {name.rsplit("/", i)[0] + "/" for name in names for i in range(1, name.count("/") + 1)}
+    with open(path, "wb") as f:
+        f.write(b"#!/usr/bin/env python3\n")
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in sorted(names | dirs):
+                info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+                if name in dirs:
+                    info.external_attr = (0o40755 << 16) | 0x10
+                    zf.writestr(info, b"")
+                    continue
+                data = files[name]
+                mode = 0o644
+                if isinstance(data, tuple):
+                    mode, data = data
+                info.external_attr = (0o100000 | mode) << 16
+                info.create_system = 3
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, data)
+    os.chmod(path, 0o755)
+    return boot
+
+
+class BootstrapTestCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pyzap-test-")
+        self.addCleanup(self._cleanup)
+        self.root = os.path.join(self.tmp, "cache")
+        self.art = os.path.join(self.tmp, "app.pyz")
+        self.boot = build(self.art, base_boot(), base_files())
+
+    def _cleanup(self):
+        for dirpath, dirnames, _ in os.walk(self.tmp):
+            for d in dirnames:  # undo chmods so rmtree works
+                try:
+                    os.chmod(os.path.join(dirpath, d), 0o700)
+                except OSError:
+                    pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def env(self, **extra):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("PYZAP_") and k not in ("PYTHONPATH", "PYTHONUSERBASE",
+                                                             "PYTHONSTARTUP", "PYTHONSAFEPATH")}
+        env["PYZAP_ROOT"] = self.root
+        env.update(extra)
+        return {k: v for k, v in env.items() if v is not None}
+
+    def run_art(self, *args, art=None, env=None, python_args=(), input=None, cwd=None):
+        return subprocess.run(
+            [sys.executable] + list(python_args) + [art or self.art] + list(args),
+            env=env or self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, timeout=TIMEOUT, input=input, cwd=cwd)
+
+    def ok(self, proc):
+        self.assertEqual(proc.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (proc.stdout, proc.stderr))
+        return proc
+
+    def probe(self, *args, **kwargs):
+        proc = self.ok(self.run_art(*args, **kwargs))
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    def assertOneLineError(self, proc, *needles):
+        lines = proc.stderr.strip().splitlines()
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(len(lines), 1, proc.stderr)
+        self.assertTrue(lines[0].startswith("pyzap: error: "), proc.stderr)
+        for needle in needles:
+            self.assertIn(needle, lines[0])
+
+    def extracted(self):
+        return os.path.join(self.root, "site", self.boot["extract_hash"])
+
+
+class EntryPoints(BootstrapTestCase):
+    def test_function_entry_layout(self):
+        out = self.probe("probe")
+        ext = self.extracted()
+        site = os.path.join(self.art, "site-packages")
+        self.assertEqual(out["argv"], [self.art, "probe"])
+        self.assertEqual(out["path"][:2], [ext, site])
+        self.assertNotIn(self.art, out["path"])  # src=0
+        self.assertEqual(out["ext_data"], "hello from data")
+        self.assertTrue(out["ext_file"].startswith(ext + os.sep))
+        self.assertEqual(out["tool_mode"] & 0o111, 0o111)
+        self.assertEqual(out["nsp"], ["zip", "extract"])
+        env = out["env"]
+        self.assertEqual(env["PYZAP_ARTIFACT"], self.art)
+        site_dirs = [ext, site, os.path.join(site, "zextra"), os.path.join(ext, "edir")]
+        self.assertEqual(env["PYZAP_SITE"], os.pathsep.join(site_dirs))
+        self.assertEqual(env["PYTHONPATH"], os.pathsep.join(site_dirs))
+        self.assertEqual((env["ZPTH_RAN"], env["EPTH_RAN"]), ("1", "1"))
+        self.assertNotIn(os.path.join(ext, "missing_dir_is_skipped"), out["path"])
+        # Nothing of the interpreter's site-packages.
+        for entry in out["path"]:
+            self.assertFalse(entry.endswith(("site-packages", "dist-packages")) and
+                             not entry.startswith(self.art), entry)
+        rt = out["runtime"]
+        self.assertEqual(rt["artifact"], self.art)
+        self.assertEqual(rt["site_dirs"], site_dirs)
+        self.assertEqual(rt["extracted_dir"], ext)
+        self.assertEqual(rt["cache_root"], self.root)
+        self.assertEqual(rt["manifest_format"], 1)
+        self.assertEqual(rt["entry_point"], "app.cli:main")
+        self.assertTrue(os.path.exists(os.path.join(ext, ".pyzap-complete")))
+        self.assertEqual(stat.S_IMODE(os.stat(self.root).st_mode) & 0o077, 0)
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+
+    def test_relative_artifact_path_and_warm_run(self):
+        self.probe("probe")
+        out = self.probe("probe", art="app.pyz", cwd=self.tmp)
+        self.assertEqual(out["argv"][0], "app.pyz")  # as the user ran it
+        self.assertEqual(out["env"]["PYZAP_ARTIFACT"], self.art)
+        self.assertEqual(out["path"][1], os.path.join(self.art, "site-packages"))
+
+    def test_symlinked_artifact_is_not_resolved(self):
+        link = os.path.join(self.tmp, "link.pyz")
+        os.symlink(self.art, link)
+        out = self.probe("probe", art=link)
+        self.assertEqual(out["env"]["PYZAP_ARTIFACT"], link)
+
+    def test_module_entry(self):
+        build(self.art, base_boot(entry_kind="module", entry_module="app", entry_function=""),
+              base_files())
+        out = self.probe("x")
+        self.assertEqual(out["argv"], [self.art, "x"])
+        self.assertEqual(out["main_name"], "__main__")
+        self.assertTrue(out["self_is_main"])
+        self.assertEqual(out["main_globals"], ["json", "probe", "sys"])
+        self.assertEqual(out["file"], os.path.join(self.art, "site-packages", "app", "__main__.py"))
+        self.assertEqual(out["runtime"]["entry_point"], "app")
+
+    def test_script_entry(self):
+        build(self.art, base_boot(entry_kind="script", entry_module="", entry_function="", src="1"),
+              base_files(main=SCRIPT_MAIN))
+        out = self.probe("a")
+        self.assertEqual(out["argv"], [self.art, "a"])
+        self.assertEqual(out["srcmod"], 42)
+        self.assertEqual(out["name"], "__main__")
+        self.assertEqual(out["file"], os.path.join(self.art, "__pyzap__", "main.py"))
+        self.assertEqual(out["main_globals"], ["json", "probe", "srcmod", "sys"])
+        self.assertEqual(out["path"][2], self.art)
+        self.assertIn(self.art, out["env"]["PYTHONPATH"].split(os.pathsep))
+        proc = self.run_art("fail")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("main.py", proc.stderr)
+        self.assertIn("RuntimeError: failing in the script", proc.stderr)
+        # Tracebacks formatted by the traceback module (and pdb) show the
+        # script's source lines. (The interpreter's own printing of uncaught
+        # exceptions shows no source for zipped code before 3.13.)
+        proc = self.ok(self.run_art("traceback"))
+        self.assertIn('raise RuntimeError("traceback in the script")', proc.stdout)
+
+    def test_entry_point_override(self):
+        env = self.env(PYZAP_ENTRY_POINT="app.cli:other")
+        proc = self.run_art(env=env)
+        self.assertEqual((proc.returncode, proc.stdout.strip()), (7, "other called"), proc.stderr)
+        out = self.probe(env=self.env(PYZAP_ENTRY_POINT="app"))
+        self.assertTrue(out["self_is_main"])
+        self.assertEqual(out["runtime"]["entry_point"], "app")
+
+    def test_multiprocessing_spawn_from_function_entry(self):
+        proc = self.ok(self.run_art("mp"))
+        self.assertEqual(json.loads(proc.stdout),
+                         [[2, "hello from data", "extract"], [4, "hello from data", "extract"]])
+
+    def test_multiprocessing_spawn_from_module_entry(self):
+        proc = self.ok(self.run_art(env=self.env(PYZAP_ENTRY_POINT="app.mpmain")))
+        self.assertEqual(json.loads(proc.stdout), [2, 4, 6])
+
+    def test_child_process_imports_through_pythonpath(self):
+        caller = os.path.join(self.tmp, "caller")
+        os.mkdir(caller)
+        with open(os.path.join(caller, "callermod.py"), "w"):
+            pass
+        proc = self.ok(self.run_art("child", env=self.env(PYTHONPATH=caller)))
+        self.assertEqual(json.loads(proc.stdout), "hello from data")
+        out = self.probe("probe", env=self.env(PYTHONPATH=caller))
+        self.assertTrue(out["callermod"])
+        exported = out["env"]["PYTHONPATH"].split(os.pathsep)
+        self.assertEqual(exported[-1], caller)
+        self.assertEqual(exported[:-1], out["env"]["PYZAP_SITE"].split(os.pathsep))
+        # Running again with that environment does not duplicate entries.
+        nested = self.probe("probe", env=self.env(PYTHONPATH=out["env"]["PYTHONPATH"],
+                                                  PYZAP_SITE=out["env"]["PYZAP_SITE"]))
+        self.assertEqual(nested["env"]["PYTHONPATH"], out["env"]["PYTHONPATH"])
+        self.assertEqual(len(nested["path"]), len(set(nested["path"])))
+
+
+class Passthrough(BootstrapTestCase):
+    def test_exit_code(self):
+        self.assertEqual(self.run_art("exit", "3").returncode, 3)
+        self.assertEqual(self.run_art("exit", "0").returncode, 0)
+
+    def test_app_exception_is_a_normal_traceback(self):
+        proc = self.run_art("raise")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("Traceback", proc.stderr)
+        self.assertIn("ValueError: boom from the app", proc.stderr)
+        self.assertNotIn("pyzap: error", proc.stderr)
+
+    def test_sigterm(self):
+        proc = self.run_art("kill")
+        self.assertEqual(proc.returncode, -signal.SIGTERM, proc.stderr)
+
+    def test_keyboard_interrupt_like_plain_python(self):
+        plain = subprocess.run([sys.executable, "-c", "raise KeyboardInterrupt"],
+                               stderr=subprocess.PIPE, timeout=TIMEOUT)
+        proc = self.run_art("interrupt")
+        self.assertEqual(proc.returncode, plain.returncode)
+
+    def test_missing_import_inside_the_app_is_the_apps_error(self):
+        build(self.art, base_boot(entry_module="app.broken"), base_files())
+        proc = self.run_art()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("Traceback", proc.stderr)
+        self.assertIn("does_not_exist_anywhere_xyz", proc.stderr)
+        proc = self.run_art(env=self.env(PYZAP_ENTRY_POINT="app.broken"))
+        self.assertIn("Traceback", proc.stderr)
+
+
+class Interpreter(BootstrapTestCase):
+    def ienv(self, **extra):
+        return self.env(PYZAP_INTERPRETER="1", **extra)
+
+    def test_dash_c(self):
+        proc = self.ok(self.run_art("-c", "import sys, app.cli, extpkg; print(sys.argv)", "a", "b",
+                                    env=self.ienv()))
+        self.assertEqual(proc.stdout.strip(), "['-c', 'a', 'b']")
+
+    def test_script(self):
+        script = os.path.join(self.tmp, "s.py")
+        with open(script, "w") as f:
+            f.write("import sys, extpkg\nprint(__name__, sys.argv, extpkg.data())\n")
+        proc = self.ok(self.run_art(script, "x", env=self.ienv()))
+        self.assertEqual(proc.stdout.strip(), "__main__ %r hello from data" % ([script, "x"],))
+
+    def test_dash_m(self):
+        proc = self.ok(self.run_art("-m", "app", "y", env=self.ienv()))
+        out = json.loads(proc.stdout)
+        self.assertTrue(out["self_is_main"])
+        self.assertEqual(out["argv"][1:], ["y"])
+        self.assertEqual(out["argv"][0], out["file"])
+
+    def test_stdin(self):
+        proc = self.ok(self.run_art(env=self.ienv(), input="import extpkg\nprint(extpkg.data())\n"))
+        self.assertEqual(proc.stdout.strip(), "hello from data")
+
+    @unittest.skipUnless(hasattr(os, "openpty"), "needs a pty")
+    def test_repl(self):
+        master, slave = os.openpty()
+        proc = subprocess.Popen([sys.executable, self.art], stdin=slave, stdout=slave,
+                                stderr=slave, env=self.ienv(TERM="dumb"), close_fds=True)
+        os.close(slave)
+        os.write(master, b"import extpkg; print('data:', extpkg.data())\n")
+        os.write(master, b"raise SystemExit(5)\n")
+        output = b""
+        deadline = time.time() + TIMEOUT
+        while time.time() < deadline:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        os.close(master)
+        self.assertEqual(proc.wait(timeout=TIMEOUT), 5)
+        self.assertIn(b"pyzap bundle " + self.art.encode(), output)
+        self.assertIn(b"data: hello from data", output)
+
+
+class Isolation(BootstrapTestCase):
+    def user_site(self):
+        userbase = os.path.join(self.tmp, "userbase")
+        env = self.env(PYTHONUSERBASE=userbase)
+        site_dir = subprocess.check_output(
+            [sys.executable, "-c", "import site; print(site.getusersitepackages())"],
+            env=env, universal_newlines=True).strip()
+        os.makedirs(site_dir)
+        with open(os.path.join(site_dir, "leaky.py"), "w"):
+            pass
+        # Sanity: plain Python does see it.
+        subprocess.check_call([sys.executable, "-c", "import leaky"], env=env)
+        return env, site_dir
+
+    def test_user_site_does_not_leak(self):
+        env, site_dir = self.user_site()
+        out = self.probe("probe", env=env)
+        self.assertIsNone(out["leaky"])
+        self.assertNotIn(site_dir, out["path"])
+
+    def test_inherit_path(self):
+        env, site_dir = self.user_site()
+        env["PYZAP_INHERIT_PATH"] = "1"
+        out = self.probe("probe", env=env)
+        self.assertEqual(out["leaky"], os.path.join(site_dir, "leaky.py"))
+        self.assertEqual(out["path"][:2], [self.extracted(), os.path.join(self.art, "site-packages")])
+        self.assertGreater(out["path"].index(site_dir), out["path"].index(os.path.join(self.extracted(), "edir")))
+
+
+class Cache(BootstrapTestCase):
+    def test_concurrent_first_runs(self):
+        procs = [subprocess.Popen([sys.executable, self.art, "quiet"], env=self.env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(16)]
+        for p in procs:
+            out, err = p.communicate(timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(os.listdir(os.path.join(self.root, "site")), [self.boot["extract_hash"]])
+        self.assertTrue(os.path.exists(os.path.join(self.extracted(), ".pyzap-complete")))
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+
+    def test_incomplete_dir_is_rebuilt(self):
+        ext = self.extracted()
+        os.makedirs(os.path.join(ext, "extpkg"))
+        with open(os.path.join(ext, "extpkg", "__init__.py"), "w") as f:
+            f.write("raise RuntimeError('half-written')\n")
+        out = self.probe("probe")
+        self.assertEqual(out["ext_data"], "hello from data")
+        self.assertTrue(os.path.exists(os.path.join(ext, ".pyzap-complete")))
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+
+    def test_group_or_world_writable_root_is_refused(self):
+        os.makedirs(self.root)
+        os.chmod(self.root, 0o777)
+        self.assertOneLineError(self.run_art("quiet"), self.root, "PYZAP_ROOT", "writable by group or others")
+        os.chmod(self.root, 0o770)
+        self.assertOneLineError(self.run_art("quiet"), self.root)
+        os.chmod(self.root, 0o755)  # readable by others is fine
+        self.ok(self.run_art("quiet"))
+
+    @unittest.skipUnless(hasattr(os, "geteuid") and os.geteuid() == 0, "chown needs root")
+    def test_root_owned_by_someone_else_is_refused(self):
+        os.makedirs(self.root, 0o700)
+        os.chown(self.root, 12345, 12345)
+        self.assertOneLineError(self.run_art("quiet"), self.root, "uid 12345", "PYZAP_ROOT")
+
+    def test_unwritable_root(self):
+        blocker = os.path.join(self.tmp, "file")
+        with open(blocker, "w"):
+            pass
+        self.root = os.path.join(blocker, "cache")  # a path under a regular file
+        self.assertOneLineError(self.run_art("quiet"), self.root, "set PYZAP_ROOT to a writable directory")
+        if os.geteuid() != 0:  # permissions do not stop root
+            self.root = os.path.join(self.tmp, "ro", "cache")
+            os.makedirs(os.path.dirname(self.root), 0o500)
+            self.assertOneLineError(self.run_art("quiet"), self.root, "Permission denied")
+
+    def test_read_only_site_dir(self):
+        os.makedirs(self.root, 0o700)
+        with open(os.path.join(self.root, "tmp"), "w"):
+            pass  # a file where the tmp dir should be
+        self.assertOneLineError(self.run_art("quiet"), self.root, "set PYZAP_ROOT to a writable directory")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "site", self.boot["extract_hash"])))
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "RLIMIT_FSIZE behaviour")
+    def test_full_disk_cleans_up(self):
+        import resource
+        files = base_files()
+        files["__pyzap__/extract/extpkg/big.bin"] = os.urandom(256 * 1024)
+        self.boot = build(self.art, base_boot(), files)
+
+        def limit():  # writes over 64 KiB fail with EFBIG (Python ignores SIGXFSZ)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+        proc = subprocess.run([sys.executable, self.art, "quiet"], env=self.env(), preexec_fn=limit,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=TIMEOUT)
+        self.assertOneLineError(proc, self.root, "File too large", "set PYZAP_ROOT")
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+        self.assertEqual(os.listdir(os.path.join(self.root, "site")), [])
+
+    def test_cache_root_rules(self):
+        code = "import pyzap_runtime; print(pyzap_runtime.cache_root())"
+        home = os.path.join(self.tmp, "home")
+        cases = [
+            ({"PYZAP_ROOT": self.root}, self.root),
+            ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": os.path.join(self.tmp, "sd") + ":/other"},
+             os.path.join(self.tmp, "sd", "pyzap")),
+            ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": None, "XDG_CACHE_HOME": os.path.join(self.tmp, "x")},
+             os.path.join(self.tmp, "x", "pyzap")),
+            ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": None, "XDG_CACHE_HOME": "relative", "HOME": home},
+             os.path.join(home, ".cache", "pyzap")),
+        ]
+        for extra, expected in cases:
+            env = self.env(PYZAP_INTERPRETER="1", **extra)
+            proc = self.ok(self.run_art("-c", code, env=env))
+            self.assertEqual(proc.stdout.strip(), expected)
+            self.assertTrue(os.path.exists(os.path.join(expected, "site", self.boot["extract_hash"],
+                                                        ".pyzap-complete")))
+
+
+class Errors(BootstrapTestCase):
+    def test_wrong_cache_tag_for_native_bundle(self):
+        build(self.art, base_boot(native="1", cache_tag="cpython-299", python="2.99"), base_files())
+        proc = self.run_art("quiet")
+        self.assertOneLineError(proc, "2.99", "cpython-299", VERSION, sys.implementation.cache_tag,
+                                sys.executable)
+        # Not native: the tag does not matter.
+        build(self.art, base_boot(native="0", cache_tag="cpython-299"), base_files())
+        self.ok(self.run_art("quiet"))
+
+    def test_entry_module_missing(self):
+        build(self.art, base_boot(entry_module="nope.mod"), base_files())
+        self.assertOneLineError(self.run_art(), "'nope.mod'")
+        build(self.art, base_boot(entry_module="app.nope"), base_files())
+        self.assertOneLineError(self.run_art(), "'app.nope'")
+        build(self.art, base_boot(entry_kind="module", entry_module="app.nope"), base_files())
+        self.assertOneLineError(self.run_art(), "'app.nope'")
+        self.assertOneLineError(self.run_art(env=self.env(PYZAP_ENTRY_POINT="nope")), "'nope'")
+
+    def test_entry_function_missing(self):
+        build(self.art, base_boot(entry_function="cli.nope"), base_files())
+        self.assertOneLineError(self.run_art(), "'cli'")
+        self.assertOneLineError(self.run_art(env=self.env(PYZAP_ENTRY_POINT="app.cli:nope")), "'nope'")
+
+    def test_bad_boot_files(self):
+        self.boot = build(self.art, base_boot(format="2"), base_files())
+        self.assertOneLineError(self.run_art(), "format")
+        build(self.art, base_boot(entry_kind="weird"), base_files())
+        self.assertOneLineError(self.run_art(), "entry point")
+        path = os.path.join(self.tmp, "noboot.pyz")
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("__main__.py", _read(BOOTSTRAP))
+        self.assertOneLineError(self.run_art(art=path), "__pyzap__/boot")
+        path = os.path.join(self.tmp, "badline.pyz")
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("__main__.py", _read(BOOTSTRAP))
+            zf.writestr("__pyzap__/boot", "format=1\nthis line has no equals sign\n")
+        self.assertOneLineError(self.run_art(art=path), "line 2")
+
+    def test_unsafe_extract_path(self):
+        files = base_files()
+        files["__pyzap__/extract/../../evil.py"] = b"x = 1\n"
+        self.boot = build(self.art, base_boot(), files)
+        self.assertOneLineError(self.run_art("quiet"), "unsafe", "extract/../")
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+        self.assertFalse(os.path.exists(os.path.join(self.root, "evil.py")))
+
+
+class StartupImports(BootstrapTestCase):
+    """The warm path imports nothing beyond what `python app.pyz` already does."""
+
+    FORBIDDEN = {"zipfile", "json", "re", "hashlib", "tempfile", "pathlib", "shutil"}
+
+    def imports(self, art, python_args):
+        proc = self.run_art("quiet", art=art, python_args=["-X", "importtime"] + python_args,
+                            env=self.env(PYZAP_ENTRY_POINT="quiet:main"))
+        self.ok(proc)
+        names = set()
+        for line in proc.stderr.splitlines():
+            if line.startswith("import time:") and "|" in line:
+                names.add(line.rsplit("|", 1)[1].strip())
+        return names
+
+    def test_warm_path_imports(self):
+        trivial = os.path.join(self.tmp, "trivial.pyz")
+        with zipfile.ZipFile(trivial, "w", zipfile.ZIP_DEFLATED) as zf:
+            # Deflated like the artifact's entries: zipimport then needs zlib too.
+            zf.writestr("__main__.py", "# " + "x" * 100 + "\n")
+        self.ok(self.run_art("quiet"))  # make the cache warm
+        for python_args in ([], ["-I"], ["-S"]):
+            baseline = self.imports(trivial, python_args)
+            ours = self.imports(self.art, python_args)
+            # (Some of FORBIDDEN are in the baseline: runpy imports re
+            # through typing on 3.9, and site's .pth files import anything.)
+            extra = ours - baseline
+            self.assertFalse(extra & self.FORBIDDEN, "python_args=%r" % python_args)
+            self.assertEqual(extra, {"quiet"}, "python_args=%r" % python_args)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,419 @@
+"""Runs every workload with every tool and collects the figures.
+
+Order of work, per workload:
+
+1. builds with a cold cache, N rounds, tools alternating inside each round
+   (A B C … A B C …) so drift (thermal, other load) hits every tool alike;
+2. builds with a warm cache (the cache the first cold build filled), N rounds,
+   alternating the same way;
+3. start-up runs of the last artifact each tool built, again alternating tool
+   by tool inside each round, with the floor (``python -S -c pass``) as one
+   more "tool" in the rotation:
+   a. warm start with ``PYTHONDONTWRITEBYTECODE=1`` (runtime caches primed by
+      two untimed runs under the same setting),
+   b. first run on an empty runtime cache (a fresh PYZAP_ROOT / SHIV_ROOT /
+      PEX_ROOT for every run), bytecode writable,
+   c. warm start with bytecode writable (fresh runtime caches, primed by two
+      untimed runs).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import measure
+from .index import LocalIndex
+from .measure import Stat
+from .tools import ALL_TOOLS, PYZAP_INDEX_NOTE, cache_env
+from .workloads import all_workloads, large_set
+
+FIGURES = [
+    # key, label, unit
+    ("build_cold_s", "build, cold cache", "s"),
+    ("build_warm_s", "build, warm cache", "s"),
+    ("build_peak_rss_mb", "build peak RSS (cold)", "MB"),
+    ("size_mb", "artifact size", "MB"),
+    ("first_run_s", "first run, empty runtime cache", "ms"),
+    ("warm_start_s", "warm start, bytecode writable", "ms"),
+    ("warm_start_dwb_s", "warm start, PYTHONDONTWRITEBYTECODE=1", "ms"),
+]
+START_FIGURES = ("first_run_s", "warm_start_s", "warm_start_dwb_s")
+MB = 1_000_000
+
+
+@dataclass
+class Figure:
+    stat: Stat = field(default_factory=Stat)
+    error: str | None = None
+
+    def to_json(self):
+        d = self.stat.to_json() if self.stat.n else {"median": None, "min": None, "max": None, "n": 0, "samples": []}
+        d["error"] = self.error
+        return d
+
+
+@dataclass
+class ToolResult:
+    name: str
+    kind: str
+    status: str = "ok"  # ok | failed | unsupported | skipped
+    reason: str | None = None
+    figures: dict = field(default_factory=lambda: {k: Figure() for k, _, _ in FIGURES})
+    warm_peak_rss: Stat = field(default_factory=Stat)
+    commands: list = field(default_factory=list)
+    output: str | None = None  # first line a start-up run printed
+
+    def to_json(self):
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "reason": self.reason,
+            "figures": {k: f.to_json() for k, f in self.figures.items()},
+            "build_warm_peak_rss_mb": self.warm_peak_rss.to_json(),
+            "commands": self.commands,
+            "output": self.output,
+        }
+
+
+class Context:
+    """Paths, interpreters and the environment every measurement runs in."""
+
+    def __init__(self, args, bench_dir: Path, work: Path, index_url: str):
+        self.bench_dir = bench_dir
+        self.repo = bench_dir.parent
+        self.work = work
+        self.index_url = index_url
+        self.wheelhouse = Path(args.wheelhouse).resolve()
+        self.venv_bin = Path(sys.prefix) / "bin"
+        self.peer_wheels = Path(sys.prefix) / "peer-wheels"
+        self.base_python = str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
+        self.python_version = platform.python_version()
+        self.pyzap = args.pyzap
+        self.base_env = make_base_env(self.venv_bin, work)
+        self.pyinstaller_version = read_pin(bench_dir / "requirements.txt", "pyinstaller")
+        rt = work / "runtime-venv"
+        r = measure.run([self.base_python, "-m", "venv", "--without-pip", rt], env=self.base_env)
+        if not r.ok:
+            raise RuntimeError(f"cannot create the runtime venv: {r.error_line()}")
+        self.runtime_python = str(rt / "bin" / "python")
+        import ensurepip
+
+        self.ensurepip_version = "pip " + ensurepip.version()
+
+    def bin(self, name):
+        return str(self.venv_bin / name)
+
+    def tool_version(self, argv):
+        r = measure.run(argv, env=self.base_env, timeout=60)
+        text = (r.stdout or r.stderr).strip()
+        return text.splitlines()[0] if text else f"(exit {r.rc})"
+
+    def env(self, **extra):
+        env = dict(self.base_env)
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+
+def read_pin(path: Path, name: str) -> str:
+    for line in path.read_text().splitlines():
+        if line.strip().lower().startswith(name + "=="):
+            return line.split("==", 1)[1].strip()
+    raise RuntimeError(f"{name} is not pinned in {path}")
+
+
+def make_base_env(venv_bin: Path, work: Path) -> dict:
+    """The inherited environment minus everything that would steer a tool
+    (indexes, caches, interpreters), plus a proxy guard: any attempt to reach
+    a host other than 127.0.0.1 goes to a closed port and fails."""
+    env = {}
+    drop_prefixes = ("PIP_", "UV_", "PEX_", "SHIV_", "PYZAP_", "PYINSTALLER_", "PYTHON", "VIRTUAL_ENV", "CONDA", "PYENV_VERSION")
+    for k, v in os.environ.items():
+        if k.startswith(drop_prefixes) or k.lower().endswith("_proxy"):
+            continue
+        env[k] = v
+    env["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    env.update(
+        {
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+            "UV_PYTHON_DOWNLOADS": "never",
+            "UV_NO_CONFIG": "1",
+            "UV_NO_PROGRESS": "1",
+            "TMPDIR": str(work / "tmp"),
+            "PYZAP_BENCH_TMP": str(work / "tmp"),
+        }
+    )
+    for k in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        env[k] = "http://127.0.0.1:9"
+    env["no_proxy"] = env["NO_PROXY"] = "127.0.0.1,localhost"
+    (work / "tmp").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def tree_size(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory (hard links once)."""
+    if path.is_file():
+        return path.stat().st_size
+    seen, total = set(), 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            st = os.lstat(os.path.join(root, f))
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
+
+
+def rm(path: Path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, args, ctx: Context, workloads, tools):
+        self.args = args
+        self.ctx = ctx
+        self.workloads = workloads
+        self.tools = tools
+        self.results = {}
+
+    # -- builds ---------------------------------------------------------------
+    def build_once(self, tool, wl, out: Path, cache: Path):
+        """One build; returns (plan, seconds, peak RSS KiB, error or None)."""
+        rm(out)
+        wl.prepare(out)
+        cache.mkdir(parents=True, exist_ok=True)
+        plan = tool.plan(wl, out, cache)
+        env = self.ctx.env(**cache_env(cache))
+        t0 = time.perf_counter()
+        peak = 0
+        for step in plan.steps:
+            r = measure.run(step.argv, env={**env, **step.env}, cwd=out, timeout=self.args.build_timeout)
+            peak = max(peak, r.maxrss_kb)
+            if not r.ok:
+                return plan, None, None, f"{step.label or step.argv[0]}: {r.error_line()}"
+        seconds = time.perf_counter() - t0
+        if not plan.artifact.exists():
+            return plan, None, None, f"exited 0 but produced no {plan.artifact.name}"
+        return plan, seconds, peak, None
+
+    def run_builds(self, wl, active, res):
+        plans, warm_cache, warm_failed = {}, {}, set()
+        wdir = self.ctx.work / wl.key
+        n = self.args.build_runs
+        for phase in ("cold", "warm"):
+            for i in range(n):
+                for tool in active:
+                    r = res[tool.name]
+                    if r.status != "ok" or tool.name in warm_failed:
+                        continue
+                    out = wdir / tool.name / f"{phase}{i}"
+                    cache = warm_cache[tool.name] if phase == "warm" else wdir / tool.name / f"cache-cold{i}"
+                    plan, secs, peak, err = self.build_once(tool, wl, out, cache)
+                    if i == 0 and phase == "cold":
+                        r.commands = [" ".join(map(str, s.argv)) for s in plan.steps]
+                    fig = r.figures[f"build_{phase}_s"]
+                    if err:
+                        rm(out)
+                        log(f"  {wl.key:15} {tool.name:12} {phase} build {i + 1}/{n}: FAILED {err}")
+                        if phase == "cold":  # nothing to measure at all
+                            r.status, r.reason = "failed", f"cold build failed: {err}"
+                            for f in r.figures.values():
+                                f.error = r.reason
+                        else:  # the cold artifact still runs; only the warm figure is lost
+                            fig.error = f"warm build failed: {err}"
+                            warm_failed.add(tool.name)
+                        continue
+                    fig.stat.add(secs)
+                    if phase == "cold":
+                        r.figures["build_peak_rss_mb"].stat.add(peak * 1024 / MB)
+                        r.figures["size_mb"].stat.add(tree_size(plan.artifact) / MB)
+                    else:
+                        r.warm_peak_rss.add(peak * 1024 / MB)
+                    log(f"  {wl.key:15} {tool.name:12} {phase} build {i + 1}/{n}: {secs:6.2f} s  {peak / 1024:6.0f} MB")
+                    if tool.name in plans:  # keep only the newest artifact
+                        old = plans[tool.name][1]
+                        if old != out:
+                            rm(old)
+                    plans[tool.name] = (plan, out)
+                    if phase == "cold":
+                        if i == 0:
+                            warm_cache[tool.name] = cache
+                        else:
+                            rm(cache)
+        return {k: v[0] for k, v in plans.items() if res[k].status == "ok"}
+
+    # -- start-up -------------------------------------------------------------
+    def start_round(self, wl, entries, res, fig_key, env_for, floor_fig=None):
+        """n rounds of one run per entry; entries: [(name, argv)]."""
+        live = list(entries)
+        for i in range(self.args.start_runs):
+            for name, argv in list(live):
+                env, cleanup = env_for(name, i)
+                r = measure.run(argv, env=env, cwd=self.ctx.work / "cwd", timeout=120)
+                if cleanup:
+                    rm(cleanup)
+                fig = floor_fig if name == "floor" else res[name].figures[fig_key]
+                if not r.ok or (name != "floor" and wl.expect not in r.stdout):
+                    fig.error = r.error_line() if not r.ok else f"unexpected output: {(r.stdout.strip().splitlines() or [''])[0][:120]}"
+                    log(f"  {wl.key:15} {name:12} {fig_key}: FAILED {fig.error}")
+                    live.remove((name, argv))
+                    continue
+                fig.stat.add(r.seconds)
+                if name != "floor" and res[name].output is None:
+                    res[name].output = (r.stdout.strip().splitlines() or [""])[0][:200]
+
+    def prime(self, wl, entries, env_for, res, fig_key):
+        ok = []
+        for name, argv in entries:
+            good = True
+            for _ in range(2):
+                env, _ = env_for(name, 0)
+                r = measure.run(argv, env=env, cwd=self.ctx.work / "cwd", timeout=300)
+                if not r.ok or (name != "floor" and wl.expect not in r.stdout):
+                    if name != "floor":
+                        res[name].figures[fig_key].error = r.error_line() if not r.ok else \
+                            f"unexpected output: {(r.stdout.strip().splitlines() or [''])[0][:120]}"
+                        log(f"  {wl.key:15} {name:12} {fig_key}: FAILED {res[name].figures[fig_key].error}")
+                    good = False
+                    break
+            if good:
+                ok.append((name, argv))
+        return ok
+
+    def run_starts(self, wl, plans, res, floor):
+        (self.ctx.work / "cwd").mkdir(exist_ok=True)
+        wdir = self.ctx.work / wl.key / "runtime"
+        entries = [(name, [*plan.run_argv, *wl.args]) for name, plan in plans.items()]
+        entries.append(("floor", [self.ctx.runtime_python, "-S", "-c", "pass"]))
+        tools = {t.name: t for t in self.tools}
+
+        def warm_env(mode):
+            def env_for(name, i):
+                root = wdir / mode / name
+                extra = {} if name == "floor" else tools[name].runtime_env(root)
+                if mode == "dwb":
+                    extra["PYTHONDONTWRITEBYTECODE"] = "1"
+                return self.ctx.env(**extra), None
+            return env_for
+
+        def first_env(name, i):
+            root = wdir / "first" / f"{name}-{i}"
+            return self.ctx.env(**tools[name].runtime_env(root)), root
+
+        log(f"  {wl.key:15} warm start, PYTHONDONTWRITEBYTECODE=1 ({self.args.start_runs} rounds)")
+        live = self.prime(wl, entries, warm_env("dwb"), res, "warm_start_dwb_s")
+        self.start_round(wl, live, res, "warm_start_dwb_s", warm_env("dwb"), floor["warm_start_dwb_s"])
+        log(f"  {wl.key:15} first run, empty runtime cache ({self.args.start_runs} rounds)")
+        self.start_round(wl, [e for e in entries if e[0] != "floor"], res, "first_run_s", first_env)
+        log(f"  {wl.key:15} warm start, bytecode writable ({self.args.start_runs} rounds)")
+        live = self.prime(wl, entries, warm_env("writable"), res, "warm_start_s")
+        self.start_round(wl, live, res, "warm_start_s", warm_env("writable"), floor["warm_start_s"])
+        rm(wdir)
+
+    # -- all ------------------------------------------------------------------
+    def run_workload(self, wl):
+        res = {}
+        active = []
+        for tool in self.tools:
+            r = ToolResult(tool.name, tool.kind)
+            reason = tool.unsupported(wl)
+            skip = self.args.skip.get(tool.name)
+            if skip and (skip is True or wl.key in skip):
+                r.status, r.reason = "skipped", self.args.skip_reason[tool.name]
+            elif reason:
+                r.status, r.reason = "unsupported", reason
+            else:
+                active.append(tool)
+            res[tool.name] = r
+        floor = {"warm_start_s": Figure(), "warm_start_dwb_s": Figure()}
+        t0 = time.perf_counter()
+        plans = self.run_builds(wl, active, res)
+        self.run_starts(wl, plans, res, floor)
+        rm(self.ctx.work / wl.key)
+        return {
+            "workload": wl.to_json(),
+            "tools": {k: v.to_json() for k, v in res.items()},
+            "floor": {k: v.to_json() for k, v in floor.items()},
+            "seconds": time.perf_counter() - t0,
+        }
+
+
+def select(names, all_items, what, key=lambda x: x):
+    if not names:
+        return list(all_items)
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    byname = {key(x): x for x in all_items}
+    unknown = [n for n in wanted if n not in byname]
+    if unknown:
+        raise SystemExit(f"unknown {what}: {', '.join(unknown)} (known: {', '.join(byname)})")
+    return [byname[n] for n in wanted]
+
+
+def main(args, bench_dir: Path):
+    started = time.time()
+    load_before = os.getloadavg()
+    work = Path(args.work).resolve() if args.work else Path(__import__("tempfile").mkdtemp(prefix="pyzap-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    wls = select(args.workloads, all_workloads(bench_dir.parent), "workload", key=lambda w: w.key)
+    try:
+        with LocalIndex(Path(args.wheelhouse)) as index:
+            log(f"local index: {index.url} (serving {args.wheelhouse})")
+            ctx = Context(args, bench_dir, work, index.url)
+            tools = [cls(ctx) for cls in select(args.tools, ALL_TOOLS, "tool", key=lambda c: c.name)]
+            versions = {t.name: t.version() for t in tools}
+            log("versions: " + "; ".join(f"{k}: {v}" for k, v in versions.items()))
+            for wl in wls:
+                if wl.key == "large":
+                    wl.requirements, wl.note = large_set(ctx.wheelhouse, ctx.index_url, ctx.runtime_python, ctx.env(
+                        **cache_env(work / "large-resolve")), ctx.bin("uv"))
+            results = {}
+            for wl in wls:
+                log(f"== {wl.title}")
+                results[wl.key] = Bench(args, ctx, [wl], tools).run_workload(wl)
+            index_requests = index.requests
+    finally:
+        if not args.keep:
+            rm(work)
+    meta = {
+        "mode": "quick" if args.quick else "full",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "seconds": time.time() - started,
+        "build_runs": args.build_runs,
+        "start_runs": args.start_runs,
+        "baseline": args.baseline,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+        },
+        "python": {"version": ctx.python_version, "base": ctx.base_python, "runtime_venv": ctx.runtime_python},
+        "versions": versions,
+        "pyzap_binary": ctx.pyzap,
+        "index": {"url": "http://127.0.0.1:<port>/simple/ (PEP 503, generated from the wheelhouse)",
+                  "wheelhouse": str(ctx.wheelhouse), "requests_served": index_requests, "pyzap": PYZAP_INDEX_NOTE},
+        "bytecode": {
+            "machine_PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
+            "builds": "bytecode writable (PYTHONDONTWRITEBYTECODE unset)",
+            "first_run_s": "bytecode writable (PYTHONDONTWRITEBYTECODE unset)",
+            "warm_start_s": "bytecode writable (PYTHONDONTWRITEBYTECODE unset)",
+            "warm_start_dwb_s": "PYTHONDONTWRITEBYTECODE=1",
+        },
+        "peak_memory_method": "os.wait4 ru_maxrss of each build step (largest single process of the step's tree, "
+                              "RUSAGE_BOTH semantics, like /usr/bin/time -v); max over the steps",
+        "skipped": {k: v for k, v in args.skip_reason.items() if k in args.skip},
+        "figures": {k: {"label": l, "unit": u} for k, l, u in FIGURES},
+    }
+    return {"meta": meta, "workloads": results}

@@ -1,0 +1,230 @@
+"""The tools under test: how each one builds a workload and how its artifact runs.
+
+A build is a list of steps (argv + extra environment) run one after the
+other; its time is the wall time of all steps, its peak memory the largest
+peak RSS of any step (see measure.py).  Every step gets the same cache
+environment (PIP_CACHE_DIR, UV_CACHE_DIR, PEX_ROOT, PYZAP_CACHE_DIR,
+PYINSTALLER_CONFIG_DIR, XDG_CACHE_HOME all inside one per-build cache
+directory), so "cold" means every cache a tool could use is empty and
+"warm" means the tool's own cache from an earlier build of the same workload.
+
+Every artifact that is a zip application (pyzap, pex, shiv, zipapp) runs with
+``RUNTIME_PYTHON ARTIFACT ARGS`` where RUNTIME_PYTHON is the python of an
+empty venv (``python -m venv --without-pip``): the pyenv base interpreter
+carries a ``.pth`` start-up hook that venvs skip, and the venv references
+(uv, venv) run their console scripts with their own venv python, so this is
+like with like.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .workloads import Workload
+
+# How pyzap is pointed at the packages.  This version of pyzap reads a local
+# folder only (`-f DIR --no-index`); index URLs come in a later issue.  To
+# switch pyzap to the local index like the peers, make this return
+# ["--index-url", ctx.index_url] -- nothing else changes.
+def pyzap_index_args(ctx) -> list:
+    return ["-f", str(ctx.wheelhouse), "--no-index"]
+
+
+PYZAP_INDEX_NOTE = "pyzap reads the wheelhouse folder directly (`-f DIR --no-index`); the peers use the local HTTP index"
+
+
+@dataclass
+class Step:
+    argv: list
+    env: dict = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass
+class BuildPlan:
+    steps: list
+    artifact: Path  # file (zip app, binary) or directory (venv)
+    run_argv: list  # the start-up run, without the workload's args
+    entry_desc: str = ""
+
+
+class Tool:
+    name = ""
+    kind = ""  # what the artifact is
+    runtime_cache = None  # env var of the runtime cache, if the artifact has one
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def unsupported(self, wl: Workload):
+        """None when the tool can build the workload, else the reason it cannot."""
+        return None
+
+    def version(self) -> str:
+        return ""
+
+    def plan(self, wl: Workload, out: Path, cache: Path) -> BuildPlan:
+        raise NotImplementedError
+
+    def runtime_env(self, root: Path) -> dict:
+        """Environment of a run with an (initially empty) runtime cache at ``root``."""
+        return {"PYZAP_ROOT": str(root / "pyzap"), "SHIV_ROOT": str(root / "shiv"), "PEX_ROOT": str(root / "pex")}
+
+    def _entry_args(self, wl, script_flag="-c", entry_flag="-e"):
+        return [script_flag, wl.script] if wl.script else [entry_flag, wl.entry]
+
+
+class Pyzap(Tool):
+    name = "pyzap"
+    kind = "single-file .pyz"
+    runtime_cache = "PYZAP_ROOT"
+
+    def version(self):
+        if not self.ctx.pyzap or not Path(self.ctx.pyzap).exists():
+            return "not built"
+        from . import measure
+
+        r = measure.run([self.ctx.pyzap, "--version"], timeout=30)
+        return (r.stdout.strip() or r.error_line()).splitlines()[0] if (r.stdout or r.stderr) else f"(no output, exit {r.rc})"
+
+    def plan(self, wl, out, cache):
+        art = out / "app.pyz"
+        argv = [self.ctx.pyzap or "pyzap-not-found", "build", *wl.inputs(out), *pyzap_index_args(self.ctx),
+                "--python", self.ctx.runtime_python, *self._entry_args(wl), "-o", art]
+        return BuildPlan([Step(argv, label="pyzap build")], art, [self.ctx.runtime_python, art])
+
+
+class Pex(Tool):
+    name = "pex"
+    kind = "single-file .pex"
+    runtime_cache = "PEX_ROOT"
+
+    def version(self):
+        return self.ctx.tool_version([self.ctx.bin("pex"), "--version"])
+
+    def plan(self, wl, out, cache):
+        art = out / "app.pex"
+        argv = [self.ctx.bin("pex"), *wl.inputs(out), *self._entry_args(wl), "-o", art,
+                "--python", self.ctx.runtime_python, "--pex-root", cache / "pex",
+                "--no-pypi", "--index-url", self.ctx.index_url, "-f", self.ctx.peer_wheels / "pex"]
+        return BuildPlan([Step(argv, label="pex")], art, [self.ctx.runtime_python, art])
+
+
+class Shiv(Tool):
+    name = "shiv"
+    kind = "single-file .pyz"
+    runtime_cache = "SHIV_ROOT"
+
+    def version(self):
+        return self.ctx.tool_version([self.ctx.bin("shiv"), "--version"])
+
+    def plan(self, wl, out, cache):
+        art = out / "app.pyz"
+        argv = [self.ctx.bin("shiv"), *self._entry_args(wl), "-o", art, "-p", self.ctx.runtime_python,
+                "--index-url", self.ctx.index_url, *wl.inputs(out)]
+        return BuildPlan([Step(argv, label="shiv")], art, [self.ctx.runtime_python, art])
+
+
+class Zipapp(Tool):
+    name = "zipapp"
+    kind = "single-file .pyz (stdlib zipapp, pip --target)"
+
+    def version(self):
+        return "stdlib (Python " + self.ctx.python_version + ") + " + self.ctx.tool_version([self.ctx.bin("pip"), "--version"]).split(" from")[0]
+
+    def plan(self, wl, out, cache):
+        art = out / "app.pyz"
+        site = out / "site"
+        steps = [
+            Step([self.ctx.bin("pip"), "install", "--quiet", "--no-input", "--target", site,
+                  "--index-url", self.ctx.index_url, *wl.inputs(out)], label="pip install --target"),
+            Step([self.ctx.bin("python"), "-m", "zipapp", site, "-m", wl.entry, "-p", self.ctx.runtime_python, "-o", art],
+                 label="python -m zipapp"),
+        ]
+        return BuildPlan(steps, art, [self.ctx.runtime_python, art])
+
+
+class Uv(Tool):
+    name = "uv"
+    kind = "venv (uv venv + uv pip install --compile-bytecode)"
+
+    def version(self):
+        return self.ctx.tool_version([self.ctx.bin("uv"), "--version"])
+
+    def plan(self, wl, out, cache):
+        venv = out / "venv"
+        uv = self.ctx.bin("uv")
+        steps = [
+            Step([uv, "venv", "--quiet", "--python", self.ctx.base_python, venv], label="uv venv"),
+            Step([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", venv / "bin" / "python",
+                  "--index-url", self.ctx.index_url, *wl.inputs(out)], label="uv pip install"),
+        ]
+        return BuildPlan(steps, venv, venv_run(venv, wl))
+
+
+class Venv(Tool):
+    name = "venv"
+    kind = "venv (python -m venv + its pip install)"
+
+    def version(self):
+        return f"python -m venv (Python {self.ctx.python_version}, bundled {self.ctx.ensurepip_version})"
+
+    def plan(self, wl, out, cache):
+        venv = out / "venv"
+        steps = [
+            Step([self.ctx.base_python, "-m", "venv", venv], label="python -m venv"),
+            Step([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-input",
+                  "--index-url", self.ctx.index_url, *wl.inputs(out)], label="pip install"),
+        ]
+        return BuildPlan(steps, venv, venv_run(venv, wl))
+
+
+class PyInstaller(Tool):
+    name = "pyinstaller"
+    kind = "single-file binary (--onefile)"
+
+    def version(self):
+        return "PyInstaller " + self.ctx.pyinstaller_version
+
+    def plan(self, wl, out, cache):
+        venv = out / "build-venv"
+        uv = self.ctx.bin("uv")
+        entry_py = out / "entry.py"
+        entry_py.write_text(wl.wrapper_code())
+        name = wl.script or wl.key
+        steps = [
+            Step([uv, "venv", "--quiet", "--python", self.ctx.base_python, venv], label="uv venv"),
+            Step([uv, "pip", "install", "--quiet", "--python", venv / "bin" / "python", "--index-url", self.ctx.index_url,
+                  "--find-links", self.ctx.peer_wheels / "pyinstaller", f"pyinstaller=={self.ctx.pyinstaller_version}", *wl.inputs(out)],
+                 label="uv pip install (app + pyinstaller)"),
+            Step([venv / "bin" / "pyinstaller", "--onefile", "--noconfirm", "--log-level", "WARN", "--name", name,
+                  "--distpath", out / "dist", "--workpath", out / "work", "--specpath", out / "work", entry_py],
+                 label="pyinstaller --onefile"),
+        ]
+        return BuildPlan(steps, out / "dist" / name, [out / "dist" / name])
+
+
+def cache_env(cache: Path) -> dict:
+    """Every build cache any of the tools could use, inside ``cache``."""
+    return {
+        "PIP_CACHE_DIR": str(cache / "pip"),
+        "UV_CACHE_DIR": str(cache / "uv"),
+        "PEX_ROOT": str(cache / "pex"),
+        "PYZAP_CACHE_DIR": str(cache / "pyzap"),
+        "PYINSTALLER_CONFIG_DIR": str(cache / "pyinstaller"),
+        "XDG_CACHE_HOME": str(cache / "xdg"),
+    }
+
+
+def venv_run(venv: Path, wl: Workload) -> list:
+    """A venv runs the console script itself (its shebang is the venv's python),
+    or, without a script, the same code a console-script wrapper would run."""
+    if wl.script:
+        return [venv / "bin" / wl.script]
+    return [venv / "bin" / "python", "-c", wl.wrapper_code()]
+
+
+ALL_TOOLS = [Pyzap, Pex, Shiv, Zipapp, Uv, Venv, PyInstaller]
+TOOL_NAMES = [t.name for t in ALL_TOOLS]

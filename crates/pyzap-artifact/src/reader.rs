@@ -24,8 +24,9 @@ fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
         source,
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let has_eocd = has_end_record(path);
     let archive = zip::ZipArchive::new(BufReader::new(file.into_file())).map_err(|source| match source {
-        zip::result::ZipError::InvalidArchive(_) if size > 0 => ArtifactError::Corrupt {
+        _ if has_eocd => ArtifactError::Corrupt {
             path: path.to_path_buf(),
             source,
         },
@@ -35,6 +36,32 @@ fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
         },
     })?;
     Ok((archive, size))
+}
+
+/// Does the file look like a zip (an end record, or a first local header
+/// after the shebang)? If so a failure to open it means damage, not a stranger.
+fn has_end_record(path: &Path) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let Ok(mut f) = fs_err::File::open(path) else { return false };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let tail = len.min(65_557);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(len - tail)).is_err() || f.read_to_end(&mut buf).is_err() {
+        return false;
+    }
+    if buf.windows(4).any(|w| w == b"PK\x05\x06") {
+        return true;
+    }
+    // A zip cut short keeps its first local header right after the shebang.
+    let mut head = vec![0u8; 1024];
+    let n = fs_err::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let head = &head[..n];
+    let start = if head.starts_with(b"#!") {
+        head.iter().position(|b| *b == b'\n').map_or(n, |p| p + 1)
+    } else {
+        0
+    };
+    head[start..].starts_with(b"PK\x03\x04")
 }
 
 pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {

@@ -52,30 +52,38 @@ impl Provider for FindLinksProvider<'_> {
 
     fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
         let files = self.find_links.files(name);
-        let dirs = self
-            .find_links
-            .dirs
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
         if files.is_empty() {
-            return Some(format!("no distribution named `{name}` was found in {dirs}"));
+            let dirs: Vec<String> = self.find_links.dirs.iter().map(|d| d.display().to_string()).collect();
+            return Some(format!("no distribution named `{name}` was found in {}", dirs.join(", ")));
         }
-        if self.versions(name).ok()?.is_empty() {
-            let tried: Vec<String> = self.target.tags.iter().take(6).map(ToString::to_string).collect();
-            let listed: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
-            let sdists = files.iter().any(|f| f.kind == DistKind::Sdist);
-            return Some(format!(
-                "no file of `{name}` fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}",
-                self.target.describe(),
-                tried.join(", "),
-                self.target.tags.len(),
-                listed.join(", "),
-                if sdists && !self.allow_sdists { " (sdists are not built: building from source is disabled)" } else { "" }
-            ));
+        // Versions that exist but offer no file this target can use, newest first.
+        let mut unusable: Vec<&Version> = files
+            .iter()
+            .map(|f| &f.version)
+            .filter(|v| self.best_file(name, v).is_none())
+            .collect();
+        unusable.sort_unstable_by(|a, b| b.cmp(a));
+        unusable.dedup();
+        if unusable.is_empty() {
+            return None;
         }
-        None
+        let shown: Vec<String> = unusable.iter().take(3).map(|v| v.to_string()).collect();
+        let listed: Vec<&str> = files
+            .iter()
+            .filter(|f| unusable.iter().take(3).any(|v| *v == &f.version))
+            .map(|f| f.filename.as_str())
+            .collect();
+        let tried: Vec<String> = self.target.tags.iter().take(4).map(ToString::to_string).collect();
+        let sdists = !self.allow_sdists && listed.iter().any(|f| !f.ends_with(".whl"));
+        Some(format!(
+            "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}",
+            shown.join(", "),
+            self.target.describe(),
+            tried.join(", "),
+            self.target.tags.len(),
+            listed.join(", "),
+            if sdists { " (building sdists is disabled)" } else { "" }
+        ))
     }
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<CandidateMetadata, IndexError> {

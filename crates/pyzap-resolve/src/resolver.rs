@@ -80,13 +80,8 @@ pub fn resolve<P: Provider>(
                 dists: by_name.into_values().collect(),
             })
         }
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            tree.collapse_no_versions();
-            let explanation = DefaultStringReporter::report(&tree)
-                .replace("the requirements you gave 0 depends on", "you require")
-                .replace("the requirements you gave ==0 depends on", "you require")
-                .replace("the requirements you gave 0", "your requirements")
-                .replace("the requirements you gave ==0", "your requirements");
+        Err(PubGrubError::NoSolution(tree)) => {
+            let explanation = humanize(&DefaultStringReporter::report(&tree));
             let mut hints: Vec<String> = Vec::new();
             let mut names: BTreeSet<PackageName> = BTreeSet::new();
             for pkg in tree.packages() {
@@ -118,6 +113,16 @@ pub fn resolve<P: Provider>(
             source: source.0,
         }),
     }
+}
+
+/// pubgrub speaks of the root package as a package at version 0; say "you" instead.
+fn humanize(report: &str) -> String {
+    report
+        .replace(", the requirements you gave 0 are incompatible", " and your requirements are incompatible")
+        .replace("the requirements you gave 0 depends on", "you require")
+        .replace("the requirements you gave 0 is forbidden", "no set of versions satisfies all of them")
+        .replace("the requirements you gave 0", "your requirements")
+        .replace(" *", "")
 }
 
 /// Wraps provider errors so pubgrub can carry them.

@@ -136,3 +136,9 @@ impl WheelBuilder {
         path
     }
 }
+
+/// Hex SHA-256 of a file, to compare with what pyzap reports.
+pub fn sha256_file(path: &Path) -> String {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&data))
+}

@@ -67,10 +67,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
             allow_prereleases: args.pre,
         },
     )
-    .map_err(|e| {
-        let hints: Vec<String> = e.hints().iter().map(|h| format!("hint: {h}")).collect();
-        anyhow::anyhow!("{e}{}{}", if hints.is_empty() { "" } else { "\n" }, hints.join("\n"))
-    })?;
+    .map_err(resolve_error)?;
     ui.step(&format!("resolved {} distributions", resolution.dists.len()));
 
     let mut bundled = Vec::new();
@@ -170,6 +167,15 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         manifest.entry_point.describe()
     ));
     Ok(())
+}
+
+/// A resolution failure with its hints, or a provider failure with its cause chain.
+pub fn resolve_error(e: pyzap_resolve::ResolveError) -> anyhow::Error {
+    if e.hints().is_empty() {
+        return anyhow::Error::new(e);
+    }
+    let hints: Vec<String> = e.hints().iter().map(|h| format!("\nhint: {h}")).collect();
+    anyhow::anyhow!("{e}{}", hints.concat())
 }
 
 fn job(co_filename: &str, source: &[u8], dest: &str) -> CompileJob {

@@ -42,7 +42,7 @@ pub fn build_project(
         &python.target.markers,
         &ResolveOptions { allow_prereleases: pre },
     )
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    .map_err(super::resolve_error)
     .with_context(|| format!("resolving the build requirements of {} ({})", dir.display(), requires.join(", ")))?;
     let wheels: Vec<PathBuf> = resolution
         .dists

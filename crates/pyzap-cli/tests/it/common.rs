@@ -1,0 +1,175 @@
+//! Shared fixtures: the pyzap binary, a per-process scratch directory, and
+//! artifacts built once and reused by every test that needs them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock};
+
+pub use pyzap_test_support::wheelhouse;
+use pyzap_test_support::Interpreter;
+
+pub fn pyzap() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyzap"));
+    cmd.env("PYZAP_CACHE_DIR", scratch().join("build-cache"));
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+/// One scratch directory for the whole test binary, removed at exit by the OS temp cleanup.
+pub fn scratch() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::Builder::new().prefix("pyzap-it-").tempdir().unwrap())
+        .path()
+}
+
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = tempfile::Builder::new().prefix(name).tempdir_in(scratch()).unwrap().keep();
+    dir
+}
+
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("spawn");
+    assert!(
+        out.status.success(),
+        "command failed: {cmd:?}\nstatus: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `pyzap build ARGS -f wheelhouse --no-index --python PY -o OUT` and fails on error.
+pub fn build(python: &Path, out: &Path, args: &[&str]) {
+    let wh = wheelhouse();
+    run_ok(
+        pyzap()
+            .arg("build")
+            .args(args)
+            .arg("-f")
+            .arg(&wh)
+            .arg("--no-index")
+            .arg("--python")
+            .arg(python)
+            .arg("-o")
+            .arg(out),
+    );
+}
+
+/// Runs `pyzap build …` expecting failure; returns stderr.
+pub fn build_err(python: &Path, args: &[&str]) -> String {
+    let out = pyzap()
+        .arg("build")
+        .args(args)
+        .arg("--python")
+        .arg(python)
+        .arg("-o")
+        .arg(scratch().join("never.pyz"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "expected failure for {args:?}");
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "pyzap panicked: {err}");
+    assert!(err.lines().any(|l| l.starts_with("error: ")), "error report format: {err}");
+    err
+}
+
+/// A command that runs `artifact` with `python`, a private runtime cache and
+/// none of the caller's Python environment.
+pub fn run_artifact(python: &Path, artifact: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg(artifact)
+        .env("PYZAP_ROOT", root)
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .env_remove("PYZAP_ENTRY_POINT")
+        .env_remove("PYZAP_INTERPRETER");
+    cmd
+}
+
+/// Every CPython 3.8–3.13 on the machine; missing ones are reported loudly.
+pub fn pythons() -> &'static [Interpreter] {
+    static ALL: OnceLock<Vec<Interpreter>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let found = pyzap_test_support::interpreters();
+        for minor in 8..=13 {
+            if !found.iter().any(|i| i.version == (3, minor)) {
+                eprintln!("SKIPPED: no python3.{minor} on this machine; its end-to-end tests did not run");
+            }
+        }
+        found
+    })
+}
+
+/// The 3.11 interpreter most tests use (the machine's default).
+pub fn py311() -> &'static Interpreter {
+    pythons()
+        .iter()
+        .find(|i| i.version == (3, 11))
+        .or_else(|| pythons().last())
+        .expect("no CPython 3.8-3.13 on this machine")
+}
+
+/// Artifacts built once per test binary, by key.
+pub fn shared_artifact(key: &str, make: impl FnOnce(&Path)) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let map = BUILT.get_or_init(Default::default);
+    let mut guard = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = guard.get(key) {
+        return p.clone();
+    }
+    let path = scratch().join(format!("{key}.pyz"));
+    make(&path);
+    guard.insert(key.to_string(), path.clone());
+    path
+}
+
+/// The flask + gunicorn + certifi + jaraco bundle used by several runtime tests.
+pub fn web_bundle() -> PathBuf {
+    shared_artifact("web", |out| {
+        let src = scratch().join("web-src");
+        fs_err::create_dir_all(&src).unwrap();
+        fs_err::write(
+            src.join("webapp.py"),
+            "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef hello():\n    return 'hello from flask'\n",
+        )
+        .unwrap();
+        build(
+            &py311().path,
+            out,
+            &["flask", "gunicorn", "certifi", "jaraco.functools", "jaraco.context", "-c", "gunicorn", "--src", src.to_str().unwrap()],
+        );
+    })
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// GET `path` from 127.0.0.1:port, retrying while the server starts (bounded).
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+            let mut body = String::new();
+            if s.read_to_string(&mut body).is_ok() && !body.is_empty() {
+                return body;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no HTTP answer on port {port}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

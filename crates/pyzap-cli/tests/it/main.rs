@@ -1,0 +1,9 @@
+//! End-to-end tests: build real artifacts from ../shared/wheelhouse with the
+//! `pyzap` binary and run them under every CPython 3.8–3.13 on the machine.
+
+mod common;
+mod errors;
+mod inspect;
+mod runtime;
+mod servers;
+mod versions;

@@ -1,0 +1,74 @@
+//! The CPython 3.8–3.13 interpreters on this machine: pyenv's versions
+//! directory first (its shims only work for the global version), then
+//! `python3.X` on PATH; each is run once to confirm it works.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[derive(Debug, Clone)]
+pub struct Interpreter {
+    pub version: (u32, u32),
+    pub path: PathBuf,
+}
+
+fn works(path: &std::path::Path, minor: u32) -> bool {
+    Command::new(path)
+        .args(["-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == format!("3.{minor}"))
+}
+
+fn pyenv_candidates(minor: u32) -> Vec<PathBuf> {
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")));
+    let Some(versions) = root.map(|r| r.join("versions")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&versions)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(&format!("3.{minor}.")) && name[format!("3.{minor}.").len()..].chars().all(|c| c.is_ascii_digit())
+        })
+        .map(|e| e.path().join(format!("bin/python3.{minor}")))
+        .collect();
+    found.sort();
+    found.reverse(); // newest patch release first
+    found
+}
+
+fn path_candidate(minor: u32) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(format!("python3.{minor}")))
+        .find(|p| p.is_file())
+}
+
+/// Finds one working interpreter for 3.`minor`.
+fn find(minor: u32) -> Option<Interpreter> {
+    pyenv_candidates(minor)
+        .into_iter()
+        .chain(path_candidate(minor))
+        .find(|p| works(p, minor))
+        .map(|path| Interpreter {
+            version: (3, minor),
+            path,
+        })
+}
+
+/// Every supported CPython (3.8–3.13) that works on this machine.
+pub fn interpreters() -> Vec<Interpreter> {
+    (8..=13).filter_map(find).collect()
+}
+
+/// The interpreter for `version`, or a loud `SKIPPED` line on stderr.
+pub fn require(version: (u32, u32)) -> Option<Interpreter> {
+    let found = if version.0 == 3 { find(version.1) } else { None };
+    if found.is_none() {
+        eprintln!("SKIPPED: no python{}.{} on this machine", version.0, version.1);
+    }
+    found
+}

@@ -23,7 +23,9 @@ pub enum ArtifactError {
         #[source]
         source: zip::result::ZipError,
     },
-    #[error("the shebang `{shebang}` is {len} bytes; the kernel truncates shebang lines over 127 bytes")]
+    #[error(
+        "the shebang `{shebang}` is {len} bytes; the kernel truncates shebang lines over 127 bytes"
+    )]
     ShebangTooLong { shebang: String, len: usize },
     #[error("the shebang `{0}` must start with `#!` and be a single line")]
     ShebangInvalid(String),

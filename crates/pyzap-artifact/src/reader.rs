@@ -25,16 +25,17 @@ fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let has_eocd = has_end_record(path);
-    let archive = zip::ZipArchive::new(BufReader::new(file.into_file())).map_err(|source| match source {
-        _ if has_eocd => ArtifactError::Corrupt {
-            path: path.to_path_buf(),
-            source,
-        },
-        _ => ArtifactError::NotAnArtifact {
-            path: path.to_path_buf(),
-            reason: format!("no zip archive found ({source})"),
-        },
-    })?;
+    let archive =
+        zip::ZipArchive::new(BufReader::new(file.into_file())).map_err(|source| match source {
+            _ if has_eocd => ArtifactError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            },
+            _ => ArtifactError::NotAnArtifact {
+                path: path.to_path_buf(),
+                reason: format!("no zip archive found ({source})"),
+            },
+        })?;
     Ok((archive, size))
 }
 
@@ -42,7 +43,9 @@ fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
 /// after the shebang)? If so a failure to open it means damage, not a stranger.
 fn has_end_record(path: &Path) -> bool {
     use std::io::{Seek, SeekFrom};
-    let Ok(mut f) = fs_err::File::open(path) else { return false };
+    let Ok(mut f) = fs_err::File::open(path) else {
+        return false;
+    };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let tail = len.min(65_557);
     let mut buf = Vec::new();
@@ -54,7 +57,9 @@ fn has_end_record(path: &Path) -> bool {
     }
     // A zip cut short keeps its first local header right after the shebang.
     let mut head = vec![0u8; 1024];
-    let n = fs_err::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let n = fs_err::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
     let head = &head[..n];
     let start = if head.starts_with(b"#!") {
         head.iter().position(|b| *b == b'\n').map_or(n, |p| p + 1)
@@ -78,10 +83,11 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
             path: path.to_path_buf(),
             source: zip::result::ZipError::Io(e),
         })?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| ArtifactError::NotAnArtifact {
-        path: path.to_path_buf(),
-        reason: format!("its manifest is unreadable ({e})"),
-    })?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| ArtifactError::NotAnArtifact {
+            path: path.to_path_buf(),
+            reason: format!("its manifest is unreadable ({e})"),
+        })?;
     let mut head = Vec::new();
     fs_err::File::open(path)
         .and_then(|f| f.take(256).read_to_end(&mut head))
@@ -89,9 +95,9 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
             path: path.to_path_buf(),
             source,
         })?;
-    let shebang = head
-        .starts_with(b"#!")
-        .then(|| String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned());
+    let shebang = head.starts_with(b"#!").then(|| {
+        String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned()
+    });
     Ok(ArtifactInfo {
         path: path.to_path_buf(),
         shebang,
@@ -119,10 +125,12 @@ pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError>
     fs_err::create_dir_all(out).map_err(io_err)?;
     let mut files = 0;
     for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(|source| ArtifactError::Corrupt {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|source| ArtifactError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
         let dest = pyzap_fs::safe_join(out, &name).map_err(|source| ArtifactError::Escape {
             path: path.to_path_buf(),
@@ -149,7 +157,8 @@ pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError>
         let mut f = fs_err::File::create(&dest).map_err(io_err)?;
         std::io::copy(&mut entry, &mut f).map_err(io_err)?;
         let mode = entry.unix_mode().unwrap_or(0o644) & 0o755;
-        fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode | 0o600)).map_err(io_err)?;
+        fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode | 0o600))
+            .map_err(io_err)?;
         files += 1;
     }
     Ok(files)

@@ -18,7 +18,10 @@ use crate::{ArtifactError, Manifest};
 pub enum EntrySource {
     Bytes(Vec<u8>),
     /// Entry `index` of another zip (a wheel, a cached bytecode bundle), copied raw.
-    Zip { archive: PathBuf, index: usize },
+    Zip {
+        archive: PathBuf,
+        index: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,7 +90,10 @@ pub fn write_artifact(
         });
     }
 
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let write_err = |source: std::io::Error| ArtifactError::Write {
         path: out.to_path_buf(),
         source,
@@ -136,22 +142,26 @@ pub fn write_artifact(
                     Some(s) => s,
                     None => {
                         let f = fs_err::File::open(archive).map_err(write_err)?;
-                        let a = ZipArchive::new(BufReader::new(f.into_file())).map_err(|source| {
-                            ArtifactError::Source {
-                                archive: archive.clone(),
-                                entry: name.clone(),
-                                source,
-                            }
-                        })?;
+                        let a =
+                            ZipArchive::new(BufReader::new(f.into_file())).map_err(|source| {
+                                ArtifactError::Source {
+                                    archive: archive.clone(),
+                                    entry: name.clone(),
+                                    source,
+                                }
+                            })?;
                         sources.entry(archive.clone()).or_insert(a)
                     }
                 };
-                let raw = src.by_index_raw(*index).map_err(|source| ArtifactError::Source {
-                    archive: archive.clone(),
-                    entry: name.clone(),
-                    source,
-                })?;
-                zip.raw_copy_file_rename(raw, name.as_str()).map_err(zip_err)?;
+                let raw = src
+                    .by_index_raw(*index)
+                    .map_err(|source| ArtifactError::Source {
+                        archive: archive.clone(),
+                        entry: name.clone(),
+                        source,
+                    })?;
+                zip.raw_copy_file_rename(raw, name.as_str())
+                    .map_err(zip_err)?;
             }
         }
     }
@@ -224,7 +234,10 @@ mod tests {
     fn shebang_rules() {
         check_shebang("#!/usr/bin/env python3").unwrap();
         let long = format!("#!/{}", "a".repeat(130));
-        assert!(check_shebang(&long).unwrap_err().to_string().contains("over 127 bytes"));
+        assert!(check_shebang(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("over 127 bytes"));
         assert!(check_shebang("/usr/bin/python3").is_err());
         assert!(check_shebang("#!/bin/sh\nrm -rf /").is_err());
     }
@@ -232,7 +245,17 @@ mod tests {
     #[test]
     fn dos_time_from_epoch() {
         let t = dos_time(1_700_000_000); // 2023-11-14 22:13:20 UTC
-        assert_eq!((t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()), (2023, 11, 14, 22, 13, 20));
+        assert_eq!(
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            (2023, 11, 14, 22, 13, 20)
+        );
         assert_eq!(dos_time(0), DateTime::default());
     }
 }

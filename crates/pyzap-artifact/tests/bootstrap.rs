@@ -39,7 +39,13 @@ fn run_suite(minor: u32) {
     // unittest's summary ("Ran 35 tests ... OK"), so `--nocapture` shows what ran.
     eprintln!(
         "python3.{minor}: {}",
-        stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(2).collect::<Vec<_>>().join(" / ")
+        stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .rev()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" / ")
     );
 }
 

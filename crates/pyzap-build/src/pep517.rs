@@ -47,7 +47,10 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
         .arg(req.out_dir)
         .arg(backend)
         .args(req.backend_path)
-        .env("SOURCE_DATE_EPOCH", std::env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| "315532800".into()))
+        .env(
+            "SOURCE_DATE_EPOCH",
+            std::env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| "315532800".into()),
+        )
         .output()
         .map_err(io(req.python))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -77,17 +80,20 @@ fn install_plain(wheel_path: &Path, dir: &Path) -> Result<(), BuildError> {
         path: wheel_path.to_path_buf(),
         source,
     })?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(|e| {
-        BuildError::Requirement {
-            wheel: wheel_path.to_path_buf(),
-            source: pyzap_wheel::WheelError::Corrupt {
-                path: wheel_path.to_path_buf(),
-                source: e,
-            },
-        }
-    })?;
+    let mut archive =
+        zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(|e| {
+            BuildError::Requirement {
+                wheel: wheel_path.to_path_buf(),
+                source: pyzap_wheel::WheelError::Corrupt {
+                    path: wheel_path.to_path_buf(),
+                    source: e,
+                },
+            }
+        })?;
     for f in &dist.site_files {
-        let SiteSource::Wheel { index } = f.source else { continue };
+        let SiteSource::Wheel { index } = f.source else {
+            continue;
+        };
         let dest = dir.join(&f.dest);
         let io = |source| BuildError::Io {
             path: dest.clone(),
@@ -119,8 +125,13 @@ pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, BuildError> {
     let mut top: Option<String> = None;
     for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
-        let name = entry.path().map_err(|e| bad(e.to_string()))?.to_string_lossy().into_owned();
-        pyzap_fs::validate_archive_path(name.trim_end_matches('/')).map_err(|e| bad(e.to_string()))?;
+        let name = entry
+            .path()
+            .map_err(|e| bad(e.to_string()))?
+            .to_string_lossy()
+            .into_owned();
+        pyzap_fs::validate_archive_path(name.trim_end_matches('/'))
+            .map_err(|e| bad(e.to_string()))?;
         let kind = entry.header().entry_type();
         if !(kind.is_file() || kind.is_dir()) {
             continue; // links and devices have no place in a build tree
@@ -129,12 +140,21 @@ pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, BuildError> {
         top.get_or_insert(first);
         let dest = dir.join(&name);
         if kind.is_dir() {
-            fs_err::create_dir_all(&dest).map_err(|source| BuildError::Io { path: dest.clone(), source })?;
+            fs_err::create_dir_all(&dest).map_err(|source| BuildError::Io {
+                path: dest.clone(),
+                source,
+            })?;
         } else {
             if let Some(p) = dest.parent() {
-                fs_err::create_dir_all(p).map_err(|source| BuildError::Io { path: p.to_path_buf(), source })?;
+                fs_err::create_dir_all(p).map_err(|source| BuildError::Io {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
             }
-            entry.unpack(&dest).map_err(|source| BuildError::Io { path: dest.clone(), source })?;
+            entry.unpack(&dest).map_err(|source| BuildError::Io {
+                path: dest.clone(),
+                source,
+            })?;
         }
     }
     let top = top.ok_or_else(|| bad("it is empty".into()))?;

@@ -68,7 +68,12 @@ pub struct BuildArgs {
     #[arg(long)]
     pub no_index: bool,
     /// Console script to run (from any bundled distribution's entry points)
-    #[arg(short = 'c', long = "console-script", value_name = "NAME", conflicts_with = "entry_point")]
+    #[arg(
+        short = 'c',
+        long = "console-script",
+        value_name = "NAME",
+        conflicts_with = "entry_point"
+    )]
     pub console_script: Option<String>,
     /// Entry point as `module` (run like `python -m`) or `module:function`
     #[arg(short = 'e', long = "entry-point", value_name = "MODULE[:FUNCTION]")]
@@ -77,7 +82,12 @@ pub struct BuildArgs {
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<String>,
     /// Shebang line, taken literally (`/usr/bin/python3` stays `/usr/bin/python3`)
-    #[arg(short = 'p', long = "shebang", value_name = "INTERPRETER", default_value = "/usr/bin/env python3")]
+    #[arg(
+        short = 'p',
+        long = "shebang",
+        value_name = "INTERPRETER",
+        default_value = "/usr/bin/env python3"
+    )]
     pub shebang: String,
     /// Where to write the artifact
     #[arg(short = 'o', long = "output", value_name = "FILE")]

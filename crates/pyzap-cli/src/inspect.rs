@@ -15,8 +15,18 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(m)?)?;
         return Ok(());
     }
-    writeln!(out, "artifact:     {} ({} bytes, {} entries)", path.display(), info.size, info.entries)?;
-    writeln!(out, "shebang:      {}", info.shebang.as_deref().unwrap_or("(none)"))?;
+    writeln!(
+        out,
+        "artifact:     {} ({} bytes, {} entries)",
+        path.display(),
+        info.size,
+        info.entries
+    )?;
+    writeln!(
+        out,
+        "shebang:      {}",
+        info.shebang.as_deref().unwrap_or("(none)")
+    )?;
     writeln!(out, "entry point:  {}", m.entry_point.describe())?;
     writeln!(
         out,
@@ -24,13 +34,29 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
         m.target.python_full_version,
         m.target.abi,
         m.target.platform,
-        if m.native { ", native code: needs this Python version" } else { "" }
+        if m.native {
+            ", native code: needs this Python version"
+        } else {
+            ""
+        }
     )?;
-    writeln!(out, "bytecode:     {}", m.bytecode.as_deref().unwrap_or("none"))?;
-    writeln!(out, "built by:     pyzap {} (format {})", m.pyzap_version, m.format)?;
+    writeln!(
+        out,
+        "bytecode:     {}",
+        m.bytecode.as_deref().unwrap_or("none")
+    )?;
+    writeln!(
+        out,
+        "built by:     pyzap {} (format {})",
+        m.pyzap_version, m.format
+    )?;
     writeln!(out, "distributions ({}):", m.distributions.len())?;
     for d in &m.distributions {
-        writeln!(out, "  {:<24} {:<12} {:<8} sha256:{}", d.name, d.version, d.placement, d.sha256)?;
+        writeln!(
+            out,
+            "  {:<24} {:<12} {:<8} sha256:{}",
+            d.name, d.version, d.placement, d.sha256
+        )?;
     }
     Ok(())
 }

@@ -57,7 +57,9 @@ fn report(err: &anyhow::Error) {
         hints.extend(parts.map(str::to_string));
         match head.strip_prefix("hint: ") {
             Some(h) => hints.push(h.to_string()),
-            None if !head.is_empty() && !heads.iter().any(|h| h.contains(head)) => heads.push(head.to_string()),
+            None if !head.is_empty() && !heads.iter().any(|h| h.contains(head)) => {
+                heads.push(head.to_string())
+            }
             None => {}
         }
     }

@@ -13,14 +13,21 @@ pub struct Ui {
 
 impl Ui {
     pub fn new(verbose: u8, quiet: bool) -> Self {
-        let spinner = (!quiet && verbose == 0 && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none())
-            .then(|| {
-                let pb = ProgressBar::new_spinner();
-                pb.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
-                pb.enable_steady_tick(std::time::Duration::from_millis(80));
-                pb
-            });
-        Ui { verbose, quiet, spinner }
+        let spinner = (!quiet
+            && verbose == 0
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("CI").is_none())
+        .then(|| {
+            let pb = ProgressBar::new_spinner();
+            pb.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+            pb.enable_steady_tick(std::time::Duration::from_millis(80));
+            pb
+        });
+        Ui {
+            verbose,
+            quiet,
+            spinner,
+        }
     }
 
     /// A step of long work: on the spinner, or a line with -v.

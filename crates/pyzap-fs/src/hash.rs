@@ -32,7 +32,10 @@ pub struct Sha256Writer {
 
 impl Sha256Writer {
     pub fn finish(self) -> (String, u64) {
-        (data_encoding::HEXLOWER.encode(&self.hasher.finalize()), self.len)
+        (
+            data_encoding::HEXLOWER.encode(&self.hasher.finalize()),
+            self.len,
+        )
     }
 
     /// The digest in the urlsafe-base64-nopad form RECORD files use.

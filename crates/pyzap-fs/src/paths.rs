@@ -48,7 +48,16 @@ mod tests {
 
     #[test]
     fn refuses_escapes() {
-        for bad in ["", "/etc/passwd", "a/../../x", "..", "a\\..\\b", "C:/x", "a//b", "./a"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../../x",
+            "..",
+            "a\\..\\b",
+            "C:/x",
+            "a//b",
+            "./a",
+        ] {
             assert!(validate_archive_path(bad).is_err(), "{bad:?}");
         }
         for good in ["a", "a/b.py", "pkg-1.0.dist-info/RECORD", "a/b/"] {

@@ -14,11 +14,21 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), FsError> 
     let mut tmp = tempfile::Builder::new()
         .prefix(".pyzap-tmp-")
         .tempfile_in(dir)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("creating a file in {}: {e}", dir.display())))?;
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("creating a file in {}: {e}", dir.display()),
+            )
+        })?;
     tmp.write_all(data)?;
-    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
-    tmp.persist(path)
-        .map_err(|e| std::io::Error::new(e.error.kind(), format!("renaming into {}: {}", path.display(), e.error)))?;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.persist(path).map_err(|e| {
+        std::io::Error::new(
+            e.error.kind(),
+            format!("renaming into {}: {}", path.display(), e.error),
+        )
+    })?;
     Ok(())
 }
 
@@ -70,8 +80,9 @@ impl CacheLock {
             .write(true)
             .open(&path)?
             .into_file();
-        file.lock()
-            .map_err(|e| std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display())))?;
+        file.lock().map_err(|e| {
+            std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
+        })?;
         Ok(CacheLock { _file: file, path })
     }
 }

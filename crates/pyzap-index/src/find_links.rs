@@ -126,18 +126,21 @@ pub(crate) fn read_wheel_metadata(path: &Path) -> Result<String, IndexError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut archive =
-        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|source| IndexError::BadWheel {
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|source| {
+        IndexError::BadWheel {
             path: path.to_path_buf(),
             source,
-        })?;
+        }
+    })?;
     let names: Vec<String> = archive
         .file_names()
         .filter_map(|n| n.ok())
         .filter(|n| {
             n.ends_with("/METADATA")
                 && n.matches('/').count() == 1
-                && n.split('/').next().is_some_and(|d| d.ends_with(".dist-info"))
+                && n.split('/')
+                    .next()
+                    .is_some_and(|d| d.ends_with(".dist-info"))
         })
         .map(|n| n.to_string())
         .collect();
@@ -168,7 +171,12 @@ mod tests {
     #[test]
     fn scans_and_groups_by_normalised_name() {
         let tmp = tempfile::tempdir().unwrap();
-        for f in ["PyYAML-6.0.3-cp311-cp311-linux_x86_64.whl", "pyyaml-6.0.2.tar.gz", "README.md", "bad-name.whl"] {
+        for f in [
+            "PyYAML-6.0.3-cp311-cp311-linux_x86_64.whl",
+            "pyyaml-6.0.2.tar.gz",
+            "README.md",
+            "bad-name.whl",
+        ] {
             fs_err::write(tmp.path().join(f), b"").unwrap();
         }
         let fl = FindLinks::scan(&[tmp.path().to_path_buf()]).unwrap();

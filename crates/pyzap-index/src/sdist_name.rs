@@ -30,7 +30,10 @@ mod tests {
     #[test]
     fn splits_at_version() {
         let (n, v) = parse_sdist_filename("zope-interface-5.0.tar.gz").unwrap();
-        assert_eq!((n.as_ref(), v.to_string().as_str()), ("zope-interface", "5.0"));
+        assert_eq!(
+            (n.as_ref(), v.to_string().as_str()),
+            ("zope-interface", "5.0")
+        );
         assert!(parse_sdist_filename("six.tar.gz").is_none());
         assert!(parse_sdist_filename("six-1.0.whl").is_none());
     }

@@ -27,7 +27,10 @@ pub fn compile_sources(
             .chunks(chunk)
             .map(|part| scope.spawn(move || compile_chunk(python, part)))
             .collect();
-        handles.into_iter().map(|h| h.join().expect("compile thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("compile thread panicked"))
+            .collect()
     });
     let mut out = Vec::with_capacity(sources.len());
     for r in results {
@@ -36,7 +39,10 @@ pub fn compile_sources(
     Ok(out)
 }
 
-fn compile_chunk(python: &Path, part: &[(String, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, PythonError> {
+fn compile_chunk(
+    python: &Path,
+    part: &[(String, Vec<u8>)],
+) -> Result<Vec<Option<Vec<u8>>>, PythonError> {
     let fail = |message: String| PythonError::Compile {
         path: python.to_path_buf(),
         message,
@@ -69,9 +75,11 @@ fn compile_chunk(python: &Path, part: &[(String, Vec<u8>)]) -> Result<Vec<Option
         let mut out = Vec::with_capacity(part.len());
         for _ in part {
             let mut len = [0u8; 4];
-            r.read_exact(&mut len).map_err(|e| format!("reading the compiler's answer: {e}"))?;
+            r.read_exact(&mut len)
+                .map_err(|e| format!("reading the compiler's answer: {e}"))?;
             let mut pyc = vec![0u8; u32::from_le_bytes(len) as usize];
-            r.read_exact(&mut pyc).map_err(|e| format!("reading the compiler's answer: {e}"))?;
+            r.read_exact(&mut pyc)
+                .map_err(|e| format!("reading the compiler's answer: {e}"))?;
             out.push((!pyc.is_empty()).then_some(pyc));
         }
         writer
@@ -83,7 +91,10 @@ fn compile_chunk(python: &Path, part: &[(String, Vec<u8>)]) -> Result<Vec<Option
     let status = child.wait_with_output().map_err(|e| fail(e.to_string()))?;
     match outcome {
         Ok(out) => Ok(out),
-        Err(msg) => Err(fail(format!("{msg}; {}", String::from_utf8_lossy(&status.stderr).trim()))),
+        Err(msg) => Err(fail(format!(
+            "{msg}; {}",
+            String::from_utf8_lossy(&status.stderr).trim()
+        ))),
     }
 }
 
@@ -103,7 +114,11 @@ mod tests {
         assert_eq!(out.len(), 3);
         let pyc = out[0].as_ref().unwrap();
         assert_eq!(hex(&pyc[..4]), python.target.facts.pyc_magic);
-        assert_eq!(u32::from_le_bytes(pyc[4..8].try_into().unwrap()), 0b01, "unchecked hash-based");
+        assert_eq!(
+            u32::from_le_bytes(pyc[4..8].try_into().unwrap()),
+            0b01,
+            "unchecked hash-based"
+        );
         assert!(out[1].is_none());
         assert!(out[2].is_some());
     }

@@ -38,13 +38,19 @@ impl Interpreter {
         if !out.status.success() {
             return Err(PythonError::Probe {
                 path: path.to_path_buf(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr)
+                    .trim()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .to_string(),
             });
         }
-        let facts: InterpreterFacts = serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
-            path: path.to_path_buf(),
-            stderr: format!("unexpected answer ({e})"),
-        })?;
+        let facts: InterpreterFacts =
+            serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
+                path: path.to_path_buf(),
+                stderr: format!("unexpected answer ({e})"),
+            })?;
         let target = Target::from_facts(facts).map_err(|source| PythonError::Target {
             path: path.to_path_buf(),
             source,

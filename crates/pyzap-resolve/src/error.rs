@@ -4,7 +4,10 @@
 pub enum ResolveError {
     /// No set of versions satisfies the requirements; the text explains the chain.
     #[error("no set of distributions satisfies the requirements:\n{explanation}")]
-    NoSolution { explanation: String, hints: Vec<String> },
+    NoSolution {
+        explanation: String,
+        hints: Vec<String>,
+    },
     #[error("reading candidates for {package} failed")]
     Provider {
         package: String,

@@ -28,11 +28,20 @@ impl<'a> FindLinksProvider<'a> {
                 let rank = self.target.tags.best(f.wheel()?.tags())?;
                 Some((rank, f))
             })
-            .min_by_key(|(rank, f)| (*rank, std::cmp::Reverse(f.wheel().and_then(|w| w.build.clone()))))
+            .min_by_key(|(rank, f)| {
+                (
+                    *rank,
+                    std::cmp::Reverse(f.wheel().and_then(|w| w.build.clone())),
+                )
+            })
             .map(|(_, f)| f);
         wheel.or_else(|| {
             self.allow_sdists
-                .then(|| files.iter().find(|f| &f.version == version && f.kind == DistKind::Sdist))
+                .then(|| {
+                    files
+                        .iter()
+                        .find(|f| &f.version == version && f.kind == DistKind::Sdist)
+                })
                 .flatten()
         })
     }
@@ -42,7 +51,12 @@ impl Provider for FindLinksProvider<'_> {
     type Err = IndexError;
 
     fn versions(&self, name: &PackageName) -> Result<Vec<Version>, IndexError> {
-        let versions: BTreeSet<&Version> = self.find_links.files(name).iter().map(|f| &f.version).collect();
+        let versions: BTreeSet<&Version> = self
+            .find_links
+            .files(name)
+            .iter()
+            .map(|f| &f.version)
+            .collect();
         Ok(versions
             .into_iter()
             .filter(|v| self.best_file(name, v).is_some())
@@ -53,8 +67,16 @@ impl Provider for FindLinksProvider<'_> {
     fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
         let files = self.find_links.files(name);
         if files.is_empty() {
-            let dirs: Vec<String> = self.find_links.dirs.iter().map(|d| d.display().to_string()).collect();
-            return Some(format!("no distribution named `{name}` was found in {}", dirs.join(", ")));
+            let dirs: Vec<String> = self
+                .find_links
+                .dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            return Some(format!(
+                "no distribution named `{name}` was found in {}",
+                dirs.join(", ")
+            ));
         }
         // Versions that exist but offer no file this target can use, newest first.
         let mut unusable: Vec<&Version> = files
@@ -73,7 +95,13 @@ impl Provider for FindLinksProvider<'_> {
             .filter(|f| unusable.iter().take(3).any(|v| *v == &f.version))
             .map(|f| f.filename.as_str())
             .collect();
-        let tried: Vec<String> = self.target.tags.iter().take(4).map(ToString::to_string).collect();
+        let tried: Vec<String> = self
+            .target
+            .tags
+            .iter()
+            .take(4)
+            .map(ToString::to_string)
+            .collect();
         let sdists = !self.allow_sdists && listed.iter().any(|f| !f.ends_with(".whl"));
         Some(format!(
             "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}",
@@ -86,7 +114,11 @@ impl Provider for FindLinksProvider<'_> {
         ))
     }
 
-    fn metadata(&self, name: &PackageName, version: &Version) -> Result<CandidateMetadata, IndexError> {
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<CandidateMetadata, IndexError> {
         let Some(file) = self.best_file(name, version) else {
             return Ok(CandidateMetadata::default());
         };

@@ -12,4 +12,4 @@ pub use error::ResolveError;
 pub use find_links::FindLinksProvider;
 pub use package::Package;
 pub use provider::{CandidateMetadata, Provider};
-pub use resolver::{resolve, ResolveOptions, Resolution, ResolvedDist};
+pub use resolver::{resolve, Resolution, ResolveOptions, ResolvedDist};

@@ -20,6 +20,9 @@ pub trait Provider {
     /// Why `name` offers no usable version (no files, no compatible wheel…).
     fn unavailable_reason(&self, name: &PackageName) -> Option<String>;
 
-    fn metadata(&self, name: &PackageName, version: &Version)
-        -> Result<CandidateMetadata, Self::Err>;
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<CandidateMetadata, Self::Err>;
 }

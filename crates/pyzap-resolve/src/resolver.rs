@@ -46,9 +46,14 @@ pub fn resolve<P: Provider>(
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
     let mut constraint_map: HashMap<PackageName, Ranges<Version>> = HashMap::new();
-    for c in constraints.iter().filter(|c| c.evaluate_markers(markers, &[])) {
+    for c in constraints
+        .iter()
+        .filter(|c| c.evaluate_markers(markers, &[]))
+    {
         let range = requirement_range(c);
-        let slot = constraint_map.entry(c.name.clone()).or_insert_with(Ranges::full);
+        let slot = constraint_map
+            .entry(c.name.clone())
+            .or_insert_with(Ranges::full);
         *slot = slot.intersection(&range);
     }
     let state = State {
@@ -96,18 +101,26 @@ pub fn resolve<P: Provider>(
                 if let Some(skipped) = state.skipped_python.borrow().get(name) {
                     hints.push(format!(
                         "{name} {} skipped: they require a Python other than {}",
-                        skipped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                        skipped
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         state.python
                     ));
                 }
             }
             Err(ResolveError::NoSolution { explanation, hints })
         }
-        Err(PubGrubError::ErrorRetrievingDependencies { package, source, .. })
-        | Err(PubGrubError::ErrorChoosingVersion { package, source }) => Err(ResolveError::Provider {
-            package: package.to_string(),
-            source: source.0,
-        }),
+        Err(PubGrubError::ErrorRetrievingDependencies {
+            package, source, ..
+        })
+        | Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
+            Err(ResolveError::Provider {
+                package: package.to_string(),
+                source: source.0,
+            })
+        }
         Err(PubGrubError::ErrorInShouldCancel(source)) => Err(ResolveError::Provider {
             package: "?".into(),
             source: source.0,
@@ -118,9 +131,15 @@ pub fn resolve<P: Provider>(
 /// pubgrub speaks of the root package as a package at version 0; say "you" instead.
 fn humanize(report: &str) -> String {
     report
-        .replace(", the requirements you gave 0 are incompatible", " and your requirements are incompatible")
+        .replace(
+            ", the requirements you gave 0 are incompatible",
+            " and your requirements are incompatible",
+        )
         .replace("the requirements you gave 0 depends on", "you require")
-        .replace("the requirements you gave 0 is forbidden", "no set of versions satisfies all of them")
+        .replace(
+            "the requirements you gave 0 is forbidden",
+            "no set of versions satisfies all of them",
+        )
         .replace("the requirements you gave 0", "your requirements")
         .replace(" *", "")
 }
@@ -154,11 +173,17 @@ impl<P: Provider> State<'_, P> {
         list.sort_unstable_by(|a, b| b.cmp(a));
         list.dedup();
         let list = Rc::new(list);
-        self.versions.borrow_mut().insert(name.clone(), list.clone());
+        self.versions
+            .borrow_mut()
+            .insert(name.clone(), list.clone());
         Ok(list)
     }
 
-    fn metadata(&self, name: &PackageName, version: &Version) -> Result<Rc<CandidateMetadata>, BoxedError> {
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Rc<CandidateMetadata>, BoxedError> {
         let key = (name.clone(), version.clone());
         if let Some(m) = self.metadata.borrow().get(&key) {
             return Ok(m.clone());
@@ -195,9 +220,14 @@ impl<P: Provider> State<'_, P> {
         extras: &[ExtraName],
         deps: &mut BTreeMap<Package, Ranges<Version>>,
     ) -> Result<(), String> {
-        for req in reqs.iter().filter(|r| r.evaluate_markers(self.markers, extras)) {
+        for req in reqs
+            .iter()
+            .filter(|r| r.evaluate_markers(self.markers, extras))
+        {
             if matches!(req.version_or_url, Some(VersionOrUrl::Url(_))) {
-                return Err(format!("direct URL requirement `{req}` is not supported yet"));
+                return Err(format!(
+                    "direct URL requirement `{req}` is not supported yet"
+                ));
             }
             let mut range = requirement_range(req);
             if let Some(c) = self.constraints.get(&req.name) {
@@ -248,7 +278,11 @@ impl<P: Provider> DependencyProvider for State<'_, P> {
         (stats.conflict_count(), Reverse(count))
     }
 
-    fn choose_version(&self, package: &Package, range: &Ranges<Version>) -> Result<Option<Version>, BoxedError> {
+    fn choose_version(
+        &self,
+        package: &Package,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, BoxedError> {
         let Some(name) = package.name() else {
             return Ok(Some(Version::new([0])));
         };
@@ -284,7 +318,10 @@ impl<P: Provider> DependencyProvider for State<'_, P> {
                 self.add_requirements(&meta.requires_dist, &[], &mut deps)
             }
             Package::Extra(name, extra) => {
-                deps.insert(Package::Base(name.clone()), Ranges::singleton(version.clone()));
+                deps.insert(
+                    Package::Base(name.clone()),
+                    Ranges::singleton(version.clone()),
+                );
                 let meta = self.metadata(name, version)?;
                 self.add_requirements(&meta.requires_dist, std::slice::from_ref(extra), &mut deps)
             }

@@ -27,7 +27,9 @@ impl FromStr for EntryPoint {
         let dotted_ident = |s: &str| {
             !s.is_empty()
                 && s.split('.').all(|part| {
-                    part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                    part.chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_')
                         && part.chars().all(|c| c.is_alphanumeric() || c == '_')
                 })
         };
@@ -105,7 +107,10 @@ mod tests {
             "[console_scripts]\nblack = black:patched_main\nblackd = blackd:patched_main [d]\n\n[other]\nx = y:z\n[gui_scripts]\ng = a.b:c.d\n",
         );
         assert_eq!(eps.console_scripts.len(), 2);
-        assert_eq!(eps.console_scripts["blackd"].to_string(), "blackd:patched_main");
+        assert_eq!(
+            eps.console_scripts["blackd"].to_string(),
+            "blackd:patched_main"
+        );
         assert_eq!(eps.gui_scripts["g"].function.as_deref(), Some("c.d"));
     }
 

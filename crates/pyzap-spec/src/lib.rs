@@ -16,7 +16,8 @@ pub use error::SpecError;
 pub use metadata::Metadata;
 pub use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
 pub use pep508_rs::{
-    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree, PackageName, Requirement, VersionOrUrl,
+    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree, PackageName, Requirement,
+    VersionOrUrl,
 };
 pub use pyproject::{BuildSystem, PyProject};
 pub use requirements_txt::{RequirementEntry, RequirementsFile};

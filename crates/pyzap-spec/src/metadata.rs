@@ -33,7 +33,12 @@ impl Metadata {
                 headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
             }
         }
-        let one = |key: &str| headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let one = |key: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
         let all = |key: &'static str| {
             headers
                 .iter()
@@ -43,12 +48,14 @@ impl Metadata {
         let name = one("name").ok_or(SpecError::MetadataField("Name"))?;
         let version = one("version").ok_or(SpecError::MetadataField("Version"))?;
         let requires_python = match one("requires-python") {
-            Some(s) if !s.is_empty() => Some(VersionSpecifiers::from_str(s).map_err(|e| {
-                SpecError::Version {
-                    text: s.to_string(),
-                    message: e.to_string(),
-                }
-            })?),
+            Some(s) if !s.is_empty() => {
+                Some(
+                    VersionSpecifiers::from_str(s).map_err(|e| SpecError::Version {
+                        text: s.to_string(),
+                        message: e.to_string(),
+                    })?,
+                )
+            }
             _ => None,
         };
         Ok(Metadata {

@@ -69,9 +69,12 @@ impl PyProject {
         let reqs = |list: &[String]| -> Result<Vec<Requirement>, SpecError> {
             list.iter().map(|s| crate::parse_requirement(s)).collect()
         };
-        let eps = |map: &BTreeMap<String, String>| -> Result<BTreeMap<String, EntryPoint>, SpecError> {
-            map.iter().map(|(k, v)| Ok((k.clone(), v.parse()?))).collect()
-        };
+        let eps =
+            |map: &BTreeMap<String, String>| -> Result<BTreeMap<String, EntryPoint>, SpecError> {
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), v.parse()?)))
+                    .collect()
+            };
         out.name = p.name;
         out.version = p.version;
         out.dependencies = reqs(&p.dependencies)?;
@@ -100,12 +103,16 @@ mod tests {
         .unwrap();
         assert_eq!(p.dependencies.len(), 1);
         assert_eq!(p.scripts["x"].to_string(), "x:main");
-        assert_eq!(p.build_system.unwrap().build_backend.as_deref(), Some("flit_core.buildapi"));
+        assert_eq!(
+            p.build_system.unwrap().build_backend.as_deref(),
+            Some("flit_core.buildapi")
+        );
     }
 
     #[test]
     fn bad_dependency_is_an_error() {
-        let err = PyProject::parse("[project]\nname='x'\ndependencies=['wait ress']\n").unwrap_err();
+        let err =
+            PyProject::parse("[project]\nname='x'\ndependencies=['wait ress']\n").unwrap_err();
         assert!(err.to_string().contains("wait ress"), "{err}");
     }
 }

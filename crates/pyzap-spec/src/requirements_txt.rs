@@ -66,7 +66,9 @@ impl RequirementsFile {
             };
             let line = expand_env(&line);
             let tokens = split_words(&line);
-            let Some(first) = tokens.first() else { continue };
+            let Some(first) = tokens.first() else {
+                continue;
+            };
             if first.starts_with('-') {
                 let (opt, value) = option_value(&tokens).map_err(err)?;
                 match opt.as_str() {
@@ -245,8 +247,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(files: &[(&str, &str)]) -> Result<RequirementsFile, SpecError> {
-        let map: HashMap<PathBuf, String> =
-            files.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect();
+        let map: HashMap<PathBuf, String> = files
+            .iter()
+            .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+            .collect();
         RequirementsFile::parse(Path::new(files[0].0), &mut |p| {
             map.get(p)
                 .cloned()
@@ -265,21 +269,31 @@ mod tests {
             ("d/cons.txt", "click<9\n"),
         ])
         .unwrap();
-        let names: Vec<_> = r.requirements.iter().map(|e| e.requirement.name.to_string()).collect();
+        let names: Vec<_> = r
+            .requirements
+            .iter()
+            .map(|e| e.requirement.name.to_string())
+            .collect();
         assert_eq!(names, ["flask", "black", "requests"]);
         assert_eq!(r.requirements[0].line, 2);
         assert_eq!(r.requirements[2].hashes, ["sha256:abcd", "sha256:ef01"]);
         assert_eq!(r.constraints.len(), 1);
         assert!(r.no_index);
         assert_eq!(r.find_links, ["d/wheels"]);
-        assert_eq!(r.paths, [PathBuf::from("d/./local/pkg-1.0-py3-none-any.whl")]);
+        assert_eq!(
+            r.paths,
+            [PathBuf::from("d/./local/pkg-1.0-py3-none-any.whl")]
+        );
     }
 
     #[test]
     fn malformed_line_names_file_and_line() {
         let err = parse(&[("req.txt", "flask\n\nblack >= = 1\n")]).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("req.txt:3: invalid requirement `black >= = 1`"), "{msg}");
+        assert!(
+            msg.starts_with("req.txt:3: invalid requirement `black >= = 1`"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -292,7 +306,10 @@ mod tests {
 
     #[test]
     fn hash_in_url_fragment_is_not_a_comment() {
-        assert_eq!(strip_comment("pkg @ https://x/y.whl#sha256=00"), "pkg @ https://x/y.whl#sha256=00");
+        assert_eq!(
+            strip_comment("pkg @ https://x/y.whl#sha256=00"),
+            "pkg @ https://x/y.whl#sha256=00"
+        );
         assert_eq!(strip_comment("pkg # c"), "pkg");
     }
 }

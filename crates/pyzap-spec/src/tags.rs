@@ -116,8 +116,10 @@ pub fn manylinux_platforms(glibc: (u32, u32), arch: &str) -> Vec<String> {
     if gmaj == 2 {
         for minor in (5..=gmin).rev() {
             // manylinux2014 is only defined for these architectures.
-            if !matches!(arch, "x86_64" | "i686" | "aarch64" | "armv7l" | "ppc64" | "ppc64le" | "s390x")
-            {
+            if !matches!(
+                arch,
+                "x86_64" | "i686" | "aarch64" | "armv7l" | "ppc64" | "ppc64le" | "s390x"
+            ) {
                 break;
             }
             out.push(format!("manylinux_2_{minor}_{arch}"));
@@ -155,7 +157,13 @@ mod tests {
         let plats = manylinux_platforms((2, 36), "x86_64");
         let t = TagPriority::cpython(3, 11, "cp311", &plats);
         let first: Vec<String> = t.iter().take(2).map(|t| t.to_string()).collect();
-        assert_eq!(first, ["cp311-cp311-manylinux_2_36_x86_64", "cp311-cp311-manylinux_2_35_x86_64"]);
+        assert_eq!(
+            first,
+            [
+                "cp311-cp311-manylinux_2_36_x86_64",
+                "cp311-cp311-manylinux_2_35_x86_64"
+            ]
+        );
         let rank = |s: &str| {
             let p: Vec<&str> = s.split('-').collect();
             t.rank(&Tag::new(p[0], p[1], p[2])).unwrap()
@@ -166,16 +174,28 @@ mod tests {
         assert!(rank("cp311-none-any") < rank("py3-none-any"));
         assert!(rank("py311-none-any") < rank("py3-none-any"));
         assert!(rank("py3-none-any") < rank("py30-none-any"));
-        assert!(rank("manylinux2014_x86_64".replace("m", "cp311-cp311-m").as_str()) > rank("cp311-cp311-manylinux_2_17_x86_64"));
-        assert!(t.rank(&Tag::new("cp312", "cp312", "manylinux_2_17_x86_64")).is_none());
-        assert!(t.rank(&Tag::new("cp311", "cp311", "manylinux_2_37_x86_64")).is_none());
+        assert!(
+            rank(
+                "manylinux2014_x86_64"
+                    .replace("m", "cp311-cp311-m")
+                    .as_str()
+            ) > rank("cp311-cp311-manylinux_2_17_x86_64")
+        );
+        assert!(t
+            .rank(&Tag::new("cp312", "cp312", "manylinux_2_17_x86_64"))
+            .is_none());
+        assert!(t
+            .rank(&Tag::new("cp311", "cp311", "manylinux_2_37_x86_64"))
+            .is_none());
     }
 
     #[test]
     fn free_threaded_has_no_abi3() {
         let t = TagPriority::cpython(3, 13, "cp313t", &["linux_x86_64".to_string()]);
         assert!(t.rank(&Tag::new("cp313", "abi3", "linux_x86_64")).is_none());
-        assert!(t.rank(&Tag::new("cp313", "cp313t", "linux_x86_64")).is_some());
+        assert!(t
+            .rank(&Tag::new("cp313", "cp313t", "linux_x86_64"))
+            .is_some());
     }
 
     #[test]

@@ -84,7 +84,12 @@ impl Target {
 
     /// A one-line description for messages: `CPython 3.11.7 (cp311, manylinux_2_36_x86_64)`.
     pub fn describe(&self) -> String {
-        let best = self.tags.iter().next().map(|t| t.platform.as_str()).unwrap_or("?");
+        let best = self
+            .tags
+            .iter()
+            .next()
+            .map(|t| t.platform.as_str())
+            .unwrap_or("?");
         format!(
             "CPython {} (cp{}{}{}, {best})",
             self.facts.python_full_version, self.major, self.minor, self.facts.abiflags
@@ -96,7 +101,9 @@ fn parse_major_minor(version: &str) -> Result<(u32, u32), SpecError> {
     let mut it = version.split('.').map(str::parse::<u32>);
     match (it.next(), it.next()) {
         (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),
-        _ => Err(SpecError::Interpreter(format!("bad python_version `{version}`"))),
+        _ => Err(SpecError::Interpreter(format!(
+            "bad python_version `{version}`"
+        ))),
     }
 }
 
@@ -145,7 +152,10 @@ pub(crate) mod tests {
     fn target_from_facts() {
         let t = Target::from_facts(facts_311()).unwrap();
         assert_eq!(t.version_string(), "3.11");
-        assert_eq!(t.tags.iter().next().unwrap().to_string(), "cp311-cp311-manylinux_2_36_x86_64");
+        assert_eq!(
+            t.tags.iter().next().unwrap().to_string(),
+            "cp311-cp311-manylinux_2_36_x86_64"
+        );
         let req = crate::parse_requirement("tomli; python_version < '3.11'").unwrap();
         assert!(!req.evaluate_markers(&t.markers, &[]));
     }
@@ -154,6 +164,9 @@ pub(crate) mod tests {
     fn rejects_pypy() {
         let mut f = facts_311();
         f.implementation_name = "pypy".into();
-        assert!(Target::from_facts(f).unwrap_err().to_string().contains("only CPython"));
+        assert!(Target::from_facts(f)
+            .unwrap_err()
+            .to_string()
+            .contains("only CPython"));
     }
 }

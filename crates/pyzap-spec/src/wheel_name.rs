@@ -82,9 +82,10 @@ mod tests {
 
     #[test]
     fn parses_compressed_tag_sets() {
-        let w: WheelFilename = "PyYAML-6.0.3-cp38-cp38-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
-            .parse()
-            .unwrap();
+        let w: WheelFilename =
+            "PyYAML-6.0.3-cp38-cp38-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+                .parse()
+                .unwrap();
         assert_eq!(w.name.as_ref(), "pyyaml");
         assert_eq!(w.version.to_string(), "6.0.3");
         assert_eq!(w.tags().count(), 2);
@@ -100,7 +101,12 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["six.whl", "six-1.0-py3-none.whl", "a-b-c-d-e-f-g.whl", "six-1.0-x-py3-none-any.whl"] {
+        for bad in [
+            "six.whl",
+            "six-1.0-py3-none.whl",
+            "a-b-c-d-e-f-g.whl",
+            "six-1.0-x-py3-none-any.whl",
+        ] {
             assert!(bad.parse::<WheelFilename>().is_err(), "{bad}");
         }
     }

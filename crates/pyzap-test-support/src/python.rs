@@ -13,9 +13,15 @@ pub struct Interpreter {
 
 fn works(path: &std::path::Path, minor: u32) -> bool {
     Command::new(path)
-        .args(["-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .args([
+            "-S",
+            "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2])",
+        ])
         .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == format!("3.{minor}"))
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == format!("3.{minor}")
+        })
 }
 
 fn pyenv_candidates(minor: u32) -> Vec<PathBuf> {
@@ -31,7 +37,10 @@ fn pyenv_candidates(minor: u32) -> Vec<PathBuf> {
         .flatten()
         .filter(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with(&format!("3.{minor}.")) && name[format!("3.{minor}.").len()..].chars().all(|c| c.is_ascii_digit())
+            name.starts_with(&format!("3.{minor}."))
+                && name[format!("3.{minor}.").len()..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
         })
         .map(|e| e.path().join(format!("bin/python3.{minor}")))
         .collect();
@@ -66,9 +75,16 @@ pub fn interpreters() -> Vec<Interpreter> {
 
 /// The interpreter for `version`, or a loud `SKIPPED` line on stderr.
 pub fn require(version: (u32, u32)) -> Option<Interpreter> {
-    let found = if version.0 == 3 { find(version.1) } else { None };
+    let found = if version.0 == 3 {
+        find(version.1)
+    } else {
+        None
+    };
     if found.is_none() {
-        eprintln!("SKIPPED: no python{}.{} on this machine", version.0, version.1);
+        eprintln!(
+            "SKIPPED: no python{}.{} on this machine",
+            version.0, version.1
+        );
     }
     found
 }

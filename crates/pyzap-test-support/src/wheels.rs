@@ -53,7 +53,8 @@ impl WheelBuilder {
     }
 
     pub fn file(mut self, path: &str, content: &str) -> Self {
-        self.files.push((path.to_string(), content.as_bytes().to_vec()));
+        self.files
+            .push((path.to_string(), content.as_bytes().to_vec()));
         self
     }
 
@@ -90,21 +91,33 @@ impl WheelBuilder {
     }
 
     pub fn filename(&self) -> String {
-        format!("{}-{}-{}.whl", self.name.replace('-', "_"), self.version, self.tag)
+        format!(
+            "{}-{}-{}.whl",
+            self.name.replace('-', "_"),
+            self.version,
+            self.tag
+        )
     }
 
     /// Writes the wheel into `dir` and returns its path.
     pub fn build(self, dir: &Path) -> PathBuf {
         let di = self.dist_info();
         let mut files = self.files.clone();
-        let mut metadata = format!("Metadata-Version: 2.1\nName: {}\nVersion: {}\n", self.name, self.version);
+        let mut metadata = format!(
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
+            self.name, self.version
+        );
         for r in &self.requires {
             metadata.push_str(&format!("Requires-Dist: {r}\n"));
         }
         files.push((format!("{di}/METADATA"), metadata.into_bytes()));
         files.push((
             format!("{di}/WHEEL"),
-            format!("Wheel-Version: 1.0\nGenerator: pyzap-tests\nRoot-Is-Purelib: true\nTag: {}\n", self.tag).into_bytes(),
+            format!(
+                "Wheel-Version: 1.0\nGenerator: pyzap-tests\nRoot-Is-Purelib: true\nTag: {}\n",
+                self.tag
+            )
+            .into_bytes(),
         ));
         if let Some(ep) = &self.entry_points {
             files.push((format!("{di}/entry_points.txt"), ep.clone().into_bytes()));

@@ -30,7 +30,9 @@ impl Placement {
 #[derive(Debug, Clone)]
 pub enum SiteSource {
     /// Entry `index` of the wheel, copied without recompression.
-    Wheel { index: usize },
+    Wheel {
+        index: usize,
+    },
     Bytes(Vec<u8>),
 }
 

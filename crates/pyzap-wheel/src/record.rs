@@ -17,7 +17,9 @@ pub fn parse_record(text: &str) -> Result<HashMap<String, Option<RecordEntry>>, 
             continue;
         }
         let fields = split_csv(line);
-        let path = fields.first().ok_or_else(|| format!("RECORD line {} is empty", i + 1))?;
+        let path = fields
+            .first()
+            .ok_or_else(|| format!("RECORD line {} is empty", i + 1))?;
         let hash = fields.get(1).map(String::as_str).unwrap_or("");
         let entry = if hash.is_empty() {
             None
@@ -61,7 +63,10 @@ mod tests {
 
     #[test]
     fn parses_quoted_paths_and_empty_hashes() {
-        let r = parse_record("a/b.py,sha256=abc,3\n\"x,y.txt\",sha256=def=,4\npkg.dist-info/RECORD,,\n").unwrap();
+        let r = parse_record(
+            "a/b.py,sha256=abc,3\n\"x,y.txt\",sha256=def=,4\npkg.dist-info/RECORD,,\n",
+        )
+        .unwrap();
         assert_eq!(r["a/b.py"].as_ref().unwrap().digest, "abc");
         assert_eq!(r["x,y.txt"].as_ref().unwrap().digest, "def");
         assert!(r["pkg.dist-info/RECORD"].is_none());

@@ -55,11 +55,15 @@ impl Wheel {
             .file_name()
             .and_then(|f| f.to_str())
             .ok_or_else(|| invalid("file name is not UTF-8".into()))?;
-        let filename: WheelFilename = fname.parse().map_err(|e: pyzap_spec::SpecError| invalid(e.to_string()))?;
+        let filename: WheelFilename = fname
+            .parse()
+            .map_err(|e: pyzap_spec::SpecError| invalid(e.to_string()))?;
         let mut archive = open_archive(path)?;
         let mut names = Vec::with_capacity(archive.len());
         for i in 0..archive.len() {
-            let entry = archive.by_index_raw(i).map_err(|source| corrupt(path, source))?;
+            let entry = archive
+                .by_index_raw(i)
+                .map_err(|source| corrupt(path, source))?;
             let name = entry
                 .name()
                 .map_err(|source| corrupt(path, source))?
@@ -107,16 +111,21 @@ impl Wheel {
                 .map_err(|e| invalid(format!("{full} is unreadable: {e}")))?;
             Ok(Some(text))
         };
-        let has_record = names.iter().any(|(n, _, _)| *n == format!("{dist_info}/RECORD"));
+        let has_record = names
+            .iter()
+            .any(|(n, _, _)| *n == format!("{dist_info}/RECORD"));
         if !has_record {
             return Err(invalid(format!("{dist_info}/RECORD is missing")));
         }
-        let wheel_txt = read_text("WHEEL")?.ok_or_else(|| invalid(format!("{dist_info}/WHEEL is missing")))?;
-        let metadata_txt = read_text("METADATA")?.ok_or_else(|| invalid(format!("{dist_info}/METADATA is missing")))?;
+        let wheel_txt =
+            read_text("WHEEL")?.ok_or_else(|| invalid(format!("{dist_info}/WHEEL is missing")))?;
+        let metadata_txt = read_text("METADATA")?
+            .ok_or_else(|| invalid(format!("{dist_info}/METADATA is missing")))?;
         let entry_points = read_text("entry_points.txt")?
             .map(|t| EntryPoints::parse(&t))
             .unwrap_or_default();
-        let metadata = Metadata::parse(&metadata_txt).map_err(|e| invalid(format!("METADATA: {e}")))?;
+        let metadata =
+            Metadata::parse(&metadata_txt).map_err(|e| invalid(format!("METADATA: {e}")))?;
         let root_is_purelib = wheel_txt
             .lines()
             .find_map(|l| l.strip_prefix("Root-Is-Purelib:"))
@@ -205,7 +214,10 @@ impl Wheel {
                 .read_to_end(&mut buf)
                 .map_err(|e| WheelError::Corrupt {
                     path: path.clone(),
-                    source: zip::result::ZipError::Io(std::io::Error::new(e.kind(), format!("{name}: {e}"))),
+                    source: zip::result::ZipError::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{name}: {e}"),
+                    )),
                 })?;
             let actual = match expected.algorithm.as_str() {
                 "sha256" => b64(&sha2::Sha256::digest(&buf)),
@@ -214,7 +226,9 @@ impl Wheel {
                 other => {
                     return Err(WheelError::Invalid {
                         path: path.clone(),
-                        reason: format!("RECORD uses unsupported hash algorithm `{other}` for {name}"),
+                        reason: format!(
+                            "RECORD uses unsupported hash algorithm `{other}` for {name}"
+                        ),
                     })
                 }
             };

@@ -60,7 +60,12 @@ pub fn add_distributions(
         let d = &b.dist;
         let root = prefix(d.placement);
         for f in &d.site_files {
-            entries.push(entry(&d.wheel_path, &format!("{root}/{}", f.dest), &f.source, f.mode));
+            entries.push(entry(
+                &d.wheel_path,
+                &format!("{root}/{}", f.dest),
+                &f.source,
+                f.mode,
+            ));
         }
         for f in &d.scheme_files {
             let name = format!("__pyzap__/data/{}/{}", d.name, f.dest);
@@ -83,10 +88,19 @@ pub fn add_distributions(
     }
     let mut all: Vec<(String, Vec<u8>)> = Vec::new();
     for (_, jobs) in &misses {
-        all.extend(jobs.iter().map(|j| (j.co_filename.clone(), j.source.clone())));
+        all.extend(
+            jobs.iter()
+                .map(|j| (j.co_filename.clone(), j.source.clone())),
+        );
     }
-    all.extend(extra_jobs.iter().map(|j| (j.co_filename.clone(), j.source.clone())));
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    all.extend(
+        extra_jobs
+            .iter()
+            .map(|j| (j.co_filename.clone(), j.source.clone())),
+    );
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let compiled = pyzap_python::compile_sources(&python.path, &all, jobs)?;
     let mut results = compiled.into_iter();
     for (cached, jobs) in misses {
@@ -130,7 +144,9 @@ fn python_jobs(dist: &InstalledDist, cache_tag: &str) -> Result<Vec<CompileJob>>
         .with_context(|| format!("reopening {}", dist.wheel_path.display()))?;
     let mut jobs = Vec::new();
     for f in dist.python_sources() {
-        let SiteSource::Wheel { index } = f.source else { continue };
+        let SiteSource::Wheel { index } = f.source else {
+            continue;
+        };
         let mut source = Vec::new();
         archive.by_index(index)?.read_to_end(&mut source)?;
         let root = prefix(dist.placement);
@@ -187,7 +203,10 @@ mod tests {
 
     #[test]
     fn pyc_locations() {
-        assert_eq!(pyc_name(Placement::Zip, "click/core.py", "cpython-311"), "site-packages/click/core.pyc");
+        assert_eq!(
+            pyc_name(Placement::Zip, "click/core.py", "cpython-311"),
+            "site-packages/click/core.pyc"
+        );
         assert_eq!(
             pyc_name(Placement::Extract, "black/__init__.py", "cpython-311"),
             "__pyzap__/extract/black/__pycache__/__init__.cpython-311.pyc"

@@ -37,7 +37,11 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
     let all_scripts = || {
         inp.dists
             .iter()
-            .flat_map(|d| d.entry_points.scripts().map(move |(n, ep)| (n.clone(), ep.clone(), d.name.clone())))
+            .flat_map(|d| {
+                d.entry_points
+                    .scripts()
+                    .map(move |(n, ep)| (n.clone(), ep.clone(), d.name.clone()))
+            })
             .collect::<Vec<_>>()
     };
     if let Some(name) = inp.console_script {
@@ -45,7 +49,10 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
         if let Some((_, ep, _)) = scripts.iter().find(|(n, _, _)| n == name) {
             return Ok((record(ep, Some(name)), None));
         }
-        let available: Vec<String> = scripts.iter().map(|(n, _, d)| format!("{n} ({d})")).collect();
+        let available: Vec<String> = scripts
+            .iter()
+            .map(|(n, _, d)| format!("{n} ({d})"))
+            .collect();
         bail!(
             "no console script named `{name}` in the bundled distributions\nhint: available console scripts: {}",
             if available.is_empty() { "none".to_string() } else { available.join(", ") }
@@ -74,13 +81,18 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
         ));
     }
     for top in inp.top_level {
-        let Some(dist) = inp.dists.iter().find(|d| &d.name == top) else { continue };
+        let Some(dist) = inp.dists.iter().find(|d| &d.name == top) else {
+            continue;
+        };
         let scripts: Vec<(&String, &EntryPoint)> = dist.entry_points.scripts().collect();
         match scripts.as_slice() {
             [(name, ep)] => {
                 return Ok((
                     record(ep, Some(name)),
-                    Some(format!("using console script `{name}` of {} as the entry point", dist.name)),
+                    Some(format!(
+                        "using console script `{name}` of {} as the entry point",
+                        dist.name
+                    )),
                 ))
             }
             [] => continue,

@@ -25,8 +25,13 @@ pub struct Project {
 }
 
 fn is_path_like(s: &str) -> bool {
-    s == "." || s == ".." || s.starts_with("./") || s.starts_with("../") || s.starts_with('/')
-        || s.ends_with(".whl") || Path::new(s).is_dir()
+    s == "."
+        || s == ".."
+        || s.starts_with("./")
+        || s.starts_with("../")
+        || s.starts_with('/')
+        || s.ends_with(".whl")
+        || Path::new(s).is_dir()
 }
 
 pub fn collect(args: &BuildArgs) -> Result<Inputs> {
@@ -61,14 +66,17 @@ pub fn collect(args: &BuildArgs) -> Result<Inputs> {
 
 fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> Result<()> {
     if !parsed.index_urls.is_empty() || !parsed.extra_index_urls.is_empty() {
-        tracing::warn!("index URLs in requirements files are not supported yet; using --find-links only");
+        tracing::warn!(
+            "index URLs in requirements files are not supported yet; using --find-links only"
+        );
     }
     for fl in parsed.find_links {
         out.find_links.push(PathBuf::from(fl));
     }
     for e in parsed.requirements {
         if !e.hashes.is_empty() {
-            out.hashes.push((e.requirement.name.to_string(), e.hashes.clone()));
+            out.hashes
+                .push((e.requirement.name.to_string(), e.hashes.clone()));
         }
         if as_constraints {
             out.constraints.push(e.requirement);
@@ -76,7 +84,8 @@ fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> R
             out.requirements.push(e.requirement);
         }
     }
-    out.constraints.extend(parsed.constraints.into_iter().map(|e| e.requirement));
+    out.constraints
+        .extend(parsed.constraints.into_iter().map(|e| e.requirement));
     for p in parsed.paths {
         if p.extension().is_some_and(|e| e == "whl") {
             out.wheel_files.push(p);
@@ -108,7 +117,8 @@ pub fn read_project(dir: &Path) -> Result<Project> {
         });
     }
     let text = fs_err::read_to_string(&file)?;
-    let pyproject = PyProject::parse(&text).with_context(|| format!("reading {}", file.display()))?;
+    let pyproject =
+        PyProject::parse(&text).with_context(|| format!("reading {}", file.display()))?;
     Ok(Project {
         dir: dir.to_path_buf(),
         pyproject,

@@ -10,7 +10,9 @@ mod sources;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use pyzap_artifact::{ArtifactEntry, DistRecord, EntrySource, Manifest, TargetRecord, WriteOptions};
+use pyzap_artifact::{
+    ArtifactEntry, DistRecord, EntrySource, Manifest, TargetRecord, WriteOptions,
+};
 use pyzap_index::{DistKind, FindLinks};
 use pyzap_python::Interpreter;
 use pyzap_resolve::{FindLinksProvider, ResolveOptions};
@@ -23,14 +25,20 @@ use assemble::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
-    if inputs.find_links.is_empty() && (!inputs.requirements.is_empty() || !inputs.projects.is_empty()) {
+    if inputs.find_links.is_empty()
+        && (!inputs.requirements.is_empty() || !inputs.projects.is_empty())
+    {
         bail!(
             "no place to find distributions\nhint: pass -f/--find-links DIR (a directory of wheels and sdists) with --no-index; package indexes are not supported yet"
         );
     }
     let python = Interpreter::find(args.python.as_deref().unwrap_or("python3"))?;
     let target = &python.target;
-    ui.step(&format!("target: {} at {}", target.describe(), python.path.display()));
+    ui.step(&format!(
+        "target: {} at {}",
+        target.describe(),
+        python.path.display()
+    ));
     let cache = cache_dir()?;
 
     let mut find_links = FindLinks::scan(&inputs.find_links)?;
@@ -39,17 +47,32 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let work = tempfile::Builder::new().prefix("pyzap-build-").tempdir()?;
     for project in &inputs.projects {
         ui.step(&format!("building project {}", project.dir.display()));
-        let wheel = sources::build_project(&python, &find_links, &project.dir, &project.pyproject, work.path(), args.pre)?;
-        let file = find_links.add_file(&wheel).context("the built wheel has an unexpected name")?;
+        let wheel = sources::build_project(
+            &python,
+            &find_links,
+            &project.dir,
+            &project.pyproject,
+            work.path(),
+            args.pre,
+        )?;
+        let file = find_links
+            .add_file(&wheel)
+            .context("the built wheel has an unexpected name")?;
         top_level.push(file.name.clone());
-        roots.push(pyzap_spec::parse_requirement(&format!("{}=={}", file.name, file.version))?);
+        roots.push(pyzap_spec::parse_requirement(&format!(
+            "{}=={}",
+            file.name, file.version
+        ))?);
     }
     for wheel in &inputs.wheel_files {
         let file = find_links
             .add_file(wheel)
             .with_context(|| format!("{} is not named like a wheel", wheel.display()))?;
         top_level.push(file.name.clone());
-        roots.push(pyzap_spec::parse_requirement(&format!("{}=={}", file.name, file.version))?);
+        roots.push(pyzap_spec::parse_requirement(&format!(
+            "{}=={}",
+            file.name, file.version
+        ))?);
     }
     top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
 
@@ -68,7 +91,10 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         },
     )
     .map_err(resolve_error)?;
-    ui.step(&format!("resolved {} distributions", resolution.dists.len()));
+    ui.step(&format!(
+        "resolved {} distributions",
+        resolution.dists.len()
+    ));
 
     let mut bundled = Vec::new();
     for dist in &resolution.dists {
@@ -95,12 +121,23 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let src = sources::collect_src(&args.src)?;
     let dists: Vec<_> = bundled.iter().map(|b| b.dist.clone()).collect();
     let importable = |path: &str| {
-        let candidates = [format!("{path}.py"), format!("{path}/__init__.py"), format!("{path}/")];
+        let candidates = [
+            format!("{path}.py"),
+            format!("{path}/__init__.py"),
+            format!("{path}/"),
+        ];
         let so_prefix = format!("{path}.");
-        dists.iter().flat_map(|d| d.site_files.iter()).map(|f| f.dest.as_str())
+        dists
+            .iter()
+            .flat_map(|d| d.site_files.iter())
+            .map(|f| f.dest.as_str())
             .chain(src.files.iter().map(|(n, _)| n.as_str()))
-            .any(|f| candidates.iter().any(|c| f == c || (c.ends_with('/') && f.starts_with(c.as_str())))
-                || (f.starts_with(&so_prefix) && f.ends_with(".so")))
+            .any(|f| {
+                candidates
+                    .iter()
+                    .any(|c| f == c || (c.ends_with('/') && f.starts_with(c.as_str())))
+                    || (f.starts_with(&so_prefix) && f.ends_with(".so"))
+            })
     };
     let (entry_point, note) = entry::choose(&entry::EntryInputs {
         console_script: args.console_script.as_deref(),
@@ -122,10 +159,24 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         mode: 0o644,
     };
     let runtime_py = format!("{SITE_ZIP}/pyzap_runtime/__init__.py");
-    entries.push(bytes("__main__.py", pyzap_artifact::BOOTSTRAP_MAIN.as_bytes()));
-    entries.push(bytes(&runtime_py, pyzap_artifact::RUNTIME_MODULE.as_bytes()));
-    extra_jobs.push(job("__main__.py", pyzap_artifact::BOOTSTRAP_MAIN.as_bytes(), "__main__.pyc"));
-    extra_jobs.push(job(&runtime_py, pyzap_artifact::RUNTIME_MODULE.as_bytes(), &format!("{SITE_ZIP}/pyzap_runtime/__init__.pyc")));
+    entries.push(bytes(
+        "__main__.py",
+        pyzap_artifact::BOOTSTRAP_MAIN.as_bytes(),
+    ));
+    entries.push(bytes(
+        &runtime_py,
+        pyzap_artifact::RUNTIME_MODULE.as_bytes(),
+    ));
+    extra_jobs.push(job(
+        "__main__.py",
+        pyzap_artifact::BOOTSTRAP_MAIN.as_bytes(),
+        "__main__.pyc",
+    ));
+    extra_jobs.push(job(
+        &runtime_py,
+        pyzap_artifact::RUNTIME_MODULE.as_bytes(),
+        &format!("{SITE_ZIP}/pyzap_runtime/__init__.pyc"),
+    ));
     for (name, data) in &src.files {
         entries.push(bytes(name, data));
         if let Some(stem) = name.strip_suffix(".py") {
@@ -195,7 +246,10 @@ fn manifest(
 ) -> Result<Manifest> {
     let target = &python.target;
     let facts = &target.facts;
-    let extracted: Vec<&Bundled> = bundled.iter().filter(|b| b.dist.placement == Placement::Extract).collect();
+    let extracted: Vec<&Bundled> = bundled
+        .iter()
+        .filter(|b| b.dist.placement == Placement::Extract)
+        .collect();
     let extract_hash = (!extracted.is_empty()).then(|| {
         // Content-addressed: the extracted tree is a function of these wheels,
         // the bytecode tag and the layout rules of this format.
@@ -235,7 +289,12 @@ fn manifest(
             python_full_version: facts.python_full_version.clone(),
             cache_tag: facts.cache_tag.clone(),
             abi: format!("cp{}{}{}", target.major, target.minor, facts.abiflags),
-            platform: target.tags.iter().next().map(|t| t.platform.clone()).unwrap_or_default(),
+            platform: target
+                .tags
+                .iter()
+                .next()
+                .map(|t| t.platform.clone())
+                .unwrap_or_default(),
         },
         shebang,
         native,
@@ -273,15 +332,26 @@ fn check_hashes(
     if wanted.is_empty() {
         return Ok(());
     }
-    let actual = if original == built { sha256.to_string() } else { pyzap_fs::sha256_file(original)? };
-    if wanted.iter().any(|h| h.strip_prefix("sha256:") == Some(actual.as_str())) {
+    let actual = if original == built {
+        sha256.to_string()
+    } else {
+        pyzap_fs::sha256_file(original)?
+    };
+    if wanted
+        .iter()
+        .any(|h| h.strip_prefix("sha256:") == Some(actual.as_str()))
+    {
         return Ok(());
     }
     bail!(
         "hash mismatch for {}: {} has sha256:{actual}, but the requirements file allows only {}",
         name,
         original.display(),
-        wanted.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", ")
+        wanted
+            .iter()
+            .map(|h| h.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 

@@ -40,22 +40,42 @@ pub fn build_project(
         &reqs,
         &[],
         &python.target.markers,
-        &ResolveOptions { allow_prereleases: pre },
+        &ResolveOptions {
+            allow_prereleases: pre,
+        },
     )
     .map_err(super::resolve_error)
-    .with_context(|| format!("resolving the build requirements of {} ({})", dir.display(), requires.join(", ")))?;
+    .with_context(|| {
+        format!(
+            "resolving the build requirements of {} ({})",
+            dir.display(),
+            requires.join(", ")
+        )
+    })?;
     let wheels: Vec<PathBuf> = resolution
         .dists
         .iter()
-        .filter_map(|d| provider.best_file(&d.name, &d.version).map(|f| f.path.clone()))
+        .filter_map(|d| {
+            provider
+                .best_file(&d.name, &d.version)
+                .map(|f| f.path.clone())
+        })
         .collect();
-    let out_dir = tempfile::Builder::new().prefix("wheel-").tempdir_in(work)?.keep();
+    let out_dir = tempfile::Builder::new()
+        .prefix("wheel-")
+        .tempdir_in(work)?
+        .keep();
     let source_dir = fs_err::canonicalize(dir)?;
     let wheel = pyzap_build::build_wheel(&BuildRequest {
         python: &python.path,
         source_dir: &source_dir,
-        backend: build_system.as_ref().and_then(|b| b.build_backend.as_deref()),
-        backend_path: build_system.as_ref().map(|b| b.backend_path.as_slice()).unwrap_or(&[]),
+        backend: build_system
+            .as_ref()
+            .and_then(|b| b.build_backend.as_deref()),
+        backend_path: build_system
+            .as_ref()
+            .map(|b| b.backend_path.as_slice())
+            .unwrap_or(&[]),
         requirement_wheels: &wheels,
         out_dir: &out_dir,
     })?;
@@ -63,8 +83,17 @@ pub fn build_project(
 }
 
 /// Unpacks and builds an sdist.
-pub fn build_sdist(python: &Interpreter, find_links: &FindLinks, sdist: &Path, work: &Path, pre: bool) -> Result<PathBuf> {
-    let unpack = tempfile::Builder::new().prefix("sdist-").tempdir_in(work)?.keep();
+pub fn build_sdist(
+    python: &Interpreter,
+    find_links: &FindLinks,
+    sdist: &Path,
+    work: &Path,
+    pre: bool,
+) -> Result<PathBuf> {
+    let unpack = tempfile::Builder::new()
+        .prefix("sdist-")
+        .tempdir_in(work)?
+        .keep();
     let dir = pyzap_build::unpack_sdist(sdist, &unpack)?;
     let pyproject_file = dir.join("pyproject.toml");
     let pyproject = if pyproject_file.is_file() {
@@ -109,16 +138,24 @@ fn walk(root: &Path, dir: &Path, out: &mut Src) -> Result<()> {
         if name == "__pycache__" || name.ends_with(".pyc") || name.starts_with(".git") {
             continue;
         }
-        let rel = path.strip_prefix(root).expect("walk stays under root").to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(root)
+            .expect("walk stays under root")
+            .to_string_lossy()
+            .into_owned();
         if rel == "__pyzap__" || rel == "site-packages" {
-            bail!("--src {} holds `{rel}`, a name pyzap reserves inside the artifact", root.display());
+            bail!(
+                "--src {} holds `{rel}`, a name pyzap reserves inside the artifact",
+                root.display()
+            );
         }
         if file_type.is_dir() {
             walk(root, &path, out)?;
         } else if rel == "__main__.py" {
             out.main = Some(fs_err::read(&path)?);
         } else {
-            let data = fs_err::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let data =
+                fs_err::read(&path).with_context(|| format!("reading {}", path.display()))?;
             out.files.push((rel, data));
         }
     }

@@ -19,12 +19,21 @@ pub fn pyzap() -> Command {
 /// One scratch directory for the whole test binary, removed at exit by the OS temp cleanup.
 pub fn scratch() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::Builder::new().prefix("pyzap-it-").tempdir().unwrap())
-        .path()
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("pyzap-it-")
+            .tempdir()
+            .unwrap()
+    })
+    .path()
 }
 
 pub fn fresh_dir(name: &str) -> PathBuf {
-    let dir = tempfile::Builder::new().prefix(name).tempdir_in(scratch()).unwrap().keep();
+    let dir = tempfile::Builder::new()
+        .prefix(name)
+        .tempdir_in(scratch())
+        .unwrap()
+        .keep();
     dir
 }
 
@@ -79,7 +88,10 @@ pub fn build_err(python: &Path, args: &[&str]) -> String {
     assert!(!out.status.success(), "expected failure for {args:?}");
     let err = stderr(&out);
     assert!(!err.contains("panicked"), "pyzap panicked: {err}");
-    assert!(err.lines().any(|l| l.starts_with("error: ")), "error report format: {err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("error: ")),
+        "error report format: {err}"
+    );
     err
 }
 
@@ -103,7 +115,9 @@ pub fn pythons() -> &'static [Interpreter] {
         let found = pyzap_test_support::interpreters();
         for minor in 8..=13 {
             if !found.iter().any(|i| i.version == (3, minor)) {
-                eprintln!("SKIPPED: no python3.{minor} on this machine; its end-to-end tests did not run");
+                eprintln!(
+                    "SKIPPED: no python3.{minor} on this machine; its end-to-end tests did not run"
+                );
             }
         }
         found
@@ -146,14 +160,28 @@ pub fn web_bundle() -> PathBuf {
         build(
             &py311().path,
             out,
-            &["flask", "gunicorn", "certifi", "jaraco.functools", "jaraco.context", "-c", "gunicorn", "--src", src.to_str().unwrap()],
+            &[
+                "flask",
+                "gunicorn",
+                "certifi",
+                "jaraco.functools",
+                "jaraco.context",
+                "-c",
+                "gunicorn",
+                "--src",
+                src.to_str().unwrap(),
+            ],
         );
     })
 }
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// GET `path` from 127.0.0.1:port, retrying while the server starts (bounded).
@@ -162,14 +190,18 @@ pub fn http_get(port: u16, path: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
             write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
             let mut body = String::new();
             if s.read_to_string(&mut body).is_ok() && !body.is_empty() {
                 return body;
             }
         }
-        assert!(std::time::Instant::now() < deadline, "no HTTP answer on port {port}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no HTTP answer on port {port}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }

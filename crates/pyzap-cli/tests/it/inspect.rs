@@ -7,7 +7,8 @@ use crate::common::*;
 
 fn echo() -> std::path::PathBuf {
     shared_artifact("echo", |out| {
-        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo-wsgi");
+        let project =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo-wsgi");
         build(&py311().path, out, &[project.to_str().unwrap()]);
     })
 }
@@ -16,11 +17,17 @@ fn echo() -> std::path::PathBuf {
 fn info_lists_every_distribution_with_its_hash() {
     let out = run_ok(pyzap().arg("info").arg(echo()));
     let text = stdout(&out);
-    assert!(text.contains("entry point:  echo_wsgi:main (console script `echo-wsgi`)"), "{text}");
+    assert!(
+        text.contains("entry point:  echo_wsgi:main (console script `echo-wsgi`)"),
+        "{text}"
+    );
     let waitress = wheelhouse().join("waitress-3.0.2-py3-none-any.whl");
     let digest = pyzap_test_support::sha256_file(&waitress);
     assert!(text.contains(&format!("sha256:{digest}")), "{text}");
-    assert!(text.contains("echo-wsgi") && text.contains("1.0.0"), "{text}");
+    assert!(
+        text.contains("echo-wsgi") && text.contains("1.0.0"),
+        "{text}"
+    );
     let json = run_ok(pyzap().arg("info").arg("--json").arg(echo()));
     let manifest: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(manifest["target"]["python"], "3.11");
@@ -34,7 +41,13 @@ fn extract_then_repack_with_zipapp() {
     assert!(tree.join("__main__.py").is_file());
     assert!(tree.join("__pyzap__/manifest.json").is_file());
     let repacked = dir.join("re.pyz");
-    run_ok(Command::new(&py311().path).args(["-m", "zipapp"]).arg(&tree).arg("-o").arg(&repacked));
+    run_ok(
+        Command::new(&py311().path)
+            .args(["-m", "zipapp"])
+            .arg(&tree)
+            .arg("-o")
+            .arg(&repacked),
+    );
     let out = run_ok(run_artifact(&py311().path, &repacked, &dir.join("root")).arg("--version"));
     assert_eq!(stdout(&out).trim(), "echo-wsgi 1.0.0");
 }
@@ -49,7 +62,15 @@ fn same_inputs_give_byte_identical_artifacts() {
         run_ok(
             pyzap()
                 .env("PYZAP_CACHE_DIR", dir.join(cache))
-                .args(["build", project.to_str().unwrap(), "black", "-c", "echo-wsgi", "--no-index", "-f"])
+                .args([
+                    "build",
+                    project.to_str().unwrap(),
+                    "black",
+                    "-c",
+                    "echo-wsgi",
+                    "--no-index",
+                    "-f",
+                ])
                 .arg(wheelhouse())
                 .arg("--python")
                 .arg(&py311().path)
@@ -58,14 +79,21 @@ fn same_inputs_give_byte_identical_artifacts() {
         );
         outputs.push(fs_err::read(&out).unwrap());
     }
-    assert!(outputs[0] == outputs[1] && outputs[1] == outputs[2], "builds differ");
+    assert!(
+        outputs[0] == outputs[1] && outputs[1] == outputs[2],
+        "builds differ"
+    );
 }
 
 #[test]
 fn shebang_is_taken_literally() {
     let dir = fresh_dir("shebang-");
     let out = dir.join("six.pyz");
-    build(&py311().path, &out, &["six", "-e", "six", "-p", "/usr/bin/python3"]);
+    build(
+        &py311().path,
+        &out,
+        &["six", "-e", "six", "-p", "/usr/bin/python3"],
+    );
     let data = fs_err::read(&out).unwrap();
     assert!(data.starts_with(b"#!/usr/bin/python3\n"));
 }
@@ -75,10 +103,26 @@ fn src_directory_like_stdlib_zipapp() {
     let dir = fresh_dir("src-");
     let src = dir.join("app");
     fs_err::create_dir_all(src.join("helpers")).unwrap();
-    fs_err::write(src.join("helpers/__init__.py"), "GREETING = 'hello from src'\n").unwrap();
-    fs_err::write(src.join("__main__.py"), "import sys, helpers\nprint(helpers.GREETING, sys.argv[1:])\n").unwrap();
+    fs_err::write(
+        src.join("helpers/__init__.py"),
+        "GREETING = 'hello from src'\n",
+    )
+    .unwrap();
+    fs_err::write(
+        src.join("__main__.py"),
+        "import sys, helpers\nprint(helpers.GREETING, sys.argv[1:])\n",
+    )
+    .unwrap();
     let out = dir.join("app.pyz");
-    run_ok(pyzap().args(["build", "--src"]).arg(&src).arg("--python").arg(&py311().path).arg("-o").arg(&out));
+    run_ok(
+        pyzap()
+            .args(["build", "--src"])
+            .arg(&src)
+            .arg("--python")
+            .arg(&py311().path)
+            .arg("-o")
+            .arg(&out),
+    );
     let run = run_ok(run_artifact(&py311().path, &out, &dir.join("root")).args(["a", "b"]));
     assert_eq!(stdout(&run).trim(), "hello from src ['a', 'b']");
 }

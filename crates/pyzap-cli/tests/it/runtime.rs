@@ -25,7 +25,11 @@ fn certifi_where_is_a_readable_file_in_the_cache() {
     let text = stdout(&out);
     let mut lines = text.lines();
     let path = lines.next().unwrap();
-    assert!(path.starts_with(root.to_str().unwrap()), "{path} not under {}", root.display());
+    assert!(
+        path.starts_with(root.to_str().unwrap()),
+        "{path} not under {}",
+        root.display()
+    );
     assert_eq!(lines.next(), Some("True"));
 }
 
@@ -65,7 +69,9 @@ fn multiprocessing_spawn_worker_imports_bundled_packages() {
 
 #[test]
 fn sixteen_concurrent_first_runs_share_one_cache_entry() {
-    let artifact = shared_artifact("black311", |out| build(&py311().path, out, &["black", "-c", "black"]));
+    let artifact = shared_artifact("black311", |out| {
+        build(&py311().path, out, &["black", "-c", "black"])
+    });
     let root = fresh_dir("root-");
     let children: Vec<_> = (0..16)
         .map(|_| {
@@ -77,23 +83,43 @@ fn sixteen_concurrent_first_runs_share_one_cache_entry() {
                 .unwrap()
         })
         .collect();
-    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
     for out in &outputs {
-        assert!(out.status.success(), "a concurrent first run failed: {}", stderr(out));
+        assert!(
+            out.status.success(),
+            "a concurrent first run failed: {}",
+            stderr(out)
+        );
         assert_eq!(stdout(out), stdout(&outputs[0]));
     }
     let sites: Vec<_> = fs_err::read_dir(root.join("site")).unwrap().collect();
     assert_eq!(sites.len(), 1, "one content-addressed site dir");
-    let leftovers: Vec<_> = fs_err::read_dir(root.join("tmp")).map(|d| d.collect::<Vec<_>>()).unwrap_or_default();
-    assert!(leftovers.is_empty(), "temporary directories left behind: {leftovers:?}");
+    let leftovers: Vec<_> = fs_err::read_dir(root.join("tmp"))
+        .map(|d| d.collect::<Vec<_>>())
+        .unwrap_or_default();
+    assert!(
+        leftovers.is_empty(),
+        "temporary directories left behind: {leftovers:?}"
+    );
 }
 
 #[test]
 fn exit_codes_and_signals_pass_through() {
     let root = fresh_dir("root-");
-    let out = interp(&web_bundle(), &root, "import sys; sys.exit(7)").output().unwrap();
+    let out = interp(&web_bundle(), &root, "import sys; sys.exit(7)")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(7));
-    let out = interp(&web_bundle(), &root, "import os, signal; os.kill(os.getpid(), signal.SIGTERM)").output().unwrap();
+    let out = interp(
+        &web_bundle(),
+        &root,
+        "import os, signal; os.kill(os.getpid(), signal.SIGTERM)",
+    )
+    .output()
+    .unwrap();
     assert_eq!(out.status.signal(), Some(15), "{}", stderr(&out));
 }
 
@@ -104,7 +130,10 @@ fn bootstrap_errors_are_one_line() {
     let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("pyzap: error:") && err.contains("no_such_module"), "{err}");
+    assert!(
+        err.starts_with("pyzap: error:") && err.contains("no_such_module"),
+        "{err}"
+    );
     assert!(!err.contains("Traceback"), "{err}");
 }
 
@@ -126,7 +155,10 @@ fn runtime_module_and_environment_describe_the_bundle() {
 #[test]
 fn artifact_holds_no_build_machine_paths() {
     let data = fs_err::read(web_bundle()).unwrap();
-    for needle in [wheelhouse().to_string_lossy().into_owned(), scratch().to_string_lossy().into_owned()] {
+    for needle in [
+        wheelhouse().to_string_lossy().into_owned(),
+        scratch().to_string_lossy().into_owned(),
+    ] {
         assert!(
             !data.windows(needle.len()).any(|w| w == needle.as_bytes()),
             "the artifact mentions {needle}"

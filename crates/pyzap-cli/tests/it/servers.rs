@@ -31,7 +31,10 @@ fn flask_app_under_gunicorn() {
         .unwrap();
     let _guard = Killed(child);
     let body = http_get(port, "/");
-    assert!(body.starts_with("HTTP/1.") && body.contains("hello from flask"), "{body}");
+    assert!(
+        body.starts_with("HTTP/1.") && body.contains("hello from flask"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -41,7 +44,8 @@ fn echo_example_with_systemd_socket_activation() {
         panic!("systemd-socket-activate is missing: .ci/run installs the `systemd` package");
     }
     let artifact = shared_artifact("echo", |out| {
-        let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo-wsgi");
+        let project =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo-wsgi");
         build(&py311().path, out, &[project.to_str().unwrap()]);
     });
     let port = free_port();
@@ -59,5 +63,8 @@ fn echo_example_with_systemd_socket_activation() {
         .unwrap();
     let _guard = Killed(child);
     let body = http_get(port, "/hello?x=1");
-    assert!(body.contains("\"path\": \"/hello\"") && body.contains("\"query\": \"x=1\""), "{body}");
+    assert!(
+        body.contains("\"path\": \"/hello\"") && body.contains("\"query\": \"x=1\""),
+        "{body}"
+    );
 }

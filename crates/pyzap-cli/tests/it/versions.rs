@@ -16,7 +16,8 @@ fn black_version_matches_a_venv_install_on_every_python() {
                 let dir = fresh_dir(&format!("black-{major}{minor}-"));
                 let artifact = dir.join("black.pyz");
                 build(&py.path, &artifact, &["black", "-c", "black"]);
-                let ours = run_ok(run_artifact(&py.path, &artifact, &dir.join("root")).arg("--version"));
+                let ours =
+                    run_ok(run_artifact(&py.path, &artifact, &dir.join("root")).arg("--version"));
 
                 let venv = dir.join("venv");
                 run_ok(Command::new(&py.path).args(["-m", "venv"]).arg(&venv));
@@ -29,7 +30,10 @@ fn black_version_matches_a_venv_install_on_every_python() {
                 let reference = run_ok(Command::new(venv.join("bin/black")).arg("--version"));
                 let ours = stdout(&ours).replace("black.pyz", "black");
                 assert_eq!(ours, stdout(&reference), "python {major}.{minor}");
-                eprintln!("ok: python {major}.{minor}: {}", ours.lines().next().unwrap_or(""));
+                eprintln!(
+                    "ok: python {major}.{minor}: {}",
+                    ours.lines().next().unwrap_or("")
+                );
             });
         }
     });

@@ -8,12 +8,22 @@ use std::str::FromStr;
 use pyzap_resolve::{resolve, CandidateMetadata, Provider, ResolveOptions};
 use pyzap_spec::{parse_requirement, MarkerEnvironment, PackageName, Version, VersionSpecifiers};
 
+/// (dependencies, Requires-Python) of one candidate.
+type Candidate = (Vec<&'static str>, Option<&'static str>);
+
 #[derive(Default)]
-struct Mem(BTreeMap<(String, String), (Vec<&'static str>, Option<&'static str>)>);
+struct Mem(BTreeMap<(String, String), Candidate>);
 
 impl Mem {
-    fn add(mut self, name: &str, version: &str, deps: &[&'static str], python: Option<&'static str>) -> Self {
-        self.0.insert((name.into(), version.into()), (deps.to_vec(), python));
+    fn add(
+        mut self,
+        name: &str,
+        version: &str,
+        deps: &[&'static str],
+        python: Option<&'static str>,
+    ) -> Self {
+        self.0
+            .insert((name.into(), version.into()), (deps.to_vec(), python));
         self
     }
 }
@@ -29,9 +39,16 @@ impl Provider for Mem {
             .collect())
     }
     fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
-        self.versions(name).unwrap().is_empty().then(|| format!("nothing named {name}"))
+        self.versions(name)
+            .unwrap()
+            .is_empty()
+            .then(|| format!("nothing named {name}"))
     }
-    fn metadata(&self, name: &PackageName, version: &Version) -> Result<CandidateMetadata, Infallible> {
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<CandidateMetadata, Infallible> {
         let (deps, py) = self
             .0
             .iter()
@@ -50,7 +67,10 @@ fn env(python: &str) -> MarkerEnvironment {
     MarkerEnvironment::try_from(pep508_rs_builder(python, &short)).unwrap()
 }
 
-fn pep508_rs_builder<'a>(full: &'a str, short: &'a str) -> pyzap_spec::MarkerEnvironmentBuilder<'a> {
+fn pep508_rs_builder<'a>(
+    full: &'a str,
+    short: &'a str,
+) -> pyzap_spec::MarkerEnvironmentBuilder<'a> {
     pyzap_spec::MarkerEnvironmentBuilder {
         implementation_name: "cpython",
         implementation_version: full,
@@ -90,20 +110,40 @@ fn backtracks_to_a_compatible_version() {
         .add("app", "1.0", &["lib<2"], None)
         .add("lib", "2.0", &["other==9"], None)
         .add("lib", "1.5", &[], None);
-    assert_eq!(run(&p, &["app"], "3.11.7").unwrap(), ["app==1.0", "lib==1.5"]);
+    assert_eq!(
+        run(&p, &["app"], "3.11.7").unwrap(),
+        ["app==1.0", "lib==1.5"]
+    );
 }
 
 #[test]
 fn extras_and_markers_follow_the_target() {
     let p = Mem::default()
-        .add("requests", "2.0", &["idna", "pysocks; extra == 'socks'", "tomli; python_version < '3.11'"], None)
+        .add(
+            "requests",
+            "2.0",
+            &[
+                "idna",
+                "pysocks; extra == 'socks'",
+                "tomli; python_version < '3.11'",
+            ],
+            None,
+        )
         .add("idna", "3.0", &[], None)
         .add("pysocks", "1.7", &[], None)
         .add("tomli", "2.0", &[], None);
-    assert_eq!(run(&p, &["requests"], "3.11.7").unwrap(), ["idna==3.0", "requests==2.0"]);
+    assert_eq!(
+        run(&p, &["requests"], "3.11.7").unwrap(),
+        ["idna==3.0", "requests==2.0"]
+    );
     assert_eq!(
         run(&p, &["requests[socks]"], "3.9.1").unwrap(),
-        ["idna==3.0", "pysocks==1.7", "requests[socks]==2.0", "tomli==2.0"]
+        [
+            "idna==3.0",
+            "pysocks==1.7",
+            "requests[socks]==2.0",
+            "tomli==2.0"
+        ]
     );
 }
 
@@ -118,7 +158,9 @@ fn requires_python_skips_versions() {
 
 #[test]
 fn prereleases_only_as_fallback() {
-    let p = Mem::default().add("x", "2.0b1", &[], None).add("x", "1.0", &[], None);
+    let p = Mem::default()
+        .add("x", "2.0b1", &[], None)
+        .add("x", "1.0", &[], None);
     assert_eq!(run(&p, &["x"], "3.11.7").unwrap(), ["x==1.0"]);
     let q = Mem::default().add("y", "2.0b1", &[], None);
     assert_eq!(run(&q, &["y"], "3.11.7").unwrap(), ["y==2.0b1"]);

@@ -25,22 +25,36 @@ fn real_wheels_verify_and_place() {
     assert_eq!(layout_wheel(&click).placement, Placement::Zip);
     let certifi = Wheel::open(&wh.join("certifi-2026.10.18-py3-none-any.whl")).unwrap();
     let dist = layout_wheel(&certifi);
-    assert_eq!(dist.placement, Placement::Extract, "cacert.pem is package data");
+    assert_eq!(
+        dist.placement,
+        Placement::Extract,
+        "cacert.pem is package data"
+    );
     assert_eq!(dist.extract_reason.as_deref(), Some("certifi/cacert.pem"));
 }
 
 #[test]
 fn traversal_entry_is_refused() {
     let err = open_err(WheelBuilder::new("evil", "1.0").file("../../etc/evil.py", "x = 1\n"));
-    assert!(err.contains("has an entry outside the tree: ../../etc/evil.py"), "{err}");
+    assert!(
+        err.contains("has an entry outside the tree: ../../etc/evil.py"),
+        "{err}"
+    );
     let err = open_err(WheelBuilder::new("evil", "1.0").file("/abs.py", "x = 1\n"));
     assert!(err.contains("entry outside the tree: /abs.py"), "{err}");
 }
 
 #[test]
 fn symlink_is_refused() {
-    let err = open_err(WheelBuilder::new("evil", "1.0").file("evil/__init__.py", "").symlink("evil/link", "/etc/passwd"));
-    assert!(err.contains("symbolic link") && err.contains("evil/link"), "{err}");
+    let err = open_err(
+        WheelBuilder::new("evil", "1.0")
+            .file("evil/__init__.py", "")
+            .symlink("evil/link", "/etc/passwd"),
+    );
+    assert!(
+        err.contains("symbolic link") && err.contains("evil/link"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -51,7 +65,10 @@ fn hash_mismatch_names_the_file() {
         "tampered/__init__.py,sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,6\n{di}/METADATA,,\n{di}/WHEEL,,\n{di}/RECORD,,\n"
     );
     let err = open_err(b.record(&record));
-    assert!(err.contains("hash of tampered/__init__.py does not match its RECORD entry"), "{err}");
+    assert!(
+        err.contains("hash of tampered/__init__.py does not match its RECORD entry"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -62,13 +79,18 @@ fn unrecorded_file_is_refused() {
             .file("sneaky/extra.py", "")
             .unrecorded("sneaky/extra.py"),
     );
-    assert!(err.contains("sneaky/extra.py is not listed in RECORD"), "{err}");
+    assert!(
+        err.contains("sneaky/extra.py is not listed in RECORD"),
+        "{err}"
+    );
 }
 
 #[test]
 fn truncated_wheel_is_corrupt() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = WheelBuilder::new("short", "1.0").file("short/__init__.py", "x = 1\n").build(tmp.path());
+    let path = WheelBuilder::new("short", "1.0")
+        .file("short/__init__.py", "x = 1\n")
+        .build(tmp.path());
     let data = fs_err::read(&path).unwrap();
     fs_err::write(&path, &data[..data.len() / 2]).unwrap();
     let err = Wheel::open(&path).unwrap_err().to_string();
@@ -80,7 +102,11 @@ fn missing_dist_info_is_invalid() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("nodist-1.0-py3-none-any.whl");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-    zip.start_file("nodist/__init__.py", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.start_file(
+        "nodist/__init__.py",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
     zip.finish().unwrap();
     let err = Wheel::open(&path).unwrap_err().to_string();
     assert!(err.contains("no `nodist-*.dist-info` directory"), "{err}");

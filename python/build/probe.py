@@ -51,7 +51,8 @@ def main():
         "libc": libc(),
         "pyc_magic": importlib.util.MAGIC_NUMBER.hex(),
     }
-    sys.stdout.write(json.dumps(facts))
+    # The real binary, not a launcher script (pyenv shims cost ~50 ms a call).
+    sys.stdout.write(json.dumps({"facts": facts, "executable": os.path.realpath(sys.executable)}))
 
 
 main()

@@ -18,7 +18,7 @@ pub enum IndexError {
         #[source]
         source: zip::result::ZipError,
     },
-    #[error("{path} has no single `*.dist-info/METADATA`")]
+    #[error("{path} has no core metadata (a single `*.dist-info/METADATA` in a wheel, `PKG-INFO` in an sdist)")]
     NoMetadata { path: PathBuf },
     #[error("invalid METADATA in {path}")]
     BadMetadata {

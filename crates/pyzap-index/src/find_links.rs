@@ -34,6 +34,17 @@ impl DistFile {
         }
     }
 
+    /// Reads the core metadata of an sdist from its `PKG-INFO` (reliable for
+    /// dependencies from metadata 2.2 on, unless `Requires-Dist` is dynamic;
+    /// older sdists are re-read after they are built).
+    pub fn sdist_metadata(&self) -> Result<Metadata, IndexError> {
+        let text = read_sdist_pkg_info(&self.path)?;
+        Metadata::parse(&text).map_err(|source| IndexError::BadMetadata {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     /// Reads the core metadata of a wheel from its `.dist-info/METADATA`.
     pub fn wheel_metadata(&self) -> Result<Metadata, IndexError> {
         let text = read_wheel_metadata(&self.path)?;
@@ -117,6 +128,33 @@ fn classify(filename: &str, path: &Path) -> Option<DistFile> {
         filename: filename.to_string(),
         path: path.to_path_buf(),
         kind: DistKind::Sdist,
+    })
+}
+
+/// The text of `<top>/PKG-INFO` in a `.tar.gz` sdist.
+fn read_sdist_pkg_info(path: &Path) -> Result<String, IndexError> {
+    let io = |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs_err::File::open(path).map_err(io)?;
+    if !path.to_string_lossy().ends_with(".tar.gz") {
+        return Err(IndexError::NoMetadata {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in archive.entries().map_err(io)? {
+        let mut entry = entry.map_err(io)?;
+        let name = entry.path().map_err(io)?.to_string_lossy().into_owned();
+        if name.matches('/').count() == 1 && name.ends_with("/PKG-INFO") {
+            let mut text = String::new();
+            entry.read_to_string(&mut text).map_err(io)?;
+            return Ok(text);
+        }
+    }
+    Err(IndexError::NoMetadata {
+        path: path.to_path_buf(),
     })
 }
 

@@ -46,20 +46,29 @@ impl Interpreter {
                     .to_string(),
             });
         }
-        let facts: InterpreterFacts =
+        let answer: ProbeAnswer =
             serde_json::from_slice(&out.stdout).map_err(|e| PythonError::Probe {
                 path: path.to_path_buf(),
                 stderr: format!("unexpected answer ({e})"),
             })?;
-        let target = Target::from_facts(facts).map_err(|source| PythonError::Target {
+        let executable = PathBuf::from(answer.executable);
+        let path = if executable.is_file() {
+            executable
+        } else {
+            path.to_path_buf()
+        };
+        let target = Target::from_facts(answer.facts).map_err(|source| PythonError::Target {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Interpreter {
-            path: path.to_path_buf(),
-            target,
-        })
+        Ok(Interpreter { path, target })
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeAnswer {
+    facts: InterpreterFacts,
+    executable: String,
 }
 
 fn which(name: &str) -> Option<PathBuf> {

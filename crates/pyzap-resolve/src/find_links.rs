@@ -131,7 +131,13 @@ impl Provider for FindLinksProvider<'_> {
                 })
             }
             // Sdist metadata needs a PEP 517 build; the builder supplies it before resolution.
-            DistKind::Sdist => Ok(CandidateMetadata::default()),
+            DistKind::Sdist => {
+                let m = file.sdist_metadata()?;
+                Ok(CandidateMetadata {
+                    requires_dist: m.requires_dist,
+                    requires_python: m.requires_python,
+                })
+            }
         }
     }
 }

@@ -126,3 +126,35 @@ fn src_directory_like_stdlib_zipapp() {
     let run = run_ok(run_artifact(&py311().path, &out, &dir.join("root")).args(["a", "b"]));
     assert_eq!(stdout(&run).trim(), "hello from src ['a', 'b']");
 }
+
+#[test]
+fn sdists_are_built_with_their_backends() {
+    let dir = fresh_dir("sdists-");
+    let links = dir.join("links");
+    fs_err::create_dir_all(&links).unwrap();
+    for f in [
+        "six-1.17.0.tar.gz",
+        "tomli-2.5.0.tar.gz",
+        "setuptools-84.2.1-py3-none-any.whl",
+        "flit_core-4.2.0-py3-none-any.whl",
+        "wheel-0.48.0-py3-none-any.whl",
+    ] {
+        fs_err::copy(wheelhouse().join(f), links.join(f)).unwrap();
+    }
+    let out = dir.join("sd.pyz");
+    run_ok(
+        pyzap()
+            .args(["build", "six", "tomli", "-e", "tomli", "--no-index", "-f"])
+            .arg(&links)
+            .arg("--python")
+            .arg(&py311().path)
+            .arg("-o")
+            .arg(&out),
+    );
+    let mut cmd = run_artifact(&py311().path, &out, &dir.join("root"));
+    cmd.env("PYZAP_INTERPRETER", "1").args([
+        "-c",
+        "import six, tomli; print(six.__version__, tomli.loads('a = 1'))",
+    ]);
+    assert_eq!(stdout(&run_ok(&mut cmd)).trim(), "1.17.0 {'a': 1}");
+}

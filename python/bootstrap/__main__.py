@@ -263,6 +263,8 @@ def _process_pth(loader, spec, artifact, site_zip, extracted, known):
             _fail("bad pth entry %r in __pyzap__/boot of %s" % (spec, artifact))
     except OSError as e:
         _fail("cannot read %s listed in __pyzap__/boot: %s" % (spec, e))
+    # `sitedir` keeps site.addpackage's name: setuptools' *-nspkg.pth lines
+    # read it through sys._getframe(1).f_locals['sitedir'].
     sitedir = os.path.dirname(fullname)
     added = []
     for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
@@ -443,6 +445,7 @@ def _main():
     override = os.environ.get("PYZAP_ENTRY_POINT")
     if override:
         module, _, function = override.partition(":")
+        module, function = module.strip(), function.strip()
         kind = "function" if function else "module"
     else:
         kind = boot.get("entry_kind")
@@ -515,11 +518,13 @@ def _main():
         _interpreter(artifact, entry)
     elif kind == "function":
         target = _import_entry(module, artifact)
+        owner = module
         for attr in function.split("."):
             try:
                 target = getattr(target, attr)
             except AttributeError:
-                _fail("entry point %s: %r has no attribute %r" % (entry, target, attr))
+                _fail("entry point %s: %s has no attribute %r" % (entry, owner, attr))
+            owner += "." + attr
         sys.exit(target())
     elif kind == "module":
         _run_module(module, artifact)

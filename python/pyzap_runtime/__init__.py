@@ -61,20 +61,16 @@ def cache_root():
     return _os.path.join(_os.path.expanduser("~"), ".cache", "pyzap")
 
 
-def _read(name):
-    if artifact is None:
-        raise RuntimeError("not running from a pyzap bundle")
-    import zipfile
-    with zipfile.ZipFile(artifact) as zf:
-        return zf.read(name)
-
-
 def manifest():
     """The bundle's manifest (``__pyzap__/manifest.json``) as a dict."""
     global _manifest
     if _manifest is None:
+        if artifact is None:
+            raise RuntimeError("not running from a pyzap bundle")
         import json
-        _manifest = json.loads(_read("__pyzap__/manifest.json").decode("utf-8"))
+        import zipfile
+        with zipfile.ZipFile(artifact) as zf:
+            _manifest = json.loads(zf.read("__pyzap__/manifest.json").decode("utf-8"))
     return _manifest
 
 
@@ -84,8 +80,10 @@ def _entry_point():
     override = _os.environ.get("PYZAP_ENTRY_POINT")
     if override:
         return override
+    import zipimport  # already loaded, and shares the bootstrap's zip index
     boot = {}
-    for line in _read("__pyzap__/boot").decode("utf-8").splitlines():
+    data = zipimport.zipimporter(artifact).get_data("__pyzap__/boot")
+    for line in data.decode("utf-8").splitlines():
         key, _, value = line.partition("=")
         boot.setdefault(key, value)
     kind = boot.get("entry_kind")

@@ -244,6 +244,40 @@ def _interpreter_path(archive, artifact, parent):
     return kept, from_site
 
 
+def _forget_site_modules(site_entries):
+    """Drop what `site` imported from the interpreter's site dirs.
+
+    .pth files (and sitecustomize) run before us and may have imported
+    modules from site-packages (certifi, _distutils_hack, editable-install
+    finders ...). Left in sys.modules they would shadow the bundle's copies,
+    and their import hooks would serve packages the bundle does not have.
+    """
+    prefixes = tuple(os.path.join(p, "") for p in site_entries if p)
+    if not prefixes:
+        return
+
+    def from_site(module):
+        try:
+            where = getattr(module, "__file__", None)
+            if where is None:  # a namespace package; _path: without recalculating
+                path = getattr(module, "__path__", None)
+                where = next(iter(getattr(path, "_path", path) or ()), None)
+            return isinstance(where, str) and where.startswith(prefixes)
+        except Exception:  # an odd module object: leave it alone
+            return False
+
+    doomed = {name for name, module in list(sys.modules.items())
+              if module is not None and from_site(module)}
+    # Import hooks (editable installs' finders are classes in meta_path)
+    # go with the module that defines them.
+    for hooks in (sys.meta_path, sys.path_hooks):
+        hooks[:] = [hook for hook in hooks if getattr(hook, "__module__", None) not in doomed]
+    for name in doomed:
+        del sys.modules[name]
+    for entry in site_entries:
+        sys.path_importer_cache.pop(entry, None)
+
+
 def _process_pth(loader, spec, artifact, site_zip, extracted, known):
     """Process one bundle .pth file like site.addpackage(); return new paths.
 
@@ -497,10 +531,13 @@ def _main():
         if entry not in new_path:
             new_path.append(entry)
     sys.path[:] = new_path
+    inherit = _flag("PYZAP_INHERIT_PATH")
+    if not inherit:
+        _forget_site_modules(from_site)
     known = set(new_path)
     for spec in boot["pth"]:
         ours.extend(_process_pth(loader, spec, artifact, site_zip, extracted, known))
-    if _flag("PYZAP_INHERIT_PATH"):
+    if inherit:
         sys.path.extend(p for p in from_site if p not in known)
 
     caller = os.environ.get("PYTHONPATH", "")

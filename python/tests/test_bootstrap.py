@@ -67,6 +67,14 @@ def probe():
         out["leaky"] = leaky.__file__
     except ImportError:
         out["leaky"] = None
+    out["early_imported"] = "leaky_early" in sys.modules
+    try:
+        import phantom
+        out["phantom"] = True
+    except ImportError:
+        out["phantom"] = False
+    import shadow
+    out["shadow"] = shadow.WHERE
     try:
         import callermod
         out["callermod"] = True
@@ -182,6 +190,7 @@ def base_files(main=None):
         "__pyzap__/extract/extpkg/data.txt": b"hello from data\n",
         "__pyzap__/extract/extpkg/tool.sh": (0o755, b"#!/bin/sh\necho tool\n"),
         "srcmod.py": b"VALUE = 42\n",
+        "site-packages/shadow.py": b"WHERE = 'bundle'\n",
     }
     if main is not None:
         files["__pyzap__/main.py"] = main.encode()
@@ -504,8 +513,32 @@ class Isolation(BootstrapTestCase):
         os.makedirs(site_dir)
         with open(os.path.join(site_dir, "leaky.py"), "w"):
             pass
-        # Sanity: plain Python does see it.
-        subprocess.check_call([sys.executable, "-c", "import leaky"], env=env)
+        # What `site` runs before the bootstrap: a .pth importing modules
+        # (one the bundle also has) and installing an import hook, like
+        # certifi's or an editable install's .pth files do.
+        with open(os.path.join(site_dir, "zz-early.pth"), "w") as f:
+            f.write("import leaky_early, shadow\n")
+        with open(os.path.join(site_dir, "shadow.py"), "w") as f:
+            f.write("WHERE = 'user site'\n")
+        with open(os.path.join(site_dir, "leaky_early.py"), "w") as f:
+            f.write(textwrap.dedent("""
+                import sys, importlib.machinery
+                class PhantomFinder:
+                    @classmethod
+                    def find_spec(cls, name, path=None, target=None):
+                        if name == "phantom":
+                            return importlib.machinery.ModuleSpec(name, cls)
+                    @staticmethod
+                    def create_module(spec):
+                        return None
+                    @staticmethod
+                    def exec_module(module):
+                        pass
+                sys.meta_path.append(PhantomFinder)
+            """))
+        # Sanity: plain Python does see them.
+        subprocess.check_call([sys.executable, "-c", "import leaky, phantom, sys; "
+                               "assert sys.modules['shadow'].WHERE == 'user site'"], env=env)
         return env, site_dir
 
     def test_user_site_does_not_leak(self):
@@ -513,12 +546,17 @@ class Isolation(BootstrapTestCase):
         out = self.probe("probe", env=env)
         self.assertIsNone(out["leaky"])
         self.assertNotIn(site_dir, out["path"])
+        self.assertFalse(out["early_imported"])
+        self.assertFalse(out["phantom"])
+        self.assertEqual(out["shadow"], "bundle")
 
     def test_inherit_path(self):
         env, site_dir = self.user_site()
         env["PYZAP_INHERIT_PATH"] = "1"
         out = self.probe("probe", env=env)
         self.assertEqual(out["leaky"], os.path.join(site_dir, "leaky.py"))
+        self.assertTrue(out["early_imported"])
+        self.assertTrue(out["phantom"])
         self.assertEqual(out["path"][:2], [self.extracted(), os.path.join(self.art, "site-packages")])
         self.assertGreater(out["path"].index(site_dir), out["path"].index(os.path.join(self.extracted(), "edir")))
 

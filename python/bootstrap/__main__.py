@@ -46,10 +46,11 @@ def _flag(name):
 
 def _read_boot(loader, artifact):
     try:
-        data = loader.get_data(loader.archive + "/__pyzap__/boot")
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        _fail("%s has no readable __pyzap__/boot (%s); not a pyzap artifact?" % (artifact, e))
+        text = loader.get_data(loader.archive + "/__pyzap__/boot").decode("utf-8")
+    except OSError:
+        _fail("%s has no __pyzap__/boot: not a pyzap artifact" % artifact)
+    except UnicodeDecodeError as e:
+        _fail("bad __pyzap__/boot in %s: %s" % (artifact, e))
     boot = {"pth": []}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
@@ -178,24 +179,20 @@ def _extract(artifact, root, final):
         # The marker goes in last: a directory without it is never used.
         with open(os.path.join(tmp, _MARKER), "w") as f:
             f.write("%s\n" % artifact)
+        marker = os.path.join(final, _MARKER)
         for _ in range(20):
             try:
                 os.rename(tmp, final)  # atomic; fails when `final` is not empty
                 tmp = None
                 return
             except OSError:
-                if os.path.exists(os.path.join(final, _MARKER)):
+                if os.path.exists(marker):
                     return  # another process won the race: use theirs
                 if not os.path.lexists(final):
                     raise
             # `final` exists without a marker (a crash, or a copy made by
-            # hand): move it aside, then try again.
-            aside = os.path.join(tmp_root, "stale.%d.%s" % (os.getpid(), os.urandom(6).hex()))
-            try:
-                os.rename(final, aside)
-            except FileNotFoundError:
-                continue  # somebody else moved it
-            _rmtree(aside)
+            # hand): get it out of the way, then try again.
+            _move_aside(final, marker, tmp_root)
         _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
     except OSError as e:
         _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _HINT))
@@ -204,6 +201,42 @@ def _extract(artifact, root, final):
     finally:
         if tmp is not None:
             _rmtree(tmp)
+
+
+def _move_aside(final, marker, tmp_root):
+    """Remove `final`, a directory without marker, without ever removing a
+    complete one that another process renamed into place meanwhile.
+
+    A rename onto `final` succeeds only while it is absent or empty, so a
+    non-empty `final` without marker cannot turn complete under us; the
+    lock keeps two processes from moving things aside at the same time.
+    """
+    try:
+        os.rmdir(final)  # empty: just remove it
+        return
+    except OSError:
+        pass
+    try:
+        import fcntl
+    except ImportError:  # not on Windows: best effort
+        fcntl = None
+    fd = os.open(os.path.dirname(final), os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
+        if os.path.exists(marker) or not os.path.lexists(final):
+            return  # finished or moved by somebody else meanwhile
+        try:
+            os.rmdir(final)
+            return
+        except OSError:
+            if os.path.exists(marker):
+                return  # an empty dir was just replaced by a complete one
+        aside = os.path.join(tmp_root, "stale.%d.%s" % (os.getpid(), os.urandom(6).hex()))
+        os.rename(final, aside)
+    finally:
+        os.close(fd)
+    _rmtree(aside)
 
 
 def _sweep(tmp_root, cutoff):
@@ -225,19 +258,21 @@ def _interpreter_path(archive, artifact, parent):
     kept, except sys.path[0] (the artifact) and `parent` (another bundle's
     entries, inherited through $PYTHONPATH).
     """
-    site_dirs = set()
+    site_dirs = []
     site = sys.modules.get("site")  # absent under `python -S`
     if site is not None:
         try:
-            site_dirs.update(site.getsitepackages())
+            site_dirs.extend(site.getsitepackages())
         except AttributeError:  # old virtualenv's site.py
             pass
         if getattr(site, "USER_SITE", None):
-            site_dirs.add(site.USER_SITE)
+            site_dirs.append(site.USER_SITE)
+    site_dirs = {os.path.abspath(d) for d in site_dirs}
     pythonpath = set(os.environ.get("PYTHONPATH", "").split(os.pathsep))
     kept, from_site = [], []
     for entry in sys.path:
-        if from_site or (entry in site_dirs and entry not in pythonpath):
+        if from_site or (entry and os.path.abspath(entry) in site_dirs
+                         and entry not in pythonpath):
             from_site.append(entry)
         elif entry not in (archive, artifact) and entry not in parent:
             kept.append(entry)
@@ -301,7 +336,7 @@ def _process_pth(loader, spec, artifact, site_zip, extracted, known):
     # read it through sys._getframe(1).f_locals['sitedir'].
     sitedir = os.path.dirname(fullname)
     added = []
-    for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+    for number, line in enumerate(data.decode("utf-8", "surrogateescape").splitlines(), 1):
         if line.startswith("#") or not line.strip():
             continue
         try:
@@ -367,6 +402,8 @@ def _run_module(name, artifact, set_argv0=False):
             if _not_found(e, module_name):
                 return None
             raise
+        except ValueError:  # in sys.modules without a spec (__main__)
+            return None
 
     spec = find(name)
     if spec is not None and spec.submodule_search_locations is not None:
@@ -398,7 +435,7 @@ class _SourceLoader:
 
 def _run_source(source, filename, **attrs):
     code = compile(source, filename, "exec", dont_inherit=True)
-    exec(code, _new_main(__file__=filename, **attrs))
+    exec(code, _new_main(**attrs))
 
 
 def _run_script(loader, artifact):
@@ -412,8 +449,8 @@ def _run_script(loader, artifact):
     # __spec__.name is "__main__", as for `python dir/`: multiprocessing then
     # does not try to re-run the script in its children.
     spec = importlib.machinery.ModuleSpec("__main__", script_loader, origin=filename)
-    _run_source(source, filename, __loader__=script_loader, __spec__=spec,
-                __package__="", __cached__=None)
+    _run_source(source, filename, __file__=filename, __loader__=script_loader,
+                __spec__=spec, __package__="", __cached__=None)
 
 
 def _interpreter(artifact, entry):
@@ -443,7 +480,7 @@ def _interpreter(artifact, entry):
         if not os.path.exists(path):
             _fail("can't open file %r: no such file or directory" % path)
         sys.argv = args
-        if prepend:
+        if prepend and not os.path.isdir(path):  # run_path adds dirs and zips itself
             sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
         import runpy
         runpy.run_path(path, run_name="__main__")

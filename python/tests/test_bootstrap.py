@@ -573,6 +573,22 @@ class Cache(BootstrapTestCase):
         self.assertTrue(os.path.exists(os.path.join(self.extracted(), ".pyzap-complete")))
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
 
+    def test_concurrent_first_runs_over_an_incomplete_dir(self):
+        ext = self.extracted()
+        os.makedirs(os.path.join(ext, "junk"))
+        procs = [subprocess.Popen([sys.executable, self.art, "quiet"], env=self.env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(16)]
+        for p in procs:
+            out, err = p.communicate(timeout=TIMEOUT)
+            self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(sorted(os.listdir(ext)), [".pyzap-complete", "edir", "epth.pth", "extpkg", "nsp"])
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+
+    def test_empty_final_dir_is_replaced(self):
+        os.makedirs(self.extracted())
+        self.assertEqual(self.probe("probe")["ext_data"], "hello from data")
+
     def test_incomplete_dir_is_rebuilt(self):
         ext = self.extracted()
         os.makedirs(os.path.join(ext, "extpkg"))

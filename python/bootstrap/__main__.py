@@ -384,7 +384,7 @@ def _import_entry(name, artifact):
     return sys.modules[name]
 
 
-def _run_module(name, artifact, set_argv0=False):
+def _run_module(name, artifact, set_argv0=False, what="entry point module"):
     """Run module `name` (a package: its __main__) as __main__, like -m.
 
     This is runpy.run_module(name, run_name="__main__", alter_sys=True)
@@ -411,10 +411,10 @@ def _run_module(name, artifact, set_argv0=False):
         if spec is None:
             _fail("%r is a package without __main__ in %s; cannot run it" % (name, artifact))
     if spec is None or spec.loader is None:
-        _fail("entry point module %r not found in %s" % (name, artifact))
+        _fail("%s %r not found in %s" % (what, name, artifact))
     code = spec.loader.get_code(spec.name)
     if code is None:
-        _fail("entry point module %r has no code" % spec.name)
+        _fail("%s %r has no code" % (what, spec.name))
     if set_argv0:
         sys.argv[0] = spec.origin
     main = _new_main(__file__=spec.origin, __cached__=spec.cached,
@@ -472,7 +472,7 @@ def _interpreter(artifact, entry):
         sys.argv = [args[1]] + args[2:]
         if prepend:
             sys.path.insert(0, os.getcwd())
-        _run_module(args[1], artifact, set_argv0=True)
+        _run_module(args[1], artifact, set_argv0=True, what="module")
     elif args and args[0] != "-":
         if args[0].startswith("-"):
             _fail("unsupported option %s in interpreter mode (use -c, -m, a script or -)" % args[0])
@@ -523,7 +523,7 @@ def _main():
         module = boot.get("entry_module", "")
         function = boot.get("entry_function", "")
     if kind not in ("function", "module", "script") or (kind != "script" and not module) \
-            or (kind == "function" and not function):
+            or (kind == "function" and not function) or module == "__main__":
         _fail("bad entry point in %s: kind %r, module %r, function %r"
               % (artifact, kind, module, function))
 

@@ -625,7 +625,7 @@ class Cache(BootstrapTestCase):
             os.makedirs(os.path.dirname(self.root), 0o500)
             self.assertOneLineError(self.run_art("quiet"), self.root, "Permission denied")
 
-    def test_read_only_site_dir(self):
+    def test_file_in_the_way_of_the_tmp_dir(self):
         os.makedirs(self.root, 0o700)
         with open(os.path.join(self.root, "tmp"), "w"):
             pass  # a file where the tmp dir should be

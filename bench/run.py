@@ -26,6 +26,10 @@ REPO = BENCH.parent
 VENV = BENCH / ".venv"
 STAMP = VENV / ".bench-requirements.sha256"
 PEER_WHEELS = VENV / "peer-wheels"
+WORKLOADS = ("black", "flask-gunicorn", "echo-wsgi", "requests", "large")
+# PyInstaller's builds alone would take ~15 min of a full run; by default it
+# runs on the headline workload only (see README, "Time budget").
+FULL_PYINSTALLER = "black"
 PEX_BUILD_HELPERS = ["wheel==0.37.1"]
 DEFAULT_WHEELHOUSE = (REPO.parent / "shared" / "wheelhouse").resolve()
 
@@ -74,36 +78,45 @@ def ensure_venv():
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="black and echo-wsgi only, 3 builds per figure, 5 start-up runs, no PyInstaller (< 3 min)")
+                   help="black and echo-wsgi only, 3 builds per figure, 5 start-up runs, no pex or PyInstaller (< 3 min)")
     p.add_argument("--out", default=str(BENCH / "results"), help="where results.json/.md and ratios.png go (default: bench/results)")
     p.add_argument("--workloads", help="comma-separated subset: black,flask-gunicorn,echo-wsgi,requests,large")
     p.add_argument("--tools", help="comma-separated subset: pyzap,pex,shiv,zipapp,uv,venv,pyinstaller")
     p.add_argument("--build-runs", type=int, help="builds per tool and cache state (default 5, quick 3)")
-    p.add_argument("--start-runs", type=int, help="runs per start-up figure (default 10, quick 5)")
+    p.add_argument("--start-runs", type=int, help="runs per start-up figure (default 5; keep it at 5 or more)")
     p.add_argument("--pyinstaller", default=None,
-                   help="workloads PyInstaller builds: 'all', 'none' or a comma list (default: all; quick: none)")
+                   help=f"workloads PyInstaller builds: 'all', 'none' or a comma list (default: {FULL_PYINSTALLER})")
     p.add_argument("--pyzap", default=None, help="the pyzap binary (default: target/release/pyzap, built with cargo if missing)")
     p.add_argument("--no-cargo", action="store_true", help="never run cargo; a missing pyzap is recorded as a failure")
     p.add_argument("--baseline", default="pyzap", help="the tool the ratios divide by (default: pyzap)")
     p.add_argument("--wheelhouse", default=str(DEFAULT_WHEELHOUSE), help="folder served as the local index")
     p.add_argument("--work", help="scratch directory (default: a new one under $TMPDIR, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    p.add_argument("--from-json", metavar="RESULTS_JSON", help="only redo the table and chart from an earlier results.json")
     p.add_argument("--build-timeout", type=float, default=900, help="seconds before one build step is killed")
     args = p.parse_args(argv)
     args.build_runs = args.build_runs or (3 if args.quick else 5)
-    args.start_runs = args.start_runs or (5 if args.quick else 10)
+    args.start_runs = args.start_runs or 5
     if args.quick and not args.workloads:
         args.workloads = "black,echo-wsgi"
-    pyi = args.pyinstaller or ("none" if args.quick else "all")
     args.skip, args.skip_reason = {}, {}
-    if pyi == "none":
-        args.skip["pyinstaller"] = True
-        args.skip_reason["pyinstaller"] = ("skipped in --quick (a --onefile build takes ~20 s per run)" if args.quick
-                                           else "skipped (--pyinstaller none)")
-    elif pyi != "all":
-        keep = {w.strip() for w in pyi.split(",")}
-        args.skip["pyinstaller"] = {w for w in ("black", "flask-gunicorn", "echo-wsgi", "requests", "large") if w not in keep}
-        args.skip_reason["pyinstaller"] = f"skipped on this workload (--pyinstaller {pyi})"
+    explicit = {t.strip() for t in (args.tools or "").split(",") if t.strip()}
+    if args.quick:  # the two slowest peers; --tools brings them back
+        for tool, why in (("pex", "skipped in --quick (its builds and ~1-2 s start-ups cost ~45 s per workload)"),
+                          ("pyinstaller", "skipped in --quick (a --onefile build takes ~20 s per run)")):
+            if tool not in explicit:
+                args.skip[tool], args.skip_reason[tool] = True, why
+    pyi = args.pyinstaller or ("all" if args.quick else FULL_PYINSTALLER)
+    if "pyinstaller" not in args.skip:
+        if pyi == "none":
+            args.skip["pyinstaller"], args.skip_reason["pyinstaller"] = True, "skipped (--pyinstaller none)"
+        elif pyi != "all":
+            keep = {w.strip() for w in pyi.split(",")}
+            args.skip["pyinstaller"] = {w for w in WORKLOADS if w not in keep}
+            args.skip_reason["pyinstaller"] = (
+                f"skipped on this workload to keep the full run under 20 min (its --onefile builds take ~17-20 s each; "
+                f"`--pyinstaller all` includes it everywhere)" if args.pyinstaller is None
+                else f"skipped on this workload (--pyinstaller {pyi})")
     return args
 
 
@@ -128,8 +141,13 @@ def main(argv):
     sys.path.insert(0, str(BENCH))
     from pyzapbench import report, runner
 
-    args.pyzap = find_pyzap(args)
-    results = runner.main(args, BENCH)
+    if args.from_json:
+        import json
+
+        results = json.loads(Path(args.from_json).read_text())
+    else:
+        args.pyzap = find_pyzap(args)
+        results = runner.main(args, BENCH)
     md = report.write_all(results, Path(args.out))
     print(md)
     print(f"wrote {Path(args.out) / 'results.json'}, results.md, ratios.png", file=sys.stderr)

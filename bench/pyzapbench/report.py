@@ -179,11 +179,18 @@ def _s(v):
     return "—" if v is None else f"{v:.2f} s"
 
 
+def _ratio_label(v, _pos):
+    if v >= 1:
+        return f"{v:g}×"
+    return f"{v:.2g}×"
+
+
 def chart(results: dict, path: Path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     base = results["meta"]["baseline"]
     wls = list(results["workloads"])
@@ -206,21 +213,31 @@ def chart(results: dict, path: Path):
                 if r is not None:
                     vals.append(r)
                     ax.bar(x, r, width * 0.9, color=colors(ti), label=name if wi == 0 else None, bottom=0)
-                    ax.text(x, r, f"{r:.2g}", ha="center", va="bottom" if r >= 1 else "top", fontsize=7, rotation=90)
+                    ax.text(x, r, f"{r:.0f}" if r >= 10 else f"{r:.2g}", ha="center", va="bottom" if r >= 1 else "top", fontsize=7, rotation=90)
                 else:
-                    if t["status"] in ("unsupported", "skipped"):
-                        mark = "–"
-                    elif t["figures"][key]["median"] is None:
-                        mark = "✗"
+                    if t["status"] == "skipped":
+                        mark = "skipped"
+                    elif t["status"] == "unsupported":
+                        mark = "n/a"
+                    elif t["figures"][key]["median"] is None or t["status"] == "failed":
+                        mark = "FAILED"
                     else:
-                        mark = "?"  # tool measured, baseline missing
-                    ax.text(x, 1.0, mark, ha="center", va="center", fontsize=11, color=colors(ti), fontweight="bold")
+                        mark = f"no {base}"  # tool measured, baseline missing
+                    ax.text(x, 1.08, mark, ha="center", va="bottom", fontsize=7, rotation=90, color=colors(ti),
+                            fontweight="bold")
                     ax.bar(x, 0, width * 0.9, color=colors(ti), label=name if wi == 0 else None)
         lo = min(vals + [0.5]) / 1.8
         hi = max(vals + [2.0]) * 2.2
         ax.set_ylim(lo, hi)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(_ratio_label))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xticks(range(len(wls)))
-        ax.set_xticklabels([results["workloads"][w]["workload"]["key"] for w in wls], fontsize=10)
+        ticks = []
+        for w in wls:
+            b = results["workloads"][w]["tools"].get(base, {}).get("figures", {}).get(key, {}).get("median")
+            ticks.append(results["workloads"][w]["workload"]["key"] + (f"\n{base}: {fmt_num(b, unit)} {unit}" if b is not None else f"\n{base}: no result"))
+        ax.set_xticklabels(ticks, fontsize=9)
         ax.set_ylabel(f"tool / {base}", fontsize=10)
         ax.grid(axis="y", which="major", alpha=0.3)
     legend_ax = axes[len(FIGURES)]
@@ -229,8 +246,9 @@ def chart(results: dict, path: Path):
     legend_ax.legend(handles, labels, loc="upper left", fontsize=12, title=f"ratio = tool median / {base} median", title_fontsize=12)
     missing = [w for w in wls if results["workloads"][w]["tools"].get(base, {}).get("status") != "ok"]
     txt = (f"Above the line: {base} is faster / smaller.\n"
-           "✗ = failed (see results.md), – = not supported or skipped,\n"
-           f"? = tool measured but no {base} figure to divide by.\n"
+           "FAILED / n/a / skipped: no bar (reasons in results.md);\n"
+           f"'no {base}': the tool has a figure, {base} has none.\n"
+           f"Under each workload: {base}'s own median.\n"
            f"Log scale. {results['meta']['mode']} run, {results['meta']['build_runs']} builds / "
            f"{results['meta']['start_runs']} start-up runs per tool.")
     if missing:

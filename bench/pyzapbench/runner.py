@@ -69,6 +69,7 @@ class ToolResult:
     warm_peak_rss: Stat = field(default_factory=Stat)
     commands: list = field(default_factory=list)
     output: str | None = None  # first line a start-up run printed
+    spent: float = 0.0  # wall seconds this tool cost the run (builds + start-ups), for the time budget
 
     def to_json(self):
         return {
@@ -79,6 +80,7 @@ class ToolResult:
             "build_warm_peak_rss_mb": self.warm_peak_rss.to_json(),
             "commands": self.commands,
             "output": self.output,
+            "seconds_spent": round(self.spent, 2),
         }
 
 
@@ -220,7 +222,9 @@ class Bench:
                         continue
                     out = wdir / tool.name / f"{phase}{i}"
                     cache = warm_cache[tool.name] if phase == "warm" else wdir / tool.name / f"cache-cold{i}"
+                    t0 = time.perf_counter()
                     plan, secs, peak, err = self.build_once(tool, wl, out, cache)
+                    r.spent += time.perf_counter() - t0
                     if i == 0 and phase == "cold":
                         r.commands = [" ".join(map(str, s.argv)) for s in plan.steps]
                     fig = r.figures[f"build_{phase}_s"]
@@ -262,6 +266,8 @@ class Bench:
             for name, argv in list(live):
                 env, cleanup = env_for(name, i)
                 r = measure.run(argv, env=env, cwd=self.ctx.work / "cwd", timeout=120)
+                if name != "floor":
+                    res[name].spent += r.seconds
                 if cleanup:
                     rm(cleanup)
                 fig = floor_fig if name == "floor" else res[name].figures[fig_key]
@@ -278,9 +284,11 @@ class Bench:
         ok = []
         for name, argv in entries:
             good = True
-            for _ in range(2):
+            for _ in range(1):
                 env, _ = env_for(name, 0)
                 r = measure.run(argv, env=env, cwd=self.ctx.work / "cwd", timeout=300)
+                if name != "floor":
+                    res[name].spent += r.seconds
                 if not r.ok or (name != "floor" and wl.expect not in r.stdout):
                     if name != "floor":
                         res[name].figures[fig_key].error = r.error_line() if not r.ok else \

@@ -31,7 +31,7 @@ fn pyenv_candidates(minor: u32) -> Vec<PathBuf> {
     let Some(versions) = root.map(|r| r.join("versions")) else {
         return Vec::new();
     };
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&versions)
+    let mut found: Vec<PathBuf> = fs_err::read_dir(&versions)
         .into_iter()
         .flatten()
         .flatten()

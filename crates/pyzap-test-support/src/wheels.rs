@@ -136,7 +136,7 @@ impl WheelBuilder {
         });
         files.push((format!("{di}/RECORD"), record.into_bytes()));
         let path = dir.join(self.filename());
-        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let mut zip = zip::ZipWriter::new(fs_err::File::create(&path).unwrap());
         let opts = SimpleFileOptions::default().unix_permissions(0o644);
         for (p, data) in &files {
             zip.start_file(p.as_str(), opts).unwrap();
@@ -152,6 +152,6 @@ impl WheelBuilder {
 
 /// Hex SHA-256 of a file, to compare with what pyzap reports.
 pub fn sha256_file(path: &Path) -> String {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let data = fs_err::read(path).unwrap();
     data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&data))
 }

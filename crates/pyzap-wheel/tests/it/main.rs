@@ -101,7 +101,7 @@ fn truncated_wheel_is_corrupt() {
 fn missing_dist_info_is_invalid() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("nodist-1.0-py3-none-any.whl");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let mut zip = zip::ZipWriter::new(fs_err::File::create(&path).unwrap());
     zip.start_file(
         "nodist/__init__.py",
         zip::write::SimpleFileOptions::default(),

@@ -46,6 +46,14 @@ pub enum ArtifactError {
         #[source]
         source: pyzap_fs::FsError,
     },
+    #[error("the build cache entry {path} cannot be used")]
+    Cache {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("compiling bytecode failed: {0}")]
+    Bytecode(String),
     #[error("cannot extract into {path}")]
     Extract {
         path: PathBuf,

@@ -5,11 +5,15 @@
 mod error;
 mod manifest;
 mod reader;
+mod site;
 mod writer;
 
 pub use error::ArtifactError;
 pub use manifest::{DistRecord, EntryKind, EntryPointRecord, Manifest, TargetRecord, FORMAT};
 pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
+pub use site::{
+    add_distributions, pyc_name, Bundled, BytecodeCompiler, CompileJob, SITE_EXTRACT, SITE_ZIP,
+};
 pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};
 
 /// The bootstrap that becomes `__main__.py` at the zip root.

@@ -2,7 +2,6 @@
 //! projects and sdists) → site tree → artifact. Each step is a library call;
 //! this module only wires them and says what it is doing.
 
-mod assemble;
 mod entry;
 mod inputs;
 mod sources;
@@ -21,7 +20,7 @@ use pyzap_wheel::{layout_wheel, Placement, Wheel};
 
 use crate::cli::BuildArgs;
 use crate::ui::Ui;
-use assemble::{Bundled, CompileJob, SITE_ZIP};
+use pyzap_artifact::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
@@ -186,12 +185,14 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     if let Some(main) = &src.main {
         entries.push(bytes("__pyzap__/main.py", main));
     }
-    let compile_with = (!args.no_compile).then_some(&python);
+    let compiler = TargetCompiler(&python);
+    let compile_with: Option<&dyn pyzap_artifact::BytecodeCompiler> =
+        (!args.no_compile).then_some(&compiler);
     if compile_with.is_none() {
         extra_jobs.clear();
     }
     ui.step("writing the artifact");
-    assemble::add_distributions(&bundled, compile_with, &cache, extra_jobs, &mut entries)?;
+    pyzap_artifact::add_distributions(&bundled, compile_with, &cache, extra_jobs, &mut entries)?;
 
     let manifest = manifest(args, &python, &bundled, entry_point, !src.files.is_empty())?;
     let timestamp = std::env::var("SOURCE_DATE_EPOCH")
@@ -218,6 +219,27 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         manifest.entry_point.describe()
     ));
     Ok(())
+}
+
+/// Bytecode compiled by the target interpreter, one process per core.
+struct TargetCompiler<'a>(&'a Interpreter);
+
+impl pyzap_artifact::BytecodeCompiler for TargetCompiler<'_> {
+    fn cache_tag(&self) -> &str {
+        &self.0.target.facts.cache_tag
+    }
+
+    fn magic(&self) -> &str {
+        &self.0.target.facts.pyc_magic
+    }
+
+    fn compile(
+        &self,
+        sources: &[(String, Vec<u8>)],
+    ) -> Result<Vec<Option<Vec<u8>>>, Box<dyn std::error::Error + Send + Sync>> {
+        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(pyzap_python::compile_sources(&self.0.path, sources, jobs)?)
+    }
 }
 
 /// A resolution failure with its hints, or a provider failure with its cause chain.

@@ -7,10 +7,25 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use pyzap_artifact::{ArtifactEntry, EntrySource};
-use pyzap_python::Interpreter;
 use pyzap_wheel::{InstalledDist, Placement, SiteSource};
+
+use crate::{ArtifactEntry, ArtifactError, EntrySource};
+
+type Result<T> = std::result::Result<T, ArtifactError>;
+
+/// Compiles Python sources for the target; implemented by the caller (which
+/// knows how to run the target interpreter), so this crate runs no Python.
+pub trait BytecodeCompiler {
+    /// `sys.implementation.cache_tag` of the target (`cpython-311`).
+    fn cache_tag(&self) -> &str;
+    /// Identifies the bytecode format (the interpreter's magic number).
+    fn magic(&self) -> &str;
+    /// `(co_filename, source)` pairs to pycs; `None` where a source does not compile.
+    fn compile(
+        &self,
+        sources: &[(String, Vec<u8>)],
+    ) -> std::result::Result<Vec<Option<Vec<u8>>>, Box<dyn std::error::Error + Send + Sync>>;
+}
 
 pub const SITE_ZIP: &str = "site-packages";
 pub const SITE_EXTRACT: &str = "__pyzap__/extract";
@@ -51,7 +66,7 @@ pub struct CompileJob {
 /// Adds every file of `bundled` (and their cached or fresh bytecode) to `entries`.
 pub fn add_distributions(
     bundled: &[Bundled],
-    python: Option<&Interpreter>,
+    compiler: Option<&dyn BytecodeCompiler>,
     cache: &Path,
     extra_jobs: Vec<CompileJob>,
     entries: &mut Vec<ArtifactEntry>,
@@ -72,19 +87,22 @@ pub fn add_distributions(
             entries.push(entry(&d.wheel_path, &name, &f.source, f.mode));
         }
     }
-    let Some(python) = python else { return Ok(()) };
-    let facts = &python.target.facts;
+    let Some(compiler) = compiler else {
+        return Ok(());
+    };
     let mut misses: Vec<(PathBuf, Vec<CompileJob>)> = Vec::new();
     for b in bundled {
         let cached = cache.join("bytecode").join(format!(
             "{}-{}-{}.zip",
-            b.sha256, facts.cache_tag, facts.pyc_magic
+            b.sha256,
+            compiler.cache_tag(),
+            compiler.magic()
         ));
         if cached.is_file() {
             add_zip_entries(&cached, entries)?;
             continue;
         }
-        misses.push((cached, python_jobs(&b.dist, &facts.cache_tag)?));
+        misses.push((cached, python_jobs(&b.dist, compiler.cache_tag())?));
     }
     let mut all: Vec<(String, Vec<u8>)> = Vec::new();
     for (_, jobs) in &misses {
@@ -98,10 +116,9 @@ pub fn add_distributions(
             .iter()
             .map(|j| (j.co_filename.clone(), j.source.clone())),
     );
-    let jobs = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let compiled = pyzap_python::compile_sources(&python.path, &all, jobs)?;
+    let compiled = compiler
+        .compile(&all)
+        .map_err(|e| ArtifactError::Bytecode(e.to_string()))?;
     let mut results = compiled.into_iter();
     for (cached, jobs) in misses {
         let pycs: Vec<(String, Vec<u8>)> = jobs
@@ -139,16 +156,31 @@ fn entry(wheel: &Path, name: &str, source: &SiteSource, mode: u32) -> ArtifactEn
 }
 
 fn python_jobs(dist: &InstalledDist, cache_tag: &str) -> Result<Vec<CompileJob>> {
-    let file = fs_err::File::open(&dist.wheel_path)?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file.into_file()))
-        .with_context(|| format!("reopening {}", dist.wheel_path.display()))?;
+    let wheel = &dist.wheel_path;
+    let file = fs_err::File::open(wheel).map_err(|e| cache_io(wheel, e))?;
+    let mut archive =
+        zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(|source| {
+            ArtifactError::Source {
+                archive: wheel.clone(),
+                entry: String::new(),
+                source,
+            }
+        })?;
     let mut jobs = Vec::new();
     for f in dist.python_sources() {
         let SiteSource::Wheel { index } = f.source else {
             continue;
         };
         let mut source = Vec::new();
-        archive.by_index(index)?.read_to_end(&mut source)?;
+        archive
+            .by_index(index)
+            .map_err(|source| ArtifactError::Source {
+                archive: wheel.clone(),
+                entry: f.dest.clone(),
+                source,
+            })?
+            .read_to_end(&mut source)
+            .map_err(|e| cache_io(wheel, e))?;
         let root = prefix(dist.placement);
         jobs.push(CompileJob {
             // Relative names: the build machine's paths never reach tracebacks.
@@ -160,10 +192,21 @@ fn python_jobs(dist: &InstalledDist, cache_tag: &str) -> Result<Vec<CompileJob>>
     Ok(jobs)
 }
 
+fn cache_io(path: &Path, source: std::io::Error) -> ArtifactError {
+    ArtifactError::Cache {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn write_bytecode_zip(path: &Path, pycs: &[(String, Vec<u8>)]) -> Result<()> {
     let dir = path.parent().expect("cache file has a parent");
-    fs_err::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    fs_err::create_dir_all(dir).map_err(|e| cache_io(dir, e))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_io(dir, e))?;
+    let zip_err = |source| ArtifactError::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
     {
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
         let opts = zip::write::SimpleFileOptions::default()
@@ -171,22 +214,26 @@ fn write_bytecode_zip(path: &Path, pycs: &[(String, Vec<u8>)]) -> Result<()> {
             .last_modified_time(zip::DateTime::default())
             .unix_permissions(0o644);
         for (name, data) in pycs {
-            zip.start_file(name.as_str(), opts)?;
-            zip.write_all(data)?;
+            zip.start_file(name.as_str(), opts).map_err(zip_err)?;
+            zip.write_all(data).map_err(|e| cache_io(path, e))?;
         }
-        zip.finish()?;
+        zip.finish().map_err(zip_err)?;
     }
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(path).map_err(|e| cache_io(path, e.error))?;
     Ok(())
 }
 
 fn add_zip_entries(path: &Path, entries: &mut Vec<ArtifactEntry>) -> Result<()> {
-    let file = fs_err::File::open(path)?;
-    let archive = zip::ZipArchive::new(std::io::BufReader::new(file.into_file()))
-        .with_context(|| format!("reading cached bytecode {}", path.display()))?;
+    let file = fs_err::File::open(path).map_err(|e| cache_io(path, e))?;
+    let zip_err = |source| ArtifactError::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let archive =
+        zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(zip_err)?;
     for (index, name) in archive.file_names().enumerate() {
         entries.push(ArtifactEntry {
-            name: name?.into_owned(),
+            name: name.map_err(zip_err)?.into_owned(),
             source: EntrySource::Zip {
                 archive: path.to_path_buf(),
                 index,

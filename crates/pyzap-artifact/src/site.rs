@@ -42,6 +42,21 @@ pub fn prefix(p: Placement) -> &'static str {
     }
 }
 
+/// Bumped whenever the cached bytecode zips change shape (names, compression).
+const BYTECODE_LAYOUT: u32 = 2;
+
+/// How an entry is stored. Bytecode that zipimport reads at every start is
+/// stored uncompressed: inflating it costs more (~5 ms on black's
+/// dependencies) than the bigger file does. Everything else is deflated.
+pub fn compression_for(name: &str, len: usize) -> zip::CompressionMethod {
+    let imported_from_zip = name.ends_with(".pyc") && !name.starts_with(SITE_EXTRACT);
+    if imported_from_zip || len < 64 {
+        zip::CompressionMethod::Stored
+    } else {
+        zip::CompressionMethod::Deflated
+    }
+}
+
 /// Where the pyc of `dest` (a site-relative `.py`) goes.
 pub fn pyc_name(placement: Placement, dest: &str, cache_tag: &str) -> String {
     let stem = dest.strip_suffix(".py").unwrap_or(dest);
@@ -93,7 +108,7 @@ pub fn add_distributions(
     let mut misses: Vec<(PathBuf, Vec<CompileJob>)> = Vec::new();
     for b in bundled {
         let cached = cache.join("bytecode").join(format!(
-            "{}-{}-{}.zip",
+            "{}-{}-{}-v{BYTECODE_LAYOUT}.zip",
             b.sha256,
             compiler.cache_tag(),
             compiler.magic()
@@ -210,10 +225,10 @@ fn write_bytecode_zip(path: &Path, pycs: &[(String, Vec<u8>)]) -> Result<()> {
     {
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
         let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(zip::DateTime::default())
             .unix_permissions(0o644);
         for (name, data) in pycs {
+            let opts = opts.compression_method(compression_for(name, data.len()));
             zip.start_file(name.as_str(), opts).map_err(zip_err)?;
             zip.write_all(data).map_err(|e| cache_io(path, e))?;
         }

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+use zip::{DateTime, ZipArchive, ZipWriter};
 
 use crate::{ArtifactError, Manifest};
 
@@ -125,11 +125,7 @@ pub fn write_artifact(
         };
         match &entry.source {
             EntrySource::Bytes(data) => {
-                let method = if data.len() < 64 {
-                    CompressionMethod::Stored
-                } else {
-                    CompressionMethod::Deflated
-                };
+                let method = crate::site::compression_for(name, data.len());
                 zip.start_file(
                     name.as_str(),
                     base.compression_method(method).unix_permissions(entry.mode),

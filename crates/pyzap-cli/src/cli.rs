@@ -28,7 +28,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Build a .pyz artifact from requirements, a project directory or wheels
-    Build(BuildArgs),
+    Build(Box<BuildArgs>),
     /// Describe an artifact: entry point, target Python, bundled distributions
     Info {
         /// The artifact to describe
@@ -61,12 +61,23 @@ pub struct BuildArgs {
     /// (the stdlib zipapp workflow); its __main__.py is the entry point when none is given
     #[arg(long = "src", value_name = "DIR")]
     pub src: Vec<PathBuf>,
-    /// Look for wheels and sdists in this directory; repeatable
-    #[arg(short = 'f', long = "find-links", value_name = "DIR")]
-    pub find_links: Vec<PathBuf>,
-    /// Use no package index: only --find-links directories (required in this version)
+    /// Look for wheels and sdists in this directory or HTML page of links; repeatable
+    /// (also `PIP_FIND_LINKS`, space-separated)
+    #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL")]
+    pub find_links: Vec<String>,
+    /// The package index (PEP 503/691 simple API); default `https://pypi.org/simple/`
+    /// (also `PIP_INDEX_URL`, `UV_INDEX_URL`)
+    #[arg(short = 'i', long = "index-url", value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Another index to search as well; repeatable (also `PIP_EXTRA_INDEX_URL`, space-separated)
+    #[arg(long = "extra-index-url", value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// Use no package index: only --find-links locations
     #[arg(long)]
     pub no_index: bool,
+    /// Make no network request: use only what the cache holds
+    #[arg(long)]
+    pub offline: bool,
     /// Console script to run (from any bundled distribution's entry points)
     #[arg(
         short = 'c',

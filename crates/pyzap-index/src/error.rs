@@ -1,4 +1,4 @@
-//! Errors of `pyzap-index`.
+//! Errors of `pyzap-index`. URLs in messages never carry credentials.
 
 use std::path::PathBuf;
 
@@ -26,4 +26,29 @@ pub enum IndexError {
         #[source]
         source: pyzap_spec::SpecError,
     },
+    #[error("{0} is not a local file")]
+    NotLocal(String),
+    #[error("invalid index URL {0}")]
+    BadUrl(String),
+    #[error("{url} is unreachable ({attempts} attempts)")]
+    Unreachable {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: crate::http::TransportError,
+    },
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("reading {url} failed: {message}")]
+    Transfer { url: String, message: String },
+    #[error("{url} is not a valid simple-API page: {message}")]
+    BadPage { url: String, message: String },
+    #[error("{url} has sha256 {actual}, but the index promised {expected}")]
+    HashMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0} is not in the cache, and --offline forbids the network")]
+    Offline(String),
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use pyzap_spec::{Metadata, PackageName, Version, WheelFilename};
+use pyzap_spec::{Metadata, PackageName, Version, VersionSpecifiers, WheelFilename};
 
 use crate::{parse_sdist_filename, IndexError};
 
@@ -16,14 +16,30 @@ pub enum DistKind {
     Sdist,
 }
 
-/// One distribution file on offer.
+/// Where a distribution file lives: on disk (a find-links directory, a
+/// wheel given on the command line) or at a URL (an index, a find-links page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileLocation {
+    Path(PathBuf),
+    Url(url::Url),
+}
+
+/// One distribution file on offer, with what the index says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DistFile {
     pub name: PackageName,
     pub version: Version,
     pub filename: String,
-    pub path: PathBuf,
+    pub location: FileLocation,
     pub kind: DistKind,
+    /// The index's sha256 digest (hex), when it gave one.
+    pub sha256: Option<String>,
+    /// `data-requires-python` / `requires-python` (PEP 503/691).
+    pub requires_python: Option<VersionSpecifiers>,
+    /// PEP 592: `Some(reason)` (possibly empty) when the file is yanked.
+    pub yanked: Option<String>,
+    /// PEP 658/714: the index serves `<url>.metadata`, with this sha256 when given.
+    pub core_metadata: Option<Option<String>>,
 }
 
 impl DistFile {
@@ -34,24 +50,53 @@ impl DistFile {
         }
     }
 
-    /// Reads the core metadata of an sdist from its `PKG-INFO` (reliable for
-    /// dependencies from metadata 2.2 on, unless `Requires-Dist` is dynamic;
-    /// older sdists are re-read after they are built).
+    /// The file on disk, for files that are local.
+    pub fn local_path(&self) -> Option<&Path> {
+        match &self.location {
+            FileLocation::Path(p) => Some(p),
+            FileLocation::Url(_) => None,
+        }
+    }
+
+    /// The location as shown to a person: a path, or a URL without credentials.
+    pub fn display_location(&self) -> String {
+        match &self.location {
+            FileLocation::Path(p) => p.display().to_string(),
+            FileLocation::Url(u) => crate::http::redact(u),
+        }
+    }
+
+    /// A local file as found in a directory (no index facts).
+    pub fn from_path(path: &Path) -> Option<DistFile> {
+        let filename = path.file_name()?.to_str()?;
+        classify(filename, FileLocation::Path(path.to_path_buf()))
+    }
+
+    /// Reads the core metadata of a local sdist from its `PKG-INFO` (reliable
+    /// for dependencies from metadata 2.2 on, unless `Requires-Dist` is
+    /// dynamic; older sdists are re-read after they are built).
     pub fn sdist_metadata(&self) -> Result<Metadata, IndexError> {
-        let text = read_sdist_pkg_info(&self.path)?;
+        let path = self.require_local()?;
+        let text = read_sdist_pkg_info(path)?;
         Metadata::parse(&text).map_err(|source| IndexError::BadMetadata {
-            path: self.path.clone(),
+            path: path.to_path_buf(),
             source,
         })
     }
 
-    /// Reads the core metadata of a wheel from its `.dist-info/METADATA`.
+    /// Reads the core metadata of a local wheel from its `.dist-info/METADATA`.
     pub fn wheel_metadata(&self) -> Result<Metadata, IndexError> {
-        let text = read_wheel_metadata(&self.path)?;
+        let path = self.require_local()?;
+        let text = read_wheel_metadata(path)?;
         Metadata::parse(&text).map_err(|source| IndexError::BadMetadata {
-            path: self.path.clone(),
+            path: path.to_path_buf(),
             source,
         })
+    }
+
+    fn require_local(&self) -> Result<&Path, IndexError> {
+        self.local_path()
+            .ok_or_else(|| IndexError::NotLocal(self.display_location()))
     }
 }
 
@@ -77,11 +122,7 @@ impl FindLinks {
                 source,
             })?;
             for entry in entries.flatten() {
-                let path = entry.path();
-                let Some(filename) = path.file_name().and_then(|f| f.to_str()) else {
-                    continue;
-                };
-                if let Some(file) = classify(filename, &path) {
+                if let Some(file) = DistFile::from_path(&entry.path()) {
                     out.by_name.entry(file.name.clone()).or_default().push(file);
                 }
             }
@@ -94,8 +135,7 @@ impl FindLinks {
 
     /// Adds one local file given directly (a `.whl` path on the command line).
     pub fn add_file(&mut self, path: &Path) -> Option<&DistFile> {
-        let filename = path.file_name()?.to_str()?;
-        let file = classify(filename, path)?;
+        let file = DistFile::from_path(path)?;
         let list = self.by_name.entry(file.name.clone()).or_default();
         list.push(file);
         list.last()
@@ -110,29 +150,35 @@ impl FindLinks {
     }
 }
 
-fn classify(filename: &str, path: &Path) -> Option<DistFile> {
-    if filename.ends_with(".whl") {
+/// A file named like a wheel or sdist, with no index facts yet; `None` for
+/// names that do not parse (pip ignores those too).
+pub(crate) fn classify(filename: &str, location: FileLocation) -> Option<DistFile> {
+    let (name, version, kind) = if filename.ends_with(".whl") {
         let wheel: WheelFilename = filename.parse().ok()?;
-        return Some(DistFile {
-            name: wheel.name.clone(),
-            version: wheel.version.clone(),
-            filename: filename.to_string(),
-            path: path.to_path_buf(),
-            kind: DistKind::Wheel(wheel),
-        });
-    }
-    let (name, version) = parse_sdist_filename(filename)?;
+        (
+            wheel.name.clone(),
+            wheel.version.clone(),
+            DistKind::Wheel(wheel),
+        )
+    } else {
+        let (name, version) = parse_sdist_filename(filename)?;
+        (name, version, DistKind::Sdist)
+    };
     Some(DistFile {
         name,
         version,
         filename: filename.to_string(),
-        path: path.to_path_buf(),
-        kind: DistKind::Sdist,
+        location,
+        kind,
+        sha256: None,
+        requires_python: None,
+        yanked: None,
+        core_metadata: None,
     })
 }
 
 /// The text of `<top>/PKG-INFO` in a `.tar.gz` sdist.
-fn read_sdist_pkg_info(path: &Path) -> Result<String, IndexError> {
+pub(crate) fn read_sdist_pkg_info(path: &Path) -> Result<String, IndexError> {
     let io = |source| IndexError::Io {
         path: path.to_path_buf(),
         source,
@@ -164,11 +210,18 @@ pub(crate) fn read_wheel_metadata(path: &Path) -> Result<String, IndexError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|source| {
-        IndexError::BadWheel {
-            path: path.to_path_buf(),
-            source,
-        }
+    read_wheel_metadata_from(std::io::BufReader::new(file), path)
+}
+
+/// The same, from any seekable reader (a local file, or range requests on a
+/// remote wheel); `path` names the wheel in errors.
+pub(crate) fn read_wheel_metadata_from<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    path: &Path,
+) -> Result<String, IndexError> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|source| IndexError::BadWheel {
+        path: path.to_path_buf(),
+        source,
     })?;
     let names: Vec<String> = archive
         .file_names()

@@ -1,11 +1,21 @@
-//! Finding distributions: the files `-f/--find-links` directories offer,
-//! parsed from their names, and the METADATA of a candidate read without
-//! installing it. (PEP 503/691 indexes join here in a later stage.)
+//! Finding distributions: the files `-f/--find-links` directories and pages
+//! and PEP 503/691 indexes offer, the core metadata of a candidate read with
+//! as few bytes as possible (PEP 658, range requests), and downloads checked
+//! against the index's digest, through a content-addressed cache.
 
+mod cache;
+mod client;
 mod error;
 mod find_links;
+pub mod http;
+mod range_reader;
 mod sdist_name;
+mod simple;
 
+pub use client::{
+    DownloadReporter, FindLinksSource, IndexClient, IndexOptions, NoReporter, DEFAULT_INDEX_URL,
+};
 pub use error::IndexError;
-pub use find_links::{DistFile, DistKind, FindLinks};
+pub use find_links::{DistFile, DistKind, FileLocation, FindLinks};
 pub use sdist_name::parse_sdist_filename;
+pub use url::Url;

@@ -1,88 +1,110 @@
-//! A `Provider` over find-links directories for one target: a version is a
-//! candidate when it has a wheel whose tags the target accepts (or an sdist,
-//! when source builds are allowed); the best-ranked file is the one chosen.
+//! A `Provider` over an `IndexClient` (indexes, find-links directories and
+//! pages) for one target: a version is a candidate when it has a file the
+//! target can use — a wheel whose tags it accepts, or an sdist when source
+//! builds are allowed — whose `requires-python` admits the target (pip skips
+//! the others). Yanked files (PEP 592) count only for `==` pins, which the
+//! resolver decides through `Provider::yanked`.
 
 use std::collections::BTreeSet;
 
-use pyzap_index::{DistFile, DistKind, FindLinks, IndexError};
+use pyzap_index::{DistFile, DistKind, IndexClient, IndexError};
 use pyzap_spec::{PackageName, Target, Version};
 
 use crate::{CandidateMetadata, Provider};
 
-pub struct FindLinksProvider<'a> {
-    pub find_links: &'a FindLinks,
+pub struct IndexProvider<'a> {
+    pub index: &'a IndexClient,
     pub target: &'a Target,
     /// Accept sdists for versions without a compatible wheel.
     pub allow_sdists: bool,
+    /// Fetch the project pages of a candidate's dependencies in parallel
+    /// as soon as its metadata is known (0 or 1: one at a time, on demand).
+    pub prefetch_jobs: usize,
 }
 
-impl<'a> FindLinksProvider<'a> {
-    /// The file to install for `name==version`: the wheel with the best tag
-    /// rank, else the sdist when allowed.
-    pub fn best_file(&self, name: &PackageName, version: &Version) -> Option<&'a DistFile> {
-        let files = self.find_links.files(name);
-        let wheel = files
+impl IndexProvider<'_> {
+    fn python_ok(&self, file: &DistFile) -> bool {
+        file.requires_python
+            .as_ref()
+            .is_none_or(|spec| spec.contains(&self.target.markers.python_full_version().version))
+    }
+
+    /// The file to install for `name==version`: the non-yanked wheel with the
+    /// best tag rank, else an sdist when allowed; yanked files only when the
+    /// version has nothing else.
+    pub fn best_file(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Option<DistFile>, IndexError> {
+        let files = self.index.files(name)?;
+        let usable: Vec<&DistFile> = files
             .iter()
-            .filter(|f| &f.version == version)
-            .filter_map(|f| {
-                let rank = self.target.tags.best(f.wheel()?.tags())?;
-                Some((rank, f))
-            })
-            .min_by_key(|(rank, f)| {
-                (
-                    *rank,
-                    std::cmp::Reverse(f.wheel().and_then(|w| w.build.clone())),
-                )
-            })
-            .map(|(_, f)| f);
-        wheel.or_else(|| {
-            self.allow_sdists
-                .then(|| {
-                    files
-                        .iter()
-                        .find(|f| &f.version == version && f.kind == DistKind::Sdist)
+            .filter(|f| &f.version == version && self.python_ok(f))
+            .collect();
+        for yanked in [false, true] {
+            let pool = usable.iter().filter(|f| f.yanked.is_some() == yanked);
+            let wheel = pool
+                .clone()
+                .filter_map(|f| Some((self.target.tags.best(f.wheel()?.tags())?, *f)))
+                .min_by_key(|(rank, f)| {
+                    (
+                        *rank,
+                        std::cmp::Reverse(f.wheel().and_then(|w| w.build.clone())),
+                    )
                 })
-                .flatten()
-        })
+                .map(|(_, f)| f);
+            let chosen = wheel.or_else(|| {
+                self.allow_sdists
+                    .then(|| pool.clone().find(|f| f.kind == DistKind::Sdist).copied())
+                    .flatten()
+            });
+            if let Some(f) = chosen {
+                return Ok(Some(f.clone()));
+            }
+        }
+        Ok(None)
     }
 }
 
-impl Provider for FindLinksProvider<'_> {
+impl Provider for IndexProvider<'_> {
     type Err = IndexError;
 
     fn versions(&self, name: &PackageName) -> Result<Vec<Version>, IndexError> {
-        let versions: BTreeSet<&Version> = self
-            .find_links
-            .files(name)
-            .iter()
-            .map(|f| &f.version)
-            .collect();
-        Ok(versions
-            .into_iter()
-            .filter(|v| self.best_file(name, v).is_some())
-            .cloned()
-            .collect())
+        let files = self.index.files(name)?;
+        let versions: BTreeSet<&Version> = files.iter().map(|f| &f.version).collect();
+        let mut out = Vec::new();
+        for v in versions {
+            if self.best_file(name, v)?.is_some() {
+                out.push(v.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn yanked(&self, name: &PackageName, version: &Version) -> bool {
+        self.best_file(name, version)
+            .ok()
+            .flatten()
+            .is_some_and(|f| f.yanked.is_some())
     }
 
     fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
-        let files = self.find_links.files(name);
+        let files = match self.index.files(name) {
+            Ok(files) => files,
+            Err(e) => return Some(format!("reading the files of {name} failed: {e}")),
+        };
         if files.is_empty() {
-            let dirs: Vec<String> = self
-                .find_links
-                .dirs
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect();
             return Some(format!(
                 "no distribution named `{name}` was found in {}",
-                dirs.join(", ")
+                self.index.describe_sources()
             ));
         }
         // Versions that exist but offer no file this target can use, newest first.
         let mut unusable: Vec<&Version> = files
             .iter()
             .map(|f| &f.version)
-            .filter(|v| self.best_file(name, v).is_none())
+            .filter(|v| matches!(self.best_file(name, v), Ok(None)))
             .collect();
         unusable.sort_unstable_by(|a, b| b.cmp(a));
         unusable.dedup();
@@ -90,11 +112,11 @@ impl Provider for FindLinksProvider<'_> {
             return None;
         }
         let shown: Vec<String> = unusable.iter().take(3).map(|v| v.to_string()).collect();
-        let listed: Vec<&str> = files
+        let listed: Vec<&DistFile> = files
             .iter()
             .filter(|f| unusable.iter().take(3).any(|v| *v == &f.version))
-            .map(|f| f.filename.as_str())
             .collect();
+        let names: Vec<&str> = listed.iter().map(|f| f.filename.as_str()).collect();
         let tried: Vec<String> = self
             .target
             .tags
@@ -102,15 +124,17 @@ impl Provider for FindLinksProvider<'_> {
             .take(4)
             .map(ToString::to_string)
             .collect();
-        let sdists = !self.allow_sdists && listed.iter().any(|f| !f.ends_with(".whl"));
+        let sdists = !self.allow_sdists && names.iter().any(|f| !f.ends_with(".whl"));
+        let python = listed.iter().any(|f| !self.python_ok(f));
         Some(format!(
-            "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}",
+            "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}{}",
             shown.join(", "),
             self.target.describe(),
             tried.join(", "),
             self.target.tags.len(),
-            listed.join(", "),
-            if sdists { " (building sdists is disabled)" } else { "" }
+            names.join(", "),
+            if sdists { " (building sdists is disabled)" } else { "" },
+            if python { " (some require another Python)" } else { "" }
         ))
     }
 
@@ -119,25 +143,22 @@ impl Provider for FindLinksProvider<'_> {
         name: &PackageName,
         version: &Version,
     ) -> Result<CandidateMetadata, IndexError> {
-        let Some(file) = self.best_file(name, version) else {
+        let Some(file) = self.best_file(name, version)? else {
             return Ok(CandidateMetadata::default());
         };
-        match file.kind {
-            DistKind::Wheel(_) => {
-                let m = file.wheel_metadata()?;
-                Ok(CandidateMetadata {
-                    requires_dist: m.requires_dist,
-                    requires_python: m.requires_python,
-                })
-            }
-            // Sdist metadata needs a PEP 517 build; the builder supplies it before resolution.
-            DistKind::Sdist => {
-                let m = file.sdist_metadata()?;
-                Ok(CandidateMetadata {
-                    requires_dist: m.requires_dist,
-                    requires_python: m.requires_python,
-                })
-            }
+        let m = self.index.metadata(&file)?;
+        if self.prefetch_jobs > 1 {
+            let names: Vec<PackageName> = m
+                .requires_dist
+                .iter()
+                .filter(|r| r.evaluate_markers(&self.target.markers, &[]))
+                .map(|r| r.name.clone())
+                .collect();
+            self.index.prefetch(&names, self.prefetch_jobs);
         }
+        Ok(CandidateMetadata {
+            requires_dist: m.requires_dist,
+            requires_python: m.requires_python,
+        })
     }
 }

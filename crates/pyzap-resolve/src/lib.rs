@@ -3,13 +3,13 @@
 //! packages. Candidates come through the `Provider` trait.
 
 mod error;
-mod find_links;
+mod index_provider;
 mod package;
 mod provider;
 mod resolver;
 
 pub use error::ResolveError;
-pub use find_links::FindLinksProvider;
+pub use index_provider::IndexProvider;
 pub use package::Package;
 pub use provider::{CandidateMetadata, Provider};
 pub use resolver::{resolve, Resolution, ResolveOptions, ResolvedDist};

@@ -20,6 +20,12 @@ pub trait Provider {
     /// Why `name` offers no usable version (no files, no compatible wheel…).
     fn unavailable_reason(&self, name: &PackageName) -> Option<String>;
 
+    /// Whether every usable file of `name==version` is yanked (PEP 592):
+    /// such a version is chosen only when a `==` pin leaves nothing else.
+    fn yanked(&self, _name: &PackageName, _version: &Version) -> bool {
+        false
+    }
+
     fn metadata(
         &self,
         name: &PackageName,

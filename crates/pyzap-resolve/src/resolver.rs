@@ -289,8 +289,13 @@ impl<P: Provider> DependencyProvider for State<'_, P> {
         let versions = self.versions(name)?;
         let only_pre = versions.iter().all(|v| v.any_prerelease());
         for allow_pre in [self.options.allow_prereleases || only_pre, true] {
+            // PEP 592 / pip: a yanked version only for an exact pin.
+            let pinned = range.as_singleton().is_some();
             for v in versions.iter().filter(|v| range.contains(v)) {
                 if v.any_prerelease() && !allow_pre {
+                    continue;
+                }
+                if !pinned && self.provider.yanked(name, v) {
                     continue;
                 }
                 if self.python_ok(name, v)? {

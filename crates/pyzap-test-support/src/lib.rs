@@ -1,9 +1,11 @@
 //! Shared test fixtures for pyzap's crates: wheels built in code (including
-//! hostile ones), the shared wheelhouse, and the machine's Python interpreters.
+//! hostile ones), the shared wheelhouse, a local package index serving it, and the machine's Python interpreters.
 
+pub mod index_server;
 pub mod python;
 pub mod wheels;
 
+pub use index_server::{IndexConfig, IndexServer, PageFormat};
 pub use python::{interpreters, require, Interpreter};
 
 pub use wheels::{sha256_file, wheelhouse, WheelBuilder};

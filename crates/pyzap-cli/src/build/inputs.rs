@@ -14,7 +14,12 @@ pub struct Inputs {
     pub constraints: Vec<Requirement>,
     pub wheel_files: Vec<PathBuf>,
     pub projects: Vec<Project>,
-    pub find_links: Vec<PathBuf>,
+    /// `-f` locations: the command line's, then the requirements files'.
+    pub find_links: Vec<String>,
+    /// `--index-url` / `--extra-index-url` / `--no-index` from requirements files.
+    pub index_urls: Vec<String>,
+    pub extra_index_urls: Vec<String>,
+    pub no_index: bool,
     pub hashes: Vec<(String, Vec<String>)>,
 }
 
@@ -65,14 +70,10 @@ pub fn collect(args: &BuildArgs) -> Result<Inputs> {
 }
 
 fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> Result<()> {
-    if !parsed.index_urls.is_empty() || !parsed.extra_index_urls.is_empty() {
-        tracing::warn!(
-            "index URLs in requirements files are not supported yet; using --find-links only"
-        );
-    }
-    for fl in parsed.find_links {
-        out.find_links.push(PathBuf::from(fl));
-    }
+    out.index_urls.extend(parsed.index_urls);
+    out.extra_index_urls.extend(parsed.extra_index_urls);
+    out.no_index |= parsed.no_index;
+    out.find_links.extend(parsed.find_links);
     for e in parsed.requirements {
         if !e.hashes.is_empty() {
             out.hashes

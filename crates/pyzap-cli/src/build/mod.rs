@@ -3,6 +3,7 @@
 //! this module only wires them and says what it is doing.
 
 mod entry;
+mod index;
 mod inputs;
 mod sources;
 
@@ -12,9 +13,9 @@ use anyhow::{bail, Context, Result};
 use pyzap_artifact::{
     ArtifactEntry, DistRecord, EntrySource, Manifest, TargetRecord, WriteOptions,
 };
-use pyzap_index::{DistKind, FindLinks};
+use pyzap_index::{DistKind, IndexClient, NoReporter};
 use pyzap_python::Interpreter;
-use pyzap_resolve::{FindLinksProvider, ResolveOptions};
+use pyzap_resolve::{IndexProvider, ResolveOptions};
 use pyzap_spec::{PackageName, Requirement};
 use pyzap_wheel::{layout_wheel, Placement, Wheel};
 
@@ -24,13 +25,6 @@ use pyzap_artifact::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
-    if inputs.find_links.is_empty()
-        && (!inputs.requirements.is_empty() || !inputs.projects.is_empty())
-    {
-        bail!(
-            "no place to find distributions\nhint: pass -f/--find-links DIR (a directory of wheels and sdists) with --no-index; package indexes are not supported yet"
-        );
-    }
     let python = Interpreter::find(args.python.as_deref().unwrap_or("python3"))?;
     let target = &python.target;
     ui.step(&format!(
@@ -40,7 +34,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     ));
     let cache = cache_dir()?;
 
-    let mut find_links = FindLinks::scan(&inputs.find_links)?;
+    let find_links = index::client(args, &inputs, &cache)?;
     let mut roots: Vec<Requirement> = inputs.requirements.clone();
     let mut top_level: Vec<PackageName> = Vec::new();
     let work = tempfile::Builder::new().prefix("pyzap-build-").tempdir()?;
@@ -75,11 +69,13 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     }
     top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
 
-    let provider = FindLinksProvider {
-        find_links: &find_links,
+    let provider = IndexProvider {
+        index: &find_links,
         target,
         allow_sdists: !args.no_build,
+        prefetch_jobs: 8,
     };
+    find_links.prefetch(&roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), 8);
     let resolution = pyzap_resolve::resolve(
         &provider,
         &roots,
@@ -95,20 +91,25 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         resolution.dists.len()
     ));
 
-    let mut bundled = Vec::new();
+    let mut files = Vec::new();
     for dist in &resolution.dists {
         let file = provider
-            .best_file(&dist.name, &dist.version)
+            .best_file(&dist.name, &dist.version)?
             .with_context(|| format!("no file for {} {}", dist.name, dist.version))?;
+        files.push(file);
+    }
+    let downloaded = download(&find_links, &files, ui)?;
+    let mut bundled = Vec::new();
+    for ((dist, file), path) in resolution.dists.iter().zip(&files).zip(downloaded) {
         let wheel_path = match &file.kind {
-            DistKind::Wheel(_) => file.path.clone(),
+            DistKind::Wheel(_) => path.clone(),
             DistKind::Sdist => {
                 ui.step(&format!("building {} from source", file.filename));
-                sources::build_sdist(&python, &find_links, &file.path, work.path(), args.pre)?
+                sources::build_sdist(&python, &find_links, &path, work.path(), args.pre)?
             }
         };
         let sha256 = pyzap_fs::sha256_file(&wheel_path)?;
-        check_hashes(&inputs.hashes, &dist.name, &file.path, &sha256, &wheel_path)?;
+        check_hashes(&inputs.hashes, &dist.name, &path, &sha256, &wheel_path)?;
         let wheel = Wheel::open(&wheel_path)?;
         verify_once(&wheel, &sha256, &cache)?;
         bundled.push(Bundled {
@@ -219,6 +220,19 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         manifest.entry_point.describe()
     ));
     Ok(())
+}
+
+/// Every chosen file on disk, downloaded in parallel into the cache.
+fn download(index: &IndexClient, files: &[pyzap_index::DistFile], ui: &Ui) -> Result<Vec<PathBuf>> {
+    let remote = files.iter().filter(|f| f.local_path().is_none()).count();
+    if remote > 0 {
+        ui.step(&format!("fetching {remote} files"));
+    }
+    index
+        .download_all(files, 8, &NoReporter)
+        .into_iter()
+        .map(|r| r.map_err(anyhow::Error::new))
+        .collect()
 }
 
 /// Bytecode compiled by the target interpreter, one process per core.

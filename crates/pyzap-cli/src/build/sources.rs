@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use pyzap_build::BuildRequest;
-use pyzap_index::FindLinks;
+use pyzap_index::IndexClient;
 use pyzap_python::Interpreter;
-use pyzap_resolve::{FindLinksProvider, ResolveOptions};
+use pyzap_resolve::{IndexProvider, ResolveOptions};
 use pyzap_spec::PyProject;
 
 /// Builds the wheel of the project in `dir`.
 pub fn build_project(
     python: &Interpreter,
-    find_links: &FindLinks,
+    find_links: &IndexClient,
     dir: &Path,
     pyproject: &PyProject,
     work: &Path,
@@ -30,10 +30,11 @@ pub fn build_project(
         .iter()
         .map(|r| pyzap_spec::parse_requirement(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let provider = FindLinksProvider {
-        find_links,
+    let provider = IndexProvider {
+        index: find_links,
         target: &python.target,
         allow_sdists: false,
+        prefetch_jobs: 8,
     };
     let resolution = pyzap_resolve::resolve(
         &provider,
@@ -52,15 +53,14 @@ pub fn build_project(
             requires.join(", ")
         )
     })?;
-    let wheels: Vec<PathBuf> = resolution
-        .dists
-        .iter()
-        .filter_map(|d| {
-            provider
-                .best_file(&d.name, &d.version)
-                .map(|f| f.path.clone())
-        })
-        .collect();
+    let mut files = Vec::new();
+    for d in &resolution.dists {
+        files.extend(provider.best_file(&d.name, &d.version)?);
+    }
+    let wheels = find_links
+        .download_all(&files, 8, &pyzap_index::NoReporter)
+        .into_iter()
+        .collect::<Result<Vec<PathBuf>, _>>()?;
     let out_dir = tempfile::Builder::new()
         .prefix("wheel-")
         .tempdir_in(work)?
@@ -85,7 +85,7 @@ pub fn build_project(
 /// Unpacks and builds an sdist.
 pub fn build_sdist(
     python: &Interpreter,
-    find_links: &FindLinks,
+    find_links: &IndexClient,
     sdist: &Path,
     work: &Path,
     pre: bool,

@@ -1,0 +1,496 @@
+//! The index client: the files every source offers for a project (PEP 691
+//! JSON or PEP 503 HTML index pages, find-links directories and pages), the
+//! core metadata of a candidate without downloading it when the index
+//! allows (PEP 658 metadata files, else range requests on the wheel), and
+//! downloads checked against the index's digest, all through the cache.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyzap_spec::{Metadata, PackageName};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use crate::cache::{Cache, CachedPage};
+use crate::find_links::{read_wheel_metadata_from, FileLocation};
+use crate::http::{redact, HttpClient, HttpResponse};
+use crate::range_reader::RangeReader;
+use crate::{simple, DistFile, DistKind, FindLinks, IndexError};
+
+/// The public index, used when no other is given.
+pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
+
+/// A `--find-links` location: a directory, or an HTML page of links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindLinksSource {
+    Dir(PathBuf),
+    Page(Url),
+}
+
+impl FindLinksSource {
+    /// `http(s)://…` and `file://…` are pages/dirs by URL, anything else a path.
+    pub fn parse(text: &str) -> Self {
+        match Url::parse(text) {
+            Ok(u) if u.scheme() == "file" => {
+                FindLinksSource::Dir(u.to_file_path().unwrap_or_else(|_| text.into()))
+            }
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => FindLinksSource::Page(u),
+            _ => FindLinksSource::Dir(PathBuf::from(text)),
+        }
+    }
+}
+
+/// Where to look and how.
+#[derive(Debug, Clone)]
+pub struct IndexOptions {
+    /// Simple-API roots, the primary index first (empty with `--no-index`).
+    pub index_urls: Vec<Url>,
+    pub find_links: Vec<FindLinksSource>,
+    pub cache_dir: PathBuf,
+    /// Never touch the network: cached pages and files only.
+    pub offline: bool,
+    /// Extra attempts after a transport failure or a 5xx answer.
+    pub retries: u32,
+}
+
+/// Progress of downloads (the CLI draws bars; tests ignore it).
+pub trait DownloadReporter: Sync {
+    fn started(&self, _filename: &str, _size: Option<u64>) {}
+    fn progress(&self, _filename: &str, _bytes: u64) {}
+    fn finished(&self, _filename: &str) {}
+}
+
+/// A reporter that reports nothing.
+pub struct NoReporter;
+impl DownloadReporter for NoReporter {}
+
+pub struct IndexClient {
+    http: Arc<dyn HttpClient>,
+    options: IndexOptions,
+    cache: Cache,
+    local: Mutex<FindLinks>,
+    link_pages: Mutex<Option<Arc<Vec<DistFile>>>>,
+    projects: Mutex<HashMap<PackageName, Arc<Vec<DistFile>>>>,
+}
+
+impl IndexClient {
+    /// Scans the find-links directories now; pages are fetched when first needed.
+    pub fn new(http: Arc<dyn HttpClient>, options: IndexOptions) -> Result<Self, IndexError> {
+        let dirs: Vec<PathBuf> = options
+            .find_links
+            .iter()
+            .filter_map(|s| match s {
+                FindLinksSource::Dir(d) => Some(d.clone()),
+                FindLinksSource::Page(_) => None,
+            })
+            .collect();
+        let local = FindLinks::scan(&dirs)?;
+        Ok(IndexClient {
+            http,
+            cache: Cache::new(&options.cache_dir),
+            options,
+            local: Mutex::new(local),
+            link_pages: Mutex::default(),
+            projects: Mutex::default(),
+        })
+    }
+
+    pub fn options(&self) -> &IndexOptions {
+        &self.options
+    }
+
+    /// Adds a local file given directly (a wheel on the command line, a built project).
+    pub fn add_file(&self, path: &Path) -> Option<DistFile> {
+        let file = lock(&self.local).add_file(path)?.clone();
+        lock(&self.projects).remove(&file.name);
+        Some(file)
+    }
+
+    /// Where the sources are, for messages.
+    pub fn describe_sources(&self) -> String {
+        let mut parts: Vec<String> = self.options.index_urls.iter().map(redact).collect();
+        parts.extend(self.options.find_links.iter().map(|s| match s {
+            FindLinksSource::Dir(d) => d.display().to_string(),
+            FindLinksSource::Page(u) => redact(u),
+        }));
+        if parts.is_empty() {
+            "no source (--no-index without --find-links)".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// Every file of `name` that any source offers.
+    pub fn files(&self, name: &PackageName) -> Result<Arc<Vec<DistFile>>, IndexError> {
+        if let Some(files) = lock(&self.projects).get(name) {
+            return Ok(files.clone());
+        }
+        let mut files: Vec<DistFile> = lock(&self.local).files(name).to_vec();
+        files.extend(
+            self.link_pages()?
+                .iter()
+                .filter(|f| &f.name == name)
+                .cloned(),
+        );
+        for index in &self.options.index_urls {
+            let url = index
+                .join(&format!("{name}/"))
+                .map_err(|e| IndexError::BadUrl(format!("{}: {e}", redact(index))))?;
+            if let Some(page) = self.fetch_page(&url)? {
+                let parsed = simple::parse_page(&page.body, &page.content_type, &url).map_err(
+                    |message| IndexError::BadPage {
+                        url: redact(&url),
+                        message,
+                    },
+                )?;
+                files.extend(parsed.into_iter().filter(|f| &f.name == name));
+            }
+        }
+        let files = Arc::new(files);
+        lock(&self.projects).insert(name.clone(), files.clone());
+        Ok(files)
+    }
+
+    fn link_pages(&self) -> Result<Arc<Vec<DistFile>>, IndexError> {
+        let mut slot = lock(&self.link_pages);
+        if let Some(files) = &*slot {
+            return Ok(files.clone());
+        }
+        let mut files = Vec::new();
+        for source in &self.options.find_links {
+            let FindLinksSource::Page(url) = source else {
+                continue;
+            };
+            match self.fetch_page(url)? {
+                Some(page) => files.extend(simple::parse_html(&page.body, url)),
+                None => {
+                    return Err(IndexError::Status {
+                        url: redact(url),
+                        status: 404,
+                    })
+                }
+            }
+        }
+        let files = Arc::new(files);
+        *slot = Some(files.clone());
+        Ok(files)
+    }
+
+    /// A page through the cache: revalidated with its validators, `None` on 404/410.
+    fn fetch_page(&self, url: &Url) -> Result<Option<CachedPage>, IndexError> {
+        let cached = self.cache.read_page(url);
+        if self.options.offline {
+            return cached
+                .map(Some)
+                .ok_or_else(|| IndexError::Offline(redact(url)));
+        }
+        let mut headers = vec![("Accept", simple::ACCEPT.to_string())];
+        if let Some(c) = &cached {
+            if let Some(etag) = &c.etag {
+                headers.push(("If-None-Match", etag.clone()));
+            }
+            if let Some(lm) = &c.last_modified {
+                headers.push(("If-Modified-Since", lm.clone()));
+            }
+        }
+        let mut response = self.get(url, &headers)?;
+        match response.status {
+            304 if cached.is_some() => {
+                tracing::debug!("{} not modified", redact(url));
+                Ok(cached)
+            }
+            200 => {
+                let mut body = String::new();
+                response
+                    .body
+                    .read_to_string(&mut body)
+                    .map_err(|e| IndexError::Transfer {
+                        url: redact(url),
+                        message: e.to_string(),
+                    })?;
+                let page = CachedPage {
+                    etag: response.header("etag").map(str::to_string),
+                    last_modified: response.header("last-modified").map(str::to_string),
+                    content_type: response
+                        .header("content-type")
+                        .unwrap_or("text/html")
+                        .to_string(),
+                    body,
+                };
+                // Kept even without validators: --offline reads it.
+                self.cache.write_page(url, &page)?;
+                Ok(Some(page))
+            }
+            404 | 410 => Ok(None),
+            status => Err(IndexError::Status {
+                url: redact(url),
+                status,
+            }),
+        }
+    }
+
+    /// A GET with retries (transport failures, 429 and 5xx), backing off between attempts.
+    fn get(&self, url: &Url, headers: &[(&str, String)]) -> Result<HttpResponse, IndexError> {
+        let attempts = self.options.retries + 1;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            tracing::debug!("GET {} (attempt {attempt})", redact(url));
+            let retry_wait = Duration::from_millis(200 * (1 << attempt.min(5)));
+            match self.http.get(url, headers) {
+                Ok(r) if (r.status >= 500 || r.status == 429) && attempt < attempts => {
+                    tracing::debug!("{} answered HTTP {}; retrying", redact(url), r.status);
+                }
+                Ok(r) => return Ok(r),
+                Err(e) if attempt < attempts => {
+                    tracing::debug!("{}: {e}; retrying", redact(url));
+                }
+                Err(source) => {
+                    return Err(IndexError::Unreachable {
+                        url: redact(url),
+                        attempts,
+                        source,
+                    })
+                }
+            }
+            std::thread::sleep(retry_wait);
+        }
+    }
+
+    /// The core metadata of `file`, reading as little as the source allows.
+    pub fn metadata(&self, file: &DistFile) -> Result<Metadata, IndexError> {
+        let url = match &file.location {
+            FileLocation::Path(_) => {
+                return match file.kind {
+                    DistKind::Wheel(_) => file.wheel_metadata(),
+                    DistKind::Sdist => file.sdist_metadata(),
+                }
+            }
+            FileLocation::Url(u) => u,
+        };
+        let cached = self.cache.metadata_path(file.sha256.as_deref(), url);
+        let text = match fs_err::read_to_string(&cached) {
+            Ok(text) => text,
+            Err(_) => {
+                let text = self.fetch_metadata(file, url)?;
+                self.cache
+                    .write_metadata(file.sha256.as_deref(), url, &text)?;
+                text
+            }
+        };
+        Metadata::parse(&text).map_err(|source| IndexError::BadMetadata {
+            path: PathBuf::from(redact(url)),
+            source,
+        })
+    }
+
+    fn fetch_metadata(&self, file: &DistFile, url: &Url) -> Result<String, IndexError> {
+        let shown = PathBuf::from(redact(url));
+        if !self.options.offline {
+            if let (DistKind::Wheel(_), Some(digest)) = (&file.kind, &file.core_metadata) {
+                if let Some(text) = self.metadata_file(url, digest.as_deref())? {
+                    return Ok(text);
+                }
+            }
+            if matches!(file.kind, DistKind::Wheel(_)) && self.cached_file(file).is_none() {
+                match RangeReader::open(self.http.as_ref(), url) {
+                    Ok(Some(reader)) => match read_wheel_metadata_from(reader, &shown) {
+                        Ok(text) => return Ok(text),
+                        Err(e) => tracing::debug!("range read of {} failed: {e}", shown.display()),
+                    },
+                    Ok(None) => tracing::debug!("{} serves no ranges", shown.display()),
+                    Err(e) => tracing::debug!("range read of {} failed: {e}", shown.display()),
+                }
+            }
+        }
+        let path = self.download(file, &NoReporter)?;
+        let local = DistFile {
+            location: FileLocation::Path(path),
+            ..file.clone()
+        };
+        let meta_text = match file.kind {
+            DistKind::Wheel(_) => {
+                crate::find_links::read_wheel_metadata(local.local_path().unwrap())
+            }
+            DistKind::Sdist => crate::find_links::read_sdist_pkg_info(local.local_path().unwrap()),
+        }?;
+        Ok(meta_text)
+    }
+
+    /// PEP 658: `<file url>.metadata`; `None` when the index does not serve it after all.
+    fn metadata_file(&self, url: &Url, sha256: Option<&str>) -> Result<Option<String>, IndexError> {
+        let mut meta_url = url.clone();
+        meta_url.set_fragment(None);
+        meta_url.set_path(&format!("{}.metadata", url.path()));
+        let mut response = self.get(&meta_url, &[])?;
+        if response.status != 200 {
+            tracing::debug!(
+                "{} answered HTTP {}; reading the wheel instead",
+                redact(&meta_url),
+                response.status
+            );
+            return Ok(None);
+        }
+        let mut data = Vec::new();
+        response
+            .body
+            .read_to_end(&mut data)
+            .map_err(|e| IndexError::Transfer {
+                url: redact(&meta_url),
+                message: e.to_string(),
+            })?;
+        if let Some(expected) = sha256 {
+            let actual = pyzap_fs::sha256_hex(&data);
+            if actual != expected {
+                return Err(IndexError::HashMismatch {
+                    url: redact(&meta_url),
+                    expected: expected.to_string(),
+                    actual,
+                });
+            }
+        }
+        Ok(Some(String::from_utf8_lossy(&data).into_owned()))
+    }
+
+    /// The file in the cache, when it is there already.
+    fn cached_file(&self, file: &DistFile) -> Option<PathBuf> {
+        let FileLocation::Url(url) = &file.location else {
+            return file.local_path().map(Path::to_path_buf);
+        };
+        let digest = file
+            .sha256
+            .clone()
+            .or_else(|| self.cache.digest_for_url(url))?;
+        let path = self.cache.file_path(&digest, &file.filename);
+        path.is_file().then_some(path)
+    }
+
+    /// The file on disk: local files as they are, remote ones from the cache
+    /// or downloaded into it, checked against the index's sha256.
+    pub fn download(
+        &self,
+        file: &DistFile,
+        reporter: &dyn DownloadReporter,
+    ) -> Result<PathBuf, IndexError> {
+        if let Some(path) = self.cached_file(file) {
+            return Ok(path);
+        }
+        let FileLocation::Url(url) = &file.location else {
+            unreachable!("local files are always cached");
+        };
+        if self.options.offline {
+            return Err(IndexError::Offline(redact(url)));
+        }
+        let transfer = |e: std::io::Error| IndexError::Transfer {
+            url: redact(url),
+            message: e.to_string(),
+        };
+        let mut response = self.get(url, &[])?;
+        if response.status != 200 {
+            return Err(IndexError::Status {
+                url: redact(url),
+                status: response.status,
+            });
+        }
+        let size = response
+            .header("content-length")
+            .and_then(|s| s.parse().ok());
+        reporter.started(&file.filename, size);
+        let tmp = self.cache.temp_dir()?;
+        let tmp_path = tmp.path().join(&file.filename);
+        let mut out = fs_err::File::create(&tmp_path).map_err(transfer)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = response.body.read(&mut buf).map_err(transfer)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(transfer)?;
+            total += n as u64;
+            reporter.progress(&file.filename, total);
+        }
+        out.sync_all().map_err(transfer)?;
+        drop(out);
+        let actual = data_encoding::HEXLOWER.encode(&hasher.finalize());
+        if let Some(expected) = &file.sha256 {
+            if &actual != expected {
+                return Err(IndexError::HashMismatch {
+                    url: redact(url),
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+        }
+        let dest = self.cache.file_path(&actual, &file.filename);
+        let parent = dest.parent().expect("cache entries have a parent");
+        fs_err::create_dir_all(parent).map_err(transfer)?;
+        // A racing build may have put the same bytes there: either copy is right.
+        fs_err::rename(&tmp_path, &dest).map_err(transfer)?;
+        if file.sha256.is_none() {
+            self.cache.remember_digest(url, &actual)?;
+        }
+        reporter.finished(&file.filename);
+        Ok(dest)
+    }
+
+    /// Downloads `files` on `jobs` threads; results in the order given.
+    pub fn download_all(
+        &self,
+        files: &[DistFile],
+        jobs: usize,
+        reporter: &dyn DownloadReporter,
+    ) -> Vec<Result<PathBuf, IndexError>> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<PathBuf, IndexError>>>> =
+            Mutex::new((0..files.len()).map(|_| None).collect());
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.clamp(1, files.len().max(1)) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let result = self.download(file, reporter);
+                    lock(&results)[i] = Some(result);
+                });
+            }
+        });
+        results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .map(|r| r.expect("every file was attempted"))
+            .collect()
+    }
+
+    /// Fetches the project pages of `names` on `jobs` threads (warming the
+    /// in-memory map, so the resolver's later questions cost nothing).
+    pub fn prefetch(&self, names: &[PackageName], jobs: usize) {
+        let todo: Vec<&PackageName> = {
+            let known = lock(&self.projects);
+            names.iter().filter(|n| !known.contains_key(*n)).collect()
+        };
+        if todo.is_empty() {
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.clamp(1, todo.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(name) = todo.get(i) else { break };
+                    // Errors surface again when the resolver asks.
+                    let _ = self.files(name);
+                });
+            }
+        });
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

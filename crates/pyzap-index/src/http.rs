@@ -1,0 +1,268 @@
+//! The HTTP seam: a small `HttpClient` trait (so tests and other transports
+//! can stand in) and its `ureq` implementation, which trusts the platform's
+//! certificate store (corporate proxies install their CA only there; see
+//! DEPENDENCIES.md), honours `SSL_CERT_FILE` and the `*_PROXY` variables,
+//! and sends credentials from the URL or `~/.netrc` without ever showing them.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use url::Url;
+
+/// A response whose body has not been read yet.
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: Box<dyn Read + Send>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A failure below HTTP: DNS, connect, TLS, timeout, a broken body.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+pub trait HttpClient: Send + Sync {
+    /// Sends a GET with extra `headers`; any status is a response.
+    fn get(&self, url: &Url, headers: &[(&str, String)]) -> Result<HttpResponse, TransportError>;
+}
+
+/// `url` with any user name and password replaced by `***`, for logs and errors.
+pub fn redact(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    let _ = shown.set_username("***");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+/// Timeouts of one client; a stalled index fails with a clear error instead of hanging.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub connect_timeout: Duration,
+    /// Until the response head arrives.
+    pub response_timeout: Duration,
+    /// For the whole body (wheels can be large).
+    pub body_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        let secs = std::env::var("PYZAP_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| *s > 0.0);
+        let response = Duration::from_secs_f64(secs.unwrap_or(30.0));
+        HttpOptions {
+            connect_timeout: response.min(Duration::from_secs(15)),
+            response_timeout: response,
+            body_timeout: response.max(Duration::from_secs(600)),
+        }
+    }
+}
+
+/// The production client.
+pub struct UreqClient {
+    agent: ureq::Agent,
+    /// Credentials seen in index URLs, reused for file URLs on the same host
+    /// (indexes often link files without them, as pip assumes).
+    learned: Mutex<HashMap<String, (String, String)>>,
+    netrc: Vec<NetrcEntry>,
+}
+
+impl UreqClient {
+    pub fn new(options: &HttpOptions) -> Self {
+        use ureq::tls::{RootCerts, TlsConfig};
+        let roots = match std::env::var_os("SSL_CERT_FILE").map(PathBuf::from) {
+            Some(path) => match fs_err::read(&path) {
+                Ok(pem) => {
+                    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                        .filter_map(|item| match item {
+                            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                            _ => None,
+                        })
+                        .collect();
+                    tracing::debug!(
+                        "trusting {} certificates from SSL_CERT_FILE {}",
+                        certs.len(),
+                        path.display()
+                    );
+                    RootCerts::new_with_certs(&certs)
+                }
+                Err(e) => {
+                    tracing::warn!("ignoring SSL_CERT_FILE: {e}");
+                    RootCerts::PlatformVerifier
+                }
+            },
+            None => RootCerts::PlatformVerifier,
+        };
+        let agent = ureq::Agent::config_builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .http_status_as_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_recv_response(Some(options.response_timeout))
+            .timeout_recv_body(Some(options.body_timeout))
+            .user_agent(concat!("pyzap/", env!("CARGO_PKG_VERSION")))
+            .proxy(ureq::Proxy::try_from_env())
+            .build()
+            .into();
+        UreqClient {
+            agent,
+            learned: Mutex::default(),
+            netrc: read_netrc(),
+        }
+    }
+
+    fn credentials(&self, url: &Url) -> Option<(String, String)> {
+        let host = url.host_str()?.to_string();
+        if !url.username().is_empty() {
+            let user = percent_decode(url.username());
+            let pass = percent_decode(url.password().unwrap_or(""));
+            let mut learned = self.learned.lock().unwrap_or_else(|e| e.into_inner());
+            learned.insert(host, (user.clone(), pass.clone()));
+            return Some((user, pass));
+        }
+        if let Some(c) = self
+            .learned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&host)
+        {
+            return Some(c.clone());
+        }
+        self.netrc
+            .iter()
+            .find(|e| e.machine.as_deref() == Some(host.as_str()))
+            .or_else(|| self.netrc.iter().find(|e| e.machine.is_none()))
+            .map(|e| (e.login.clone(), e.password.clone()))
+    }
+}
+
+impl HttpClient for UreqClient {
+    fn get(&self, url: &Url, headers: &[(&str, String)]) -> Result<HttpResponse, TransportError> {
+        let mut bare = url.clone();
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        bare.set_fragment(None);
+        let mut request = self.agent.get(bare.as_str());
+        for (k, v) in headers {
+            request = request.header(*k, v);
+        }
+        if let Some((user, pass)) = self.credentials(url) {
+            let token = data_encoding::BASE64.encode(format!("{user}:{pass}").as_bytes());
+            request = request.header("Authorization", format!("Basic {token}"));
+        }
+        let response = request.call().map_err(|e| TransportError(e.to_string()))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.into())))
+            .collect();
+        let body = response.into_body().into_reader();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: Box::new(body),
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct NetrcEntry {
+    /// `None` for the `default` entry.
+    machine: Option<String>,
+    login: String,
+    password: String,
+}
+
+/// `$NETRC`, else `~/.netrc`; a missing or unreadable file means no entries.
+fn read_netrc() -> Vec<NetrcEntry> {
+    let path = std::env::var_os("NETRC")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".netrc")));
+    path.and_then(|p| fs_err::read_to_string(p).ok())
+        .map(|t| parse_netrc(&t))
+        .unwrap_or_default()
+}
+
+fn parse_netrc(text: &str) -> Vec<NetrcEntry> {
+    let mut out: Vec<NetrcEntry> = Vec::new();
+    let mut tokens = text.split_whitespace();
+    while let Some(token) = tokens.next() {
+        match token {
+            "machine" => out.push(NetrcEntry {
+                machine: tokens.next().map(str::to_string),
+                login: String::new(),
+                password: String::new(),
+            }),
+            "default" => out.push(NetrcEntry {
+                machine: None,
+                login: String::new(),
+                password: String::new(),
+            }),
+            "login" | "password" | "account" | "macdef" => {
+                let value = tokens.next().unwrap_or_default().to_string();
+                if let Some(last) = out.last_mut() {
+                    match token {
+                        "login" => last.login = value,
+                        "password" => last.password = value,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        let u = Url::parse("https://user:s3cret@example.org/simple/").unwrap();
+        let shown = redact(&u);
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("user"),
+            "{shown}"
+        );
+        let plain = Url::parse("https://example.org/simple/").unwrap();
+        assert_eq!(redact(&plain), "https://example.org/simple/");
+    }
+
+    #[test]
+    fn parses_netrc() {
+        let entries = parse_netrc(
+            "machine a.example login alice password pw1\ndefault login bob password pw2\n",
+        );
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].machine.as_deref(), Some("a.example"));
+        assert_eq!(entries[0].password, "pw1");
+        assert_eq!(entries[1].machine, None);
+        assert_eq!(entries[1].login, "bob");
+    }
+}

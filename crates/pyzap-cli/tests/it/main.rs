@@ -3,6 +3,7 @@
 
 mod common;
 mod errors;
+mod index;
 mod inspect;
 mod runtime;
 mod servers;

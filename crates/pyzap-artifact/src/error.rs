@@ -60,4 +60,12 @@ pub enum ArtifactError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} is not a usable Python distribution: {reason}")]
+    PythonDist { path: PathBuf, reason: String },
+    #[error("cannot read the Python distribution {path}")]
+    PythonDistIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }

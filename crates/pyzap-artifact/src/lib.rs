@@ -1,11 +1,14 @@
 //! Writing and reading pyzap artifacts: a shebang line followed by a
 //! deterministic zip (sorted entries, fixed timestamps) holding the site
-//! tree, the bootstrap and the manifest. See `docs/artifact-format.md`.
+//! tree, the bootstrap and the manifest — or, for a standalone executable,
+//! a launcher stub and a CPython payload before that zip. See
+//! `docs/artifact-format.md`.
 
 mod error;
 mod manifest;
 mod reader;
 mod site;
+mod standalone;
 mod writer;
 
 pub use error::ArtifactError;
@@ -13,6 +16,10 @@ pub use manifest::{DistRecord, EntryKind, EntryPointRecord, Manifest, TargetReco
 pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
 pub use site::{
     add_distributions, pyc_name, Bundled, BytecodeCompiler, CompileJob, SITE_EXTRACT, SITE_ZIP,
+};
+pub use standalone::{
+    build_payload, elf_arch, open_python_dist, read_trailer, write_standalone, Payload,
+    PayloadOptions, PythonDist,
 };
 pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};
 

@@ -53,6 +53,20 @@ pub fn write_artifact(
 ) -> Result<usize, ArtifactError> {
     let shebang = &manifest.shebang;
     check_shebang(shebang)?;
+    let head = format!("{shebang}\n");
+    write_zip(out, manifest, entries, opts, &[head.as_bytes()], None)
+}
+
+/// Writes `head` (shebang, or launcher stub and payload), then the zip with
+/// absolute offsets and `comment` as its comment (the standalone trailer).
+pub(crate) fn write_zip(
+    out: &Path,
+    manifest: &Manifest,
+    entries: Vec<ArtifactEntry>,
+    opts: &WriteOptions,
+    head: &[&[u8]],
+    comment: Option<Vec<u8>>,
+) -> Result<usize, ArtifactError> {
     let mut by_name: BTreeMap<String, ArtifactEntry> = BTreeMap::new();
     for e in entries {
         if by_name.contains_key(&e.name) {
@@ -107,9 +121,13 @@ pub fn write_artifact(
         .tempfile_in(dir)
         .map_err(write_err)?;
     let mut file = BufWriter::new(tmp.as_file());
-    file.write_all(shebang.as_bytes()).map_err(write_err)?;
-    file.write_all(b"\n").map_err(write_err)?;
+    for bytes in head {
+        file.write_all(bytes).map_err(write_err)?;
+    }
     let mut zip = ZipWriter::new(file);
+    if let Some(comment) = comment {
+        zip.set_raw_comment(comment.into()).map_err(zip_err)?;
+    }
     let time = dos_time(opts.timestamp);
     let base = SimpleFileOptions::default().last_modified_time(time);
 

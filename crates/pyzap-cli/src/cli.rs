@@ -112,4 +112,28 @@ pub struct BuildArgs {
     /// Refuse to build sdists; only wheels are used
     #[arg(long)]
     pub no_build: bool,
+    /// Build a standalone executable that runs where no Python is installed:
+    /// a launcher, the CPython of --python-dist, then the zip a .pyz holds
+    #[arg(long, requires = "python_dist")]
+    pub standalone: bool,
+    /// The CPython to bundle (with --standalone): a python-build-standalone
+    /// `install_only` archive (.tar.gz, .tar.zst), a URL to one, or an extracted
+    /// relocatable CPython directory. It is also the build target
+    #[arg(
+        long,
+        value_name = "ARCHIVE_URL_OR_DIR",
+        requires = "standalone",
+        conflicts_with = "python"
+    )]
+    pub python_dist: Option<String>,
+    /// The sha256 the --python-dist archive must have
+    #[arg(long, value_name = "HEX", requires = "python_dist")]
+    pub python_dist_sha256: Option<String>,
+    /// Keep the whole stdlib of --python-dist (by default its test suites,
+    /// idlelib, tkinter, ensurepip and other versions' bytecode are left out)
+    #[arg(long, requires = "standalone")]
+    pub no_strip_stdlib: bool,
+    /// The launcher stub to put first (default: pyzap-launcher next to pyzap)
+    #[arg(long, value_name = "FILE", requires = "standalone")]
+    pub launcher: Option<PathBuf>,
 }

@@ -22,11 +22,24 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
         info.size,
         info.entries
     )?;
-    writeln!(
-        out,
-        "shebang:      {}",
-        info.shebang.as_deref().unwrap_or("(none)")
-    )?;
+    match pyzap_artifact::read_trailer(path)? {
+        Some(t) => writeln!(
+            out,
+            "standalone:   launcher {} bytes, CPython {} payload {} bytes in {} parts ({}), interpreter {} (cache id {})",
+            t.payload_offset,
+            t.python,
+            t.payload_size,
+            t.parts.len(),
+            t.arch,
+            t.interpreter,
+            t.id()
+        )?,
+        None => writeln!(
+            out,
+            "shebang:      {}",
+            info.shebang.as_deref().unwrap_or("(none)")
+        )?,
+    }
     writeln!(out, "entry point:  {}", m.entry_point.describe())?;
     writeln!(
         out,

@@ -4,6 +4,7 @@
 mod build;
 mod cli;
 mod inspect;
+mod standalone;
 mod ui;
 
 use std::process::ExitCode;

@@ -25,14 +25,18 @@ use pyzap_artifact::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
-    let python = Interpreter::find(args.python.as_deref().unwrap_or("python3"))?;
+    let cache = cache_dir()?;
+    let standalone = crate::standalone::prepare(args, &cache, ui)?;
+    let python = match &standalone {
+        Some(s) => s.interpreter()?,
+        None => Interpreter::find(args.python.as_deref().unwrap_or("python3"))?,
+    };
     let target = &python.target;
     ui.step(&format!(
         "target: {} at {}",
         target.describe(),
         python.path.display()
     ));
-    let cache = cache_dir()?;
 
     let find_links = index::client(args, &inputs, &cache)?;
     let mut roots: Vec<Requirement> = inputs.requirements.clone();
@@ -200,16 +204,15 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(315_532_800);
-    let count = pyzap_artifact::write_artifact(
-        &args.output,
-        &manifest,
-        entries,
-        &WriteOptions {
-            timestamp,
-            zip64_ok: (target.major, target.minor) >= (3, 13),
-            python: target.version_string(),
-        },
-    )?;
+    let write_opts = WriteOptions {
+        timestamp,
+        zip64_ok: (target.major, target.minor) >= (3, 13),
+        python: target.version_string(),
+    };
+    let count = match &standalone {
+        Some(s) => s.write(&args.output, &manifest, entries, &write_opts, &python, ui)?,
+        None => pyzap_artifact::write_artifact(&args.output, &manifest, entries, &write_opts)?,
+    };
     let size = fs_err::metadata(&args.output)?.len();
     ui.info(&format!(
         "built {}: {} distributions, {} entries, {:.1} MB, entry point {}",

@@ -1,0 +1,292 @@
+//! The CPython payload: the distribution's files (the stdlib stripped of what
+//! no application imports), split into parts of about equal size, each a
+//! deterministic tar stream compressed with zstd, so the launcher can unpack
+//! them in parallel. Modification times are kept: the stdlib's `.pyc` files
+//! record their source's mtime and would otherwise be recompiled.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::standalone::PythonDist;
+use crate::ArtifactError;
+
+#[derive(Debug, Clone)]
+pub struct PayloadOptions {
+    /// Drop test suites, idlelib, tkinter, ensurepip and other versions' bytecode.
+    pub strip_stdlib: bool,
+    /// `sys.implementation.cache_tag` of the interpreter (`cpython-311`).
+    pub cache_tag: String,
+    /// Its full version (`3.11.2`), recorded in the trailer.
+    pub python: String,
+    pub parts: usize,
+    /// zstd level.
+    pub level: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Payload {
+    /// Compressed parts and their sha256.
+    pub parts: Vec<(Vec<u8>, String)>,
+    pub interpreter: String,
+    pub arch: String,
+    pub python: String,
+    /// Files kept and their total size, uncompressed.
+    pub files: usize,
+    pub bytes: u64,
+    /// What `strip_stdlib` left out.
+    pub stripped_files: usize,
+    pub stripped_bytes: u64,
+}
+
+impl Payload {
+    pub fn compressed_size(&self) -> u64 {
+        self.parts.iter().map(|(b, _)| b.len() as u64).sum()
+    }
+}
+
+/// One compressed part and its sha256, or why it could not be packed.
+type Packed = Result<(Vec<u8>, String), ArtifactError>;
+
+struct Item {
+    rel: String,
+    path: PathBuf,
+    size: u64,
+    link: Option<PathBuf>,
+}
+
+/// Directories of the stdlib that only tests, IDEs and GUIs use.
+const STRIP_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "idle_test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+];
+/// Extension modules that exist only for the test suite or Tk.
+const STRIP_MODULES: &[&str] = &[
+    "_test",
+    "_ctypes_test",
+    "_tkinter",
+    "xxlimited",
+    "_xxtestfuzz",
+    "xxsubtype",
+];
+
+/// Whether `rel` (relative to the distribution root) is left out.
+fn stripped(rel: &str, cache_tag: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let Some(std) = parts.iter().position(|p| p.starts_with("python3.")) else {
+        return false;
+    };
+    if parts.first() != Some(&"lib") || std != 1 || parts.get(2) == Some(&"site-packages") {
+        return false;
+    }
+    let inner = &parts[2..];
+    let dirs = &inner[..inner.len().saturating_sub(1)];
+    if dirs.iter().any(|d| STRIP_DIRS.contains(d)) {
+        return true;
+    }
+    let file = inner.last().copied().unwrap_or("");
+    if dirs == ["lib-dynload"] && STRIP_MODULES.iter().any(|m| file.starts_with(m)) {
+        return true;
+    }
+    // `__pycache__/mod.<tag>[.opt-N].pyc` of another interpreter version.
+    dirs.last() == Some(&"__pycache__")
+        && file.ends_with(".pyc")
+        && file.split('.').nth(1) != Some(cache_tag)
+}
+
+fn collect(
+    dist: &PythonDist,
+    opts: &PayloadOptions,
+) -> Result<(Vec<Item>, usize, u64), ArtifactError> {
+    let root = &dist.root;
+    let io = |source: std::io::Error| ArtifactError::PythonDistIo {
+        path: root.clone(),
+        source,
+    };
+    let mut items = Vec::new();
+    let (mut stripped_files, mut stripped_bytes) = (0, 0);
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name().min_depth(1) {
+        let entry = entry.map_err(|e| io(e.into()))?;
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .expect("walkdir stays under its root")
+            .to_string_lossy()
+            .into_owned();
+        if rel == ".pyzap-complete" || entry.file_type().is_dir() {
+            continue;
+        }
+        let meta = entry.metadata().map_err(|e| io(e.into()))?;
+        if opts.strip_stdlib && stripped(&rel, &opts.cache_tag) {
+            stripped_files += 1;
+            stripped_bytes += meta.len();
+            continue;
+        }
+        let link = if entry.file_type().is_symlink() {
+            let target = fs_err::read_link(entry.path()).map_err(io)?;
+            if let Err(why) = check_link(&rel, &target) {
+                // Debian links sitecustomize.py to /etc: the copy would either
+                // dangle or run the host's code, so it is left out.
+                tracing::warn!("leaving out {why}");
+                continue;
+            }
+            Some(target)
+        } else {
+            None
+        };
+        items.push(Item {
+            rel,
+            path: entry.path().to_path_buf(),
+            size: if link.is_some() { 0 } else { meta.len() },
+            link,
+        });
+    }
+    Ok((items, stripped_files, stripped_bytes))
+}
+
+/// A symlink must point inside the tree, relatively, or the extracted copy breaks.
+fn check_link(rel: &str, target: &Path) -> Result<(), String> {
+    let mut depth = rel.split('/').count() as i64 - 1;
+    for c in target.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::ParentDir => depth -= 1,
+            Component::CurDir => {}
+            _ => depth = -1,
+        }
+        if depth < 0 {
+            return Err(format!(
+                "symlink {rel} points outside the distribution: {}",
+                target.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Packs the distribution into compressed parts.
+pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload, ArtifactError> {
+    let (items, stripped_files, stripped_bytes) = collect(dist, opts)?;
+    let n = opts.parts.clamp(1, items.len().max(1));
+    // Longest processing time first: biggest files to the lightest part.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(items[i].size), items[i].rel.clone()));
+    let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
+    for i in order {
+        let lightest = groups
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("at least one part");
+        lightest.0 += items[i].size + 512;
+        lightest.1.push(i);
+    }
+    for g in &mut groups {
+        g.1.sort_by(|a, b| items[*a].rel.cmp(&items[*b].rel));
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Packed>>> = Mutex::new((0..n).map(|_| None).collect());
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(n);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((_, members)) = groups.get(i) else {
+                    break;
+                };
+                let r = pack(&items, members, opts.level, &dist.root);
+                results.lock().expect("no panics while packing")[i] = Some(r);
+            });
+        }
+    });
+    let parts = results
+        .into_inner()
+        .expect("no panics while packing")
+        .into_iter()
+        .map(|r| r.expect("every part packed"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Payload {
+        parts,
+        interpreter: dist.interpreter.clone(),
+        arch: dist.arch.clone(),
+        python: opts.python.clone(),
+        files: items.len(),
+        bytes: items.iter().map(|i| i.size).sum(),
+        stripped_files,
+        stripped_bytes,
+    })
+}
+
+fn pack(items: &[Item], members: &[usize], level: i32, root: &Path) -> Packed {
+    let io = |source: std::io::Error| ArtifactError::PythonDistIo {
+        path: root.to_path_buf(),
+        source,
+    };
+    let encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(io)?;
+    let mut tar = tar::Builder::new(encoder);
+    for &i in members {
+        let item = &items[i];
+        let meta = fs_err::symlink_metadata(&item.path).map_err(io)?;
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(meta.mtime().max(0) as u64);
+        header.set_uid(0);
+        header.set_gid(0);
+        if let Some(target) = &item.link {
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_mode(0o777);
+            header.set_size(0);
+            tar.append_link(&mut header, &item.rel, target)
+                .map_err(io)?;
+        } else {
+            let exec = meta.permissions().mode() & 0o111 != 0;
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(if exec { 0o755 } else { 0o644 });
+            header.set_size(meta.len());
+            let file = fs_err::File::open(&item.path).map_err(io)?;
+            tar.append_data(&mut header, &item.rel, file).map_err(io)?;
+        }
+    }
+    let bytes = tar.into_inner().map_err(io)?.finish().map_err(io)?;
+    let sha = pyzap_fs::sha256_hex(&bytes);
+    Ok((bytes, sha))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_rules() {
+        let s = |p| stripped(p, "cpython-311");
+        assert!(s("lib/python3.11/test/test_os.py"));
+        assert!(s("lib/python3.11/idlelib/run.py"));
+        assert!(s("lib/python3.11/tkinter/__init__.py"));
+        assert!(s("lib/python3.11/ensurepip/_bundled/pip.whl"));
+        assert!(s("lib/python3.11/unittest/test/test_case.py"));
+        assert!(s(
+            "lib/python3.11/lib-dynload/_testcapi.cpython-311-x86_64-linux-gnu.so"
+        ));
+        assert!(s("lib/python3.11/__pycache__/os.cpython-310.pyc"));
+        assert!(!s("lib/python3.11/__pycache__/os.cpython-311.pyc"));
+        assert!(!s("lib/python3.11/__pycache__/os.cpython-311.opt-1.pyc"));
+        assert!(!s("lib/python3.11/os.py"));
+        assert!(!s("lib/python3.11/unittest/case.py"));
+        assert!(!s("lib/python3.11/site-packages/foo/tests/x.py"));
+        assert!(!s("bin/python3.11"));
+    }
+
+    #[test]
+    fn links_stay_inside() {
+        assert!(check_link("bin/python3", Path::new("python3.11")).is_ok());
+        assert!(check_link("lib/libpython.so", Path::new("../lib/x.so")).is_ok());
+        assert!(check_link("bin/python3", Path::new("../../etc/passwd")).is_err());
+        assert!(check_link("bin/python3", Path::new("/usr/bin/python3")).is_err());
+    }
+}

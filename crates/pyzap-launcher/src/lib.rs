@@ -1,0 +1,20 @@
+//! The stub of a standalone executable: read the trailer from its own file,
+//! unpack the CPython payload once into the content-addressed cache, and
+//! exec that interpreter on the executable itself, so the artifact's zip
+//! runs through the very same bootstrap as a `.pyz`.
+
+// Every I/O error here is wrapped in a `LauncherError` that names its path,
+// which is what the workspace's fs_err rule is for; the stub stays without it.
+#![allow(clippy::disallowed_methods)]
+
+mod cache;
+mod error;
+mod extract;
+mod run;
+pub mod trailer;
+
+pub use cache::{cache_root, check_root};
+pub use error::LauncherError;
+pub use extract::{unpack_payload, MARKER};
+pub use run::main;
+pub use trailer::{Part, Trailer};

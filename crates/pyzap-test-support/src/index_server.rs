@@ -463,10 +463,9 @@ fn project_page(state: &State, name: &str, files: &[FileInfo]) -> Reply {
                 }
                 if announce_metadata(f) {
                     let digest = sha256_hex(f.metadata.as_deref().unwrap());
+                    // PEP 714: JSON pages carry only the new key (pip 23.0 crashes
+                    // on the old one given as an object).
                     fields.push(format!("\"core-metadata\":{{\"sha256\":\"{digest}\"}}"));
-                    fields.push(format!(
-                        "\"dist-info-metadata\":{{\"sha256\":\"{digest}\"}}"
-                    ));
                 }
                 format!("{{{}}}", fields.join(","))
             })

@@ -83,7 +83,7 @@ struct FileInfo {
 
 struct State {
     config: IndexConfig,
-    projects: BTreeMap<String, Vec<FileInfo>>,
+    projects: Arc<BTreeMap<String, Vec<FileInfo>>>,
     attempts: Mutex<BTreeMap<String, u32>>,
     log: Arc<Mutex<Vec<LoggedRequest>>>,
 }
@@ -95,7 +95,7 @@ impl IndexServer {
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
-            projects: scan(&config.dir),
+            projects: scan_cached(&config.dir),
             config,
             attempts: Mutex::default(),
             log: log.clone(),
@@ -168,6 +168,17 @@ fn normalize(name: &str) -> String {
         }
     }
     out
+}
+
+/// Each directory is read (digests, METADATA) once per test process.
+fn scan_cached(dir: &Path) -> Arc<BTreeMap<String, Vec<FileInfo>>> {
+    type Scans = Mutex<BTreeMap<PathBuf, Arc<BTreeMap<String, Vec<FileInfo>>>>>;
+    static SCANS: std::sync::OnceLock<Scans> = std::sync::OnceLock::new();
+    let mut scans = SCANS.get_or_init(Default::default).lock().unwrap();
+    scans
+        .entry(dir.to_path_buf())
+        .or_insert_with(|| Arc::new(scan(dir)))
+        .clone()
 }
 
 fn scan(dir: &Path) -> BTreeMap<String, Vec<FileInfo>> {

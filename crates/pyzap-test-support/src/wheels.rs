@@ -30,6 +30,7 @@ pub struct WheelBuilder {
     symlinks: Vec<(String, String)>,
     record_override: Option<String>,
     skip_record: Vec<String>,
+    tampered: Vec<String>,
 }
 
 impl WheelBuilder {
@@ -44,6 +45,7 @@ impl WheelBuilder {
             symlinks: Vec::new(),
             record_override: None,
             skip_record: Vec::new(),
+            tampered: Vec::new(),
         }
     }
 
@@ -83,6 +85,12 @@ impl WheelBuilder {
     /// Leaves `path` out of RECORD.
     pub fn unrecorded(mut self, path: &str) -> Self {
         self.skip_record.push(path.to_string());
+        self
+    }
+
+    /// Records a wrong digest for `path` in RECORD.
+    pub fn tamper(mut self, path: &str) -> Self {
+        self.tampered.push(path.to_string());
         self
     }
 
@@ -128,7 +136,10 @@ impl WheelBuilder {
                 if self.skip_record.contains(p) {
                     continue;
                 }
-                let digest = data_encoding::BASE64URL_NOPAD.encode(&sha2::Sha256::digest(data));
+                let mut digest = data_encoding::BASE64URL_NOPAD.encode(&sha2::Sha256::digest(data));
+                if self.tampered.contains(p) {
+                    digest = "A".repeat(digest.len());
+                }
                 r.push_str(&format!("{p},sha256={digest},{}\n", data.len()));
             }
             r.push_str(&format!("{di}/RECORD,,\n"));

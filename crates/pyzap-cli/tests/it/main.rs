@@ -7,4 +7,5 @@ mod index;
 mod inspect;
 mod runtime;
 mod servers;
+mod standalone;
 mod versions;

@@ -1,0 +1,360 @@
+//! Standalone executables (`--standalone --python-dist`): built once from the
+//! relocatable CPython in ../shared/python-dist and run with no Python on
+//! `PATH`, no `PYTHONHOME`/`PYTHONPATH`, and — where `unshare` works — with
+//! every other Python on the machine hidden.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+fn python_dist() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/python-dist");
+    fs_err::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("install_only.tar.gz"))
+        .expect("../shared/python-dist holds the CPython fixture")
+}
+
+/// `pyzap build ARGS --standalone --python-dist FIXTURE -o OUT`.
+fn build_standalone(out: &Path, args: &[&str]) -> String {
+    let out = run_ok(
+        pyzap()
+            .arg("build")
+            .args(args)
+            .arg("-f")
+            .arg(wheelhouse())
+            .arg("--no-index")
+            .arg("--standalone")
+            .arg("--python-dist")
+            .arg(python_dist())
+            .arg("-o")
+            .arg(out),
+    );
+    stderr(&out)
+}
+
+fn standalone_black() -> PathBuf {
+    shared_artifact("standalone-black", |out| {
+        let log = build_standalone(out, &["black", "-c", "black"]);
+        assert!(log.contains("stripped the stdlib"), "{log}");
+    })
+}
+
+/// Runs `exe` as a user on a machine without Python would: a `PATH` with no
+/// interpreter, no Python variables, a private cache.
+fn run_bare(exe: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.env_clear()
+        .env("PATH", "/nonexistent")
+        .env("PYZAP_ROOT", root)
+        .env("HOME", root);
+    cmd
+}
+
+#[test]
+fn black_runs_without_any_python() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    for _ in 0..2 {
+        // cold, then warm
+        let out = run_ok(run_bare(&exe, &root).arg("--version"));
+        assert!(
+            stdout(&out).contains("(CPython) 3.11.2"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    let python_dirs: Vec<_> = fs_err::read_dir(root.join("python"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(python_dirs.len(), 1, "{python_dirs:?}");
+    // Exit codes pass through.
+    let dir = fresh_dir("sa-src-");
+    fs_err::write(dir.join("ugly.py"), "x = ( 1 )\n").unwrap();
+    let status = run_bare(&exe, &root)
+        .arg("--check")
+        .arg(dir.join("ugly.py"))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn interpreter_and_children_come_from_the_cache() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    let code = "import os, subprocess, sys\n\
+        print(sys.executable)\n\
+        print(sys.argv[0])\n\
+        print(os.environ['PYZAP_ARTIFACT'])\n\
+        print('LD_LIBRARY_PATH' in os.environ)\n\
+        r = subprocess.run([sys.executable, '-c', 'import black, sys; print(black.__name__, sys.prefix)'], capture_output=True, text=True)\n\
+        print(r.returncode, r.stdout.strip(), r.stderr.strip())\n";
+    let out = run_ok(
+        run_bare(&exe, &root)
+            .env("PYZAP_INTERPRETER", "1")
+            .args(["-c", code]),
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let python_dir = root.join("python");
+    assert!(lines[0].starts_with(python_dir.to_str().unwrap()), "{text}");
+    assert_eq!(lines[1], "-c", "{text}");
+    assert_eq!(lines[2], exe.to_str().unwrap(), "{text}");
+    assert_eq!(lines[3], "False", "{text}");
+    assert!(lines[4].starts_with("0 black "), "{text}");
+    assert!(lines[4].contains(python_dir.to_str().unwrap()), "{text}");
+}
+
+#[test]
+fn info_and_extract_read_standalone_files() {
+    let exe = standalone_black();
+    let out = run_ok(pyzap().arg("info").arg(&exe));
+    let text = stdout(&out);
+    assert!(text.contains("standalone:   launcher"), "{text}");
+    assert!(text.contains("CPython 3.11.2 payload"), "{text}");
+    let dir = fresh_dir("sa-extract-").join("tree");
+    run_ok(pyzap().arg("extract").arg(&exe).arg(&dir));
+    assert!(dir.join("__main__.py").is_file());
+    assert!(dir.join("__pyzap__/manifest.json").is_file());
+}
+
+#[test]
+fn concurrent_first_runs_and_killed_runs_leave_a_usable_cache() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    // Kills mid-extraction, at several points.
+    for delay in [5u64, 40, 120] {
+        let mut child = run_bare(&exe, &root)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let children: Vec<_> = (0..32)
+        .map(|_| {
+            run_bare(&exe, &root)
+                .arg("--version")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success() && stdout(&out).contains("(CPython) 3.11.2"),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    let leftovers: Vec<_> = fs_err::read_dir(root.join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with("python-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Copies the shared executable so a test can damage its copy.
+fn damaged_copy(name: &str, damage: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let mut bytes = fs_err::read(standalone_black()).unwrap();
+    damage(&mut bytes);
+    let path = fresh_dir("sa-bad-").join(name);
+    fs_err::write(&path, bytes).unwrap();
+    fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn one_line_error(mut cmd: Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("pyzap: error: "), "{err}");
+    err
+}
+
+#[test]
+fn failure_modes_are_one_line() {
+    let root = fresh_dir("sa-root-");
+    let cut = damaged_copy("cut", |b| b.truncate(b.len() - 100));
+    let err = one_line_error(run_bare(&cut, &root));
+    assert!(err.contains("not a pyzap standalone executable"), "{err}");
+
+    let flipped = damaged_copy("flipped", |b| {
+        let t = pyzap_launcher::Trailer::parse(b, b.len() as u64).unwrap();
+        let at = t.payload_offset + t.payload_size / 2;
+        b[at as usize] ^= 0xff;
+    });
+    let err = one_line_error(run_bare(&flipped, &root));
+    assert!(err.contains("sha256"), "{err}");
+    assert!(
+        !root.join("python").exists()
+            || fs_err::read_dir(root.join("python")).unwrap().all(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')),
+        "a damaged payload was installed"
+    );
+
+    let exe = standalone_black();
+    let mut cmd = run_bare(&exe, &root);
+    cmd.env("PYZAP_ROOT", "/dev/null/pyzap");
+    let err = one_line_error(cmd);
+    assert!(err.contains("set PYZAP_ROOT"), "{err}");
+}
+
+#[test]
+fn distribution_for_another_architecture_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dist = fresh_dir("sa-foreign-").join("python");
+    fs_err::create_dir_all(dist.join("bin")).unwrap();
+    fs_err::create_dir_all(dist.join("lib/python3.11")).unwrap();
+    // An aarch64 ELF header is all the check reads.
+    let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+    elf.resize(18, 0);
+    elf.extend_from_slice(&0xb7u16.to_le_bytes());
+    elf.resize(64, 0);
+    fs_err::write(dist.join("bin/python3.11"), elf).unwrap();
+    fs_err::set_permissions(
+        dist.join("bin/python3.11"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("python3.11", dist.join("bin/python3")).unwrap();
+    let out = pyzap()
+        .args(["build", "black", "-c", "black", "--no-index", "-f"])
+        .arg(wheelhouse())
+        .arg("--standalone")
+        .arg("--python-dist")
+        .arg(&dist)
+        .arg("-o")
+        .arg(scratch().join("never"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("built for aarch64"), "{err}");
+}
+
+/// Runs `script` as root in a private mount namespace; `None` where the
+/// sandbox does not allow it.
+fn in_private_mounts(script: &str) -> Option<std::process::Output> {
+    let probe = Command::new("unshare")
+        .args(["-m", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    if !probe.success() {
+        eprintln!("SKIPPED: unshare -m is not allowed here");
+        return None;
+    }
+    Some(
+        Command::new("unshare")
+            .args(["-m", "sh", "-c", script])
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn runs_with_every_other_python_hidden() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    let mut hide = String::new();
+    for dir in ["/root/.pyenv", "/usr/lib/python3", "/usr/local/lib"] {
+        if Path::new(dir).is_dir() {
+            hide.push_str(&format!("mount -t tmpfs none {dir} && "));
+        }
+    }
+    for entry in fs_err::read_dir("/usr/lib").unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("python3.")
+        {
+            hide.push_str(&format!("mount -t tmpfs none {} && ", p.display()));
+        }
+    }
+    let script = format!(
+        "{hide} env -i PATH=/nonexistent PYZAP_ROOT={} {} --version",
+        root.display(),
+        exe.display()
+    );
+    if let Some(out) = in_private_mounts(&script) {
+        assert!(
+            out.status.success() && stdout(&out).contains("(CPython) 3.11.2"),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn noexec_cache_is_refused() {
+    let exe = standalone_black();
+    let mnt = fresh_dir("sa-noexec-");
+    let script = format!(
+        "mount -t tmpfs -o noexec,mode=0700 none {mnt} && env -i PATH=/nonexistent PYZAP_ROOT={mnt}/root {exe}",
+        mnt = mnt.display(),
+        exe = exe.display()
+    );
+    if let Some(out) = in_private_mounts(&script) {
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("noexec") && err.contains("PYZAP_ROOT"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn echo_wsgi_app_serves_without_python() {
+    use std::io::Read;
+    let exe = shared_artifact("standalone-echo", |out| {
+        let project =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo-wsgi");
+        build_standalone(out, &[project.to_str().unwrap()]);
+    });
+    let activate = Path::new("/usr/bin/systemd-socket-activate");
+    assert!(activate.exists(), "systemd-socket-activate is missing");
+    let port = free_port();
+    let root = fresh_dir("sa-root-");
+    let mut child = Command::new(activate)
+        .env_clear()
+        .env("PATH", "/nonexistent")
+        .arg("-l")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-E")
+        .arg(format!("PYZAP_ROOT={}", root.display()))
+        .arg(&exe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let body = http_get(port, "/hello?x=1");
+    let _ = child.kill();
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let _ = child.wait();
+    assert!(body.contains("\"path\": \"/hello\""), "{body}{err}");
+}

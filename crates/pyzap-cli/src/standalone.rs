@@ -106,7 +106,7 @@ impl Standalone {
                 cache_tag: facts.cache_tag.clone(),
                 python: facts.python_full_version.clone(),
                 parts: 8,
-                level: 19,
+                level: 9,
             },
         )?;
         let stub = fs_err::read(&self.stub).context("reading the launcher stub")?;

@@ -358,3 +358,47 @@ fn echo_wsgi_app_serves_without_python() {
     let _ = child.wait();
     assert!(body.contains("\"path\": \"/hello\""), "{body}{err}");
 }
+
+/// Serves `body` once per connection on 127.0.0.1, HTTP/1.0, for download tests.
+fn serve_file(body: Vec<u8>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    port
+}
+
+#[test]
+fn python_dist_sha256_is_checked_for_files_and_urls() {
+    let wrong = "0".repeat(64);
+    let port = serve_file(fs_err::read(python_dist()).unwrap());
+    let url = format!("http://127.0.0.1:{port}/cpython-install_only.tar.gz");
+    for spec in [python_dist().to_string_lossy().into_owned(), url] {
+        let out = pyzap()
+            .args(["build", "black", "-c", "black", "--no-index", "-f"])
+            .arg(wheelhouse())
+            .args(["--standalone", "--python-dist", &spec])
+            .args(["--python-dist-sha256", &wrong, "-o"])
+            .arg(scratch().join("never"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("hash mismatch") && err.contains(&wrong),
+            "{err}"
+        );
+    }
+}

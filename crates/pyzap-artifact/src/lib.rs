@@ -18,8 +18,8 @@ pub use site::{
     add_distributions, pyc_name, Bundled, BytecodeCompiler, CompileJob, SITE_EXTRACT, SITE_ZIP,
 };
 pub use standalone::{
-    build_payload, elf_arch, open_python_dist, read_trailer, write_standalone, Payload,
-    PayloadOptions, PythonDist,
+    build_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer, write_standalone,
+    Payload, PayloadOptions, PythonDist,
 };
 pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};
 

@@ -41,7 +41,7 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
     fs_err::create_dir_all(req.out_dir).map_err(io(req.out_dir))?;
     let backend = req.backend.unwrap_or(LEGACY_BACKEND);
     let out = Command::new(req.python)
-        .args(["-I", "-S", "-c", HOOK])
+        .args(["-I", "-S", "-B", "-c", HOOK])
         .arg(env.path())
         .arg(req.source_dir)
         .arg(req.out_dir)

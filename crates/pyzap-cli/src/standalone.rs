@@ -88,6 +88,7 @@ impl Standalone {
     }
 
     /// Packs the payload and writes the executable; returns the zip's entry count.
+    #[allow(clippy::too_many_arguments)]
     pub fn write(
         &self,
         out: &Path,
@@ -95,9 +96,18 @@ impl Standalone {
         entries: Vec<ArtifactEntry>,
         opts: &WriteOptions,
         python: &Interpreter,
+        compiler: Option<&dyn pyzap_artifact::BytecodeCompiler>,
+        cache: &Path,
         ui: &Ui,
     ) -> Result<usize> {
         let facts = &python.target.facts;
+        let overlay = match compiler {
+            Some(c) => {
+                ui.step("compiling the distribution's stdlib bytecode (once per distribution)");
+                Some(pyzap_artifact::precompile_stdlib(&self.dist, c, cache)?)
+            }
+            None => None,
+        };
         ui.step("packing the python distribution");
         let payload = pyzap_artifact::build_payload(
             &self.dist,
@@ -107,6 +117,7 @@ impl Standalone {
                 python: facts.python_full_version.clone(),
                 parts: 8,
                 level: 9,
+                overlay,
             },
         )?;
         let stub = fs_err::read(&self.stub).context("reading the launcher stub")?;

@@ -48,7 +48,9 @@ fn compile_chunk(
         message,
     };
     let mut child = Command::new(python)
-        .args(["-I", "-S", "-c", COMPILER])
+        // -B: never write bytecode into the interpreter's own tree (a --python-dist copy
+        // is packed afterwards, and the result must not depend on what ran).
+        .args(["-I", "-S", "-B", "-c", COMPILER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

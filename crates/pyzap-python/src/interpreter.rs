@@ -29,7 +29,7 @@ impl Interpreter {
 
     pub fn probe(path: &Path) -> Result<Self, PythonError> {
         let out = Command::new(path)
-            .args(["-I", "-S", "-c", PROBE])
+            .args(["-I", "-S", "-B", "-c", PROBE])
             .output()
             .map_err(|source| PythonError::Spawn {
                 path: path.to_path_buf(),

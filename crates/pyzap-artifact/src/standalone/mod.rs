@@ -5,6 +5,7 @@
 
 mod dist;
 mod payload;
+mod stdlib_bytecode;
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -13,6 +14,7 @@ use pyzap_launcher::{Part, Trailer};
 
 pub use dist::{elf_arch, open_python_dist, PythonDist};
 pub use payload::{build_payload, Payload, PayloadOptions};
+pub use stdlib_bytecode::precompile_stdlib;
 
 use crate::writer::write_zip;
 use crate::{ArtifactEntry, ArtifactError, Manifest, WriteOptions};

@@ -23,6 +23,9 @@ pub struct PayloadOptions {
     pub parts: usize,
     /// zstd level.
     pub level: i32,
+    /// Extra files laid out like the distribution (precompiled stdlib
+    /// bytecode), added where the distribution has no file of that name.
+    pub overlay: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +57,9 @@ struct Item {
     path: PathBuf,
     size: u64,
     link: Option<PathBuf>,
+    /// A fixed modification time for generated files (hash-based pycs carry
+    /// no source mtime), so the payload does not depend on when they were made.
+    mtime: Option<u64>,
 }
 
 /// Directories of the stdlib that only tests, IDEs and GUIs use.
@@ -145,7 +151,37 @@ fn collect(
             path: entry.path().to_path_buf(),
             size: if link.is_some() { 0 } else { meta.len() },
             link,
+            mtime: None,
         });
+    }
+    if let Some(overlay) = &opts.overlay {
+        let known: std::collections::HashSet<String> =
+            items.iter().map(|i| i.rel.clone()).collect();
+        for entry in walkdir::WalkDir::new(overlay)
+            .sort_by_file_name()
+            .min_depth(1)
+        {
+            let entry = entry.map_err(|e| io(e.into()))?;
+            let rel = entry
+                .path()
+                .strip_prefix(overlay)
+                .expect("walkdir stays under its root")
+                .to_string_lossy()
+                .into_owned();
+            if !entry.file_type().is_file() || rel == ".complete" || known.contains(&rel) {
+                continue;
+            }
+            if opts.strip_stdlib && stripped(&rel, &opts.cache_tag) {
+                continue;
+            }
+            items.push(Item {
+                size: entry.metadata().map_err(|e| io(e.into()))?.len(),
+                rel,
+                path: entry.path().to_path_buf(),
+                link: None,
+                mtime: Some(315_532_800),
+            });
+        }
     }
     Ok((items, stripped_files, stripped_bytes))
 }
@@ -235,7 +271,7 @@ fn pack(items: &[Item], members: &[usize], level: i32, root: &Path) -> Packed {
         let item = &items[i];
         let meta = fs_err::symlink_metadata(&item.path).map_err(io)?;
         let mut header = tar::Header::new_gnu();
-        header.set_mtime(meta.mtime().max(0) as u64);
+        header.set_mtime(item.mtime.unwrap_or(meta.mtime().max(0) as u64));
         header.set_uid(0);
         header.set_gid(0);
         if let Some(target) = &item.link {

@@ -210,7 +210,16 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         python: target.version_string(),
     };
     let count = match &standalone {
-        Some(s) => s.write(&args.output, &manifest, entries, &write_opts, &python, ui)?,
+        Some(s) => s.write(
+            &args.output,
+            &manifest,
+            entries,
+            &write_opts,
+            &python,
+            compile_with,
+            &cache,
+            ui,
+        )?,
         None => pyzap_artifact::write_artifact(&args.output, &manifest, entries, &write_opts)?,
     };
     let size = fs_err::metadata(&args.output)?.len();

@@ -111,6 +111,39 @@ fn interpreter_and_children_come_from_the_cache() {
     assert!(lines[4].contains(python_dir.to_str().unwrap()), "{text}");
 }
 
+/// The fixture ships no stdlib bytecode: pyzap compiles it at build time, so
+/// a warm start where bytecode cannot be written compiles nothing.
+#[test]
+fn stdlib_bytecode_is_precompiled() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    let code = "import importlib.util, json.decoder, sys\n\
+        print(json.decoder.__cached__)\n\
+        print(sys.dont_write_bytecode)\n";
+    let out = run_ok(
+        run_bare(&exe, &root)
+            .env("PYZAP_INTERPRETER", "1")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .args(["-c", code]),
+    );
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    let cached = std::path::PathBuf::from(lines.next().unwrap());
+    assert!(
+        cached.is_file(),
+        "no bytecode for json.decoder at {}",
+        cached.display()
+    );
+    assert!(cached.starts_with(root.join("python")), "{text}");
+    assert_eq!(lines.next(), Some("True"));
+    let pyc = fs_err::read(&cached).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(pyc[4..8].try_into().unwrap()),
+        0b01,
+        "unchecked hash-based pyc"
+    );
+}
+
 #[test]
 fn info_and_extract_read_standalone_files() {
     let exe = standalone_black();
@@ -401,4 +434,37 @@ fn python_dist_sha256_is_checked_for_files_and_urls() {
             "{err}"
         );
     }
+}
+
+/// Two builds from separate, cold build caches give the same bytes
+/// (payload parts included: generated stdlib bytecode has a fixed mtime).
+#[test]
+fn standalone_builds_are_reproducible() {
+    let dir = fresh_dir("sa-repro-");
+    let outputs: Vec<Vec<u8>> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let out = dir.join(name);
+            run_ok(
+                pyzap()
+                    .env("PYZAP_CACHE_DIR", dir.join(format!("cache-{name}")))
+                    .args([
+                        "build",
+                        "six",
+                        "-e",
+                        "six",
+                        "--no-index",
+                        "--standalone",
+                        "-f",
+                    ])
+                    .arg(wheelhouse())
+                    .arg("--python-dist")
+                    .arg(python_dist())
+                    .arg("-o")
+                    .arg(&out),
+            );
+            fs_err::read(&out).unwrap()
+        })
+        .collect();
+    assert!(outputs[0] == outputs[1], "standalone builds differ");
 }

@@ -124,9 +124,11 @@ def markdown(results: dict) -> str:
     lines.append(f"- Index: {meta['index']['pyzap']}; {meta['index']['requests_served']} requests served, no other network.")
     lines.append(f"- Peak RSS: {meta['peak_memory_method']}.")
     lines.append(f"- Machine: {meta['machine']['cpus']} CPUs, load average {meta['machine']['loadavg_before'][0]:.2f} before, "
-                 f"{meta['machine']['loadavg_after'][0]:.2f} after; run took {meta['seconds'] / 60:.1f} min.")
+                 f"{meta['machine']['loadavg_after'][0]:.2f} after; run took {meta['seconds'] / 60:.1f} min "
+                 f"({meta.get('cpu_seconds', 0) / 60:.1f} min of CPU time).")
     for k, v in meta.get("skipped", {}).items():
         lines.append(f"- {k}: {v}.")
+    lines.append(f"- pyzap: `{meta.get('pyzap_binary')}` (built {meta.get('pyzap_binary_mtime')}), repository at {meta.get('git')}.")
     lines.append("- Versions: " + "; ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".")
     lines.append("")
 

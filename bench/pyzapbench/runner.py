@@ -2,19 +2,18 @@
 
 Order of work, per workload:
 
-1. builds with a cold cache, N rounds, tools alternating inside each round
-   (A B C … A B C …) so drift (thermal, other load) hits every tool alike;
-2. builds with a warm cache (the cache the first cold build filled), N rounds,
-   alternating the same way;
-3. start-up runs of the last artifact each tool built, again alternating tool
-   by tool inside each round, with the floor (``python -S -c pass``) as one
-   more "tool" in the rotation:
-   a. warm start with ``PYTHONDONTWRITEBYTECODE=1`` (runtime caches primed by
-      two untimed runs under the same setting),
+1. N build rounds; in each round every tool builds with a cold cache, then
+   every tool builds with a warm cache (the cache its first cold build
+   filled): A B C (cold) A B C (warm), A B C (cold) A B C (warm), … so drift
+   (thermal, other load) hits every tool and both cache states alike;
+2. N start-up rounds of the last artifact each tool built; each round runs,
+   tool after tool (the floor ``python -S -c pass`` is one more "tool"):
+   a. warm start with ``PYTHONDONTWRITEBYTECODE=1`` (its own runtime caches,
+      primed by one untimed run under the same setting),
    b. first run on an empty runtime cache (a fresh PYZAP_ROOT / SHIV_ROOT /
       PEX_ROOT for every run), bytecode writable,
-   c. warm start with bytecode writable (fresh runtime caches, primed by two
-      untimed runs).
+   c. warm start with bytecode writable (its own runtime caches, primed by one
+      untimed run).
 """
 
 from __future__ import annotations
@@ -98,6 +97,15 @@ class Context:
         self.base_python = str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
         self.python_version = platform.python_version()
         self.pyzap = args.pyzap
+        self.pyzap_source = args.pyzap
+        self.pyzap_mtime = None
+        if args.pyzap and Path(args.pyzap).is_file():
+            # A private copy: cargo may replace target/release/pyzap while we run.
+            frozen = work / "bin" / "pyzap"
+            frozen.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(args.pyzap, frozen)
+            self.pyzap_mtime = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(frozen.stat().st_mtime))
+            self.pyzap = str(frozen)
         self.base_env = make_base_env(self.venv_bin, work)
         self.pyinstaller_version = read_pin(bench_dir / "requirements.txt", "pyinstaller")
         rt = work / "runtime-venv"
@@ -214,8 +222,8 @@ class Bench:
         plans, warm_cache, warm_failed = {}, {}, set()
         wdir = self.ctx.work / wl.key
         n = self.args.build_runs
-        for phase in ("cold", "warm"):
-            for i in range(n):
+        for i in range(n):  # round i: every tool cold, then every tool warm
+            for phase in ("cold", "warm"):
                 for tool in active:
                     r = res[tool.name]
                     if r.status != "ok" or tool.name in warm_failed:
@@ -259,75 +267,81 @@ class Bench:
         return {k: v[0] for k, v in plans.items() if res[k].status == "ok"}
 
     # -- start-up -------------------------------------------------------------
-    def start_round(self, wl, entries, res, fig_key, env_for, floor_fig=None):
-        """n rounds of one run per entry; entries: [(name, argv)]."""
-        live = list(entries)
-        for i in range(self.args.start_runs):
-            for name, argv in list(live):
-                env, cleanup = env_for(name, i)
-                r = measure.run(argv, env=env, cwd=self.ctx.work / "cwd", timeout=120)
-                if name != "floor":
-                    res[name].spent += r.seconds
-                if cleanup:
-                    rm(cleanup)
-                fig = floor_fig if name == "floor" else res[name].figures[fig_key]
-                if not r.ok or (name != "floor" and wl.expect not in r.stdout):
-                    fig.error = r.error_line() if not r.ok else f"unexpected output: {(r.stdout.strip().splitlines() or [''])[0][:120]}"
-                    log(f"  {wl.key:15} {name:12} {fig_key}: FAILED {fig.error}")
-                    live.remove((name, argv))
-                    continue
-                fig.stat.add(r.seconds)
-                if name != "floor" and res[name].output is None:
-                    res[name].output = (r.stdout.strip().splitlines() or [""])[0][:200]
-
-    def prime(self, wl, entries, env_for, res, fig_key):
-        ok = []
-        for name, argv in entries:
-            good = True
-            for _ in range(1):
-                env, _ = env_for(name, 0)
-                r = measure.run(argv, env=env, cwd=self.ctx.work / "cwd", timeout=300)
-                if name != "floor":
-                    res[name].spent += r.seconds
-                if not r.ok or (name != "floor" and wl.expect not in r.stdout):
-                    if name != "floor":
-                        res[name].figures[fig_key].error = r.error_line() if not r.ok else \
-                            f"unexpected output: {(r.stdout.strip().splitlines() or [''])[0][:120]}"
-                        log(f"  {wl.key:15} {name:12} {fig_key}: FAILED {res[name].figures[fig_key].error}")
-                    good = False
-                    break
-            if good:
-                ok.append((name, argv))
-        return ok
+    def check(self, wl, name, r):
+        """None when a start-up run counts, else why it does not."""
+        if not r.ok:
+            return r.error_line()
+        if name != "floor" and wl.expect not in r.stdout:
+            return f"unexpected output: {(r.stdout.strip().splitlines() or [''])[0][:120]}"
+        return None
 
     def run_starts(self, wl, plans, res, floor):
-        (self.ctx.work / "cwd").mkdir(exist_ok=True)
+        """Start-up figures.  Every round runs, tool after tool: the warm start
+        with PYTHONDONTWRITEBYTECODE=1, the first run on an empty runtime cache,
+        the warm start with bytecode writable -- so all three columns and all
+        tools see the same drift."""
+        cwd = self.ctx.work / "cwd"
+        cwd.mkdir(exist_ok=True)
         wdir = self.ctx.work / wl.key / "runtime"
-        entries = [(name, [*plan.run_argv, *wl.args]) for name, plan in plans.items()]
-        entries.append(("floor", [self.ctx.runtime_python, "-S", "-c", "pass"]))
         tools = {t.name: t for t in self.tools}
+        entries = [(name, [*plan.run_argv, *wl.args]) for name, plan in plans.items()]
+        floor_argv = [self.ctx.runtime_python, "-S", "-c", "pass"]
 
-        def warm_env(mode):
-            def env_for(name, i):
-                root = wdir / mode / name
-                extra = {} if name == "floor" else tools[name].runtime_env(root)
-                if mode == "dwb":
-                    extra["PYTHONDONTWRITEBYTECODE"] = "1"
-                return self.ctx.env(**extra), None
-            return env_for
+        def env_for(phase, name, i):
+            if name == "floor":
+                return self.ctx.env(**({"PYTHONDONTWRITEBYTECODE": "1"} if phase == "warm_start_dwb_s" else {})), None
+            if phase == "first_run_s":  # a fresh, empty runtime cache for every run
+                root = wdir / "first" / f"{name}-{i}"
+                return self.ctx.env(**tools[name].runtime_env(root)), root
+            mode = "dwb" if phase == "warm_start_dwb_s" else "writable"
+            extra = tools[name].runtime_env(wdir / mode / name)
+            if mode == "dwb":
+                extra["PYTHONDONTWRITEBYTECODE"] = "1"
+            return self.ctx.env(**extra), None
 
-        def first_env(name, i):
-            root = wdir / "first" / f"{name}-{i}"
-            return self.ctx.env(**tools[name].runtime_env(root)), root
+        phases = ("warm_start_dwb_s", "first_run_s", "warm_start_s")
+        live = {ph: [name for name, _ in entries] + ([] if ph == "first_run_s" else ["floor"]) for ph in phases}
+        argv_of = dict(entries, floor=floor_argv)
 
-        log(f"  {wl.key:15} warm start, PYTHONDONTWRITEBYTECODE=1 ({self.args.start_runs} rounds)")
-        live = self.prime(wl, entries, warm_env("dwb"), res, "warm_start_dwb_s")
-        self.start_round(wl, live, res, "warm_start_dwb_s", warm_env("dwb"), floor["warm_start_dwb_s"])
-        log(f"  {wl.key:15} first run, empty runtime cache ({self.args.start_runs} rounds)")
-        self.start_round(wl, [e for e in entries if e[0] != "floor"], res, "first_run_s", first_env)
-        log(f"  {wl.key:15} warm start, bytecode writable ({self.args.start_runs} rounds)")
-        live = self.prime(wl, entries, warm_env("writable"), res, "warm_start_s")
-        self.start_round(wl, live, res, "warm_start_s", warm_env("writable"), floor["warm_start_s"])
+        def fail(ph, name, why):
+            res[name].figures[ph].error = why
+            log(f"  {wl.key:15} {name:12} {ph}: FAILED {why}")
+            live[ph].remove(name)
+
+        # Prime the warm runtime caches: one untimed run each, under its own setting.
+        for ph in ("warm_start_dwb_s", "warm_start_s"):
+            for name in list(live[ph]):
+                env, _ = env_for(ph, name, 0)
+                r = measure.run(argv_of[name], env=env, cwd=cwd, timeout=300)
+                if name != "floor":
+                    res[name].spent += r.seconds
+                    why = self.check(wl, name, r)
+                    if why:
+                        fail(ph, name, why)
+        log(f"  {wl.key:15} start-up: {self.args.start_runs} rounds of "
+            "[warm start PYTHONDONTWRITEBYTECODE=1, first run on an empty runtime cache, warm start bytecode writable]")
+        for i in range(self.args.start_runs):
+            for ph in phases:
+                for name in list(live[ph]):
+                    env, cleanup = env_for(ph, name, i)
+                    r = measure.run(argv_of[name], env=env, cwd=cwd, timeout=120)
+                    if cleanup:
+                        rm(cleanup)
+                    fig = floor[ph] if name == "floor" else res[name].figures[ph]
+                    if name != "floor":
+                        res[name].spent += r.seconds
+                    why = self.check(wl, name, r)
+                    if why:
+                        if name == "floor":
+                            fig.error = why
+                            live[ph].remove(name)
+                        else:
+                            fail(ph, name, why)
+                        continue
+                    fig.stat.add(r.seconds)
+                    if name != "floor" and res[name].output is None:
+                        lines = r.stdout.strip().splitlines() or [""]
+                        res[name].output = next((l.strip() for l in lines if wl.expect in l), lines[0])[:100]
         rm(wdir)
 
     # -- all ------------------------------------------------------------------
@@ -356,6 +370,16 @@ class Bench:
             "floor": {k: v.to_json() for k, v in floor.items()},
             "seconds": time.perf_counter() - t0,
         }
+
+
+def git_state(repo: Path) -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo, capture_output=True,
+                               text=True).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
+    except OSError:
+        return "unknown"
 
 
 def select(names, all_items, what, key=lambda x: x):
@@ -394,8 +418,15 @@ def main(args, bench_dir: Path):
     finally:
         if not args.keep:
             rm(work)
+    import resource
+
+    ru_c, ru_s = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     meta = {
         "mode": "quick" if args.quick else "full",
+        # CPU time the run used (all children + the harness, index server included):
+        # with the steps running one at a time, about the wall time the run
+        # would take on an otherwise idle machine.
+        "cpu_seconds": round(ru_c.ru_utime + ru_c.ru_stime + ru_s.ru_utime + ru_s.ru_stime, 1),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "seconds": time.time() - started,
         "build_runs": args.build_runs,
@@ -409,7 +440,9 @@ def main(args, bench_dir: Path):
         },
         "python": {"version": ctx.python_version, "base": ctx.base_python, "runtime_venv": ctx.runtime_python},
         "versions": versions,
-        "pyzap_binary": ctx.pyzap,
+        "pyzap_binary": ctx.pyzap_source,
+        "pyzap_binary_mtime": ctx.pyzap_mtime,
+        "git": git_state(bench_dir.parent),
         "index": {"url": "http://127.0.0.1:<port>/simple/ (PEP 503, generated from the wheelhouse)",
                   "wheelhouse": str(ctx.wheelhouse), "requests_served": index_requests, "pyzap": PYZAP_INDEX_NOTE},
         "bytecode": {

@@ -129,7 +129,7 @@ def all_workloads(repo: Path) -> list:
             script="gunicorn",
             entry="gunicorn.app.wsgiapp:run",
             args=["--version"],
-            expect="gunicorn (version",
+            expect="(version ",  # gunicorn prints "%(prog)s (version X)": prog is the zip app's name
             runs="`gunicorn --version` (console script gunicorn.app.wsgiapp:run)",
         ),
         Workload(

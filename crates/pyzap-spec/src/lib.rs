@@ -2,6 +2,7 @@
 //! interpreter and its wheel tags, wheel filenames, METADATA and entry points.
 //! Thin, I/O-free types over `pep440_rs`/`pep508_rs`; parse once, pass types.
 
+mod cross;
 mod entry_points;
 mod error;
 mod metadata;
@@ -11,6 +12,7 @@ mod tags;
 mod target;
 mod wheel_name;
 
+pub use cross::PlatformTag;
 pub use entry_points::{EntryPoint, EntryPoints};
 pub use error::SpecError;
 pub use metadata::Metadata;

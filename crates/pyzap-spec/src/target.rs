@@ -1,6 +1,9 @@
 //! The target: the interpreter an artifact will run on, described by the
 //! facts a probe reports (version, ABI, platform, libc) and everything derived
-//! from them: wheel tags and the PEP 508 marker environment.
+//! from them: wheel tags and the PEP 508 marker environment. A target can also
+//! be named on the command line (`--python-version 3.9 --platform
+//! manylinux_2_28_x86_64`) for an interpreter the build machine does not have:
+//! see [`Target::cross`] and `cross.rs`.
 
 use serde::{Deserialize, Serialize};
 
@@ -51,23 +54,20 @@ impl Target {
             )));
         }
         let (major, minor) = parse_major_minor(&facts.python_version)?;
-        let markers = MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
-            implementation_name: &facts.implementation_name,
-            implementation_version: &facts.implementation_version,
-            os_name: &facts.os_name,
-            platform_machine: &facts.platform_machine,
-            platform_python_implementation: &facts.platform_python_implementation,
-            platform_release: &facts.platform_release,
-            platform_system: &facts.platform_system,
-            platform_version: &facts.platform_version,
-            python_full_version: &facts.python_full_version,
-            python_version: &facts.python_version,
-            sys_platform: &facts.sys_platform,
-        })
-        .map_err(|e| SpecError::Interpreter(e.to_string()))?;
+        let markers = marker_environment(&facts)?;
         let platforms = platform_tags(&facts)?;
+        Self::with_platforms(facts, major, minor, markers, &platforms)
+    }
+
+    pub(crate) fn with_platforms(
+        facts: InterpreterFacts,
+        major: u32,
+        minor: u32,
+        markers: MarkerEnvironment,
+        platforms: &[String],
+    ) -> Result<Self, SpecError> {
         let abi = format!("cp{major}{minor}{}", facts.abiflags.replace('m', ""));
-        let tags = TagPriority::cpython(major, minor, &abi, &platforms);
+        let tags = TagPriority::cpython(major, minor, &abi, platforms);
         Ok(Target {
             facts,
             major,
@@ -97,7 +97,24 @@ impl Target {
     }
 }
 
-fn parse_major_minor(version: &str) -> Result<(u32, u32), SpecError> {
+pub(crate) fn marker_environment(facts: &InterpreterFacts) -> Result<MarkerEnvironment, SpecError> {
+    MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+        implementation_name: &facts.implementation_name,
+        implementation_version: &facts.implementation_version,
+        os_name: &facts.os_name,
+        platform_machine: &facts.platform_machine,
+        platform_python_implementation: &facts.platform_python_implementation,
+        platform_release: &facts.platform_release,
+        platform_system: &facts.platform_system,
+        platform_version: &facts.platform_version,
+        python_full_version: &facts.python_full_version,
+        python_version: &facts.python_version,
+        sys_platform: &facts.sys_platform,
+    })
+    .map_err(|e| SpecError::Interpreter(e.to_string()))
+}
+
+pub(crate) fn parse_major_minor(version: &str) -> Result<(u32, u32), SpecError> {
     let mut it = version.split('.').map(str::parse::<u32>);
     match (it.next(), it.next()) {
         (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),

@@ -14,6 +14,22 @@ pub enum ResolveError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("invalid lock file: {message}")]
+    LockFile { message: String },
+    #[error("the lock file is for {environments}, not for {target}")]
+    LockEnvironment {
+        target: String,
+        environments: String,
+    },
+    #[error(
+        "{name} {version} in the lock file has no file that fits {target}; files locked: {files}"
+    )]
+    LockNoFile {
+        name: String,
+        version: String,
+        target: String,
+        files: String,
+    },
 }
 
 impl ResolveError {

@@ -4,7 +4,9 @@ Python runs this file because the artifact (a zip) is ``sys.path[0]``. It
 
 1. reads ``__pyzap__/boot`` (``key=value`` lines) through the zipimporter
    that loaded us;
-2. refuses to run native bundles under the wrong interpreter ABI;
+2. refuses to run native bundles under the wrong interpreter ABI, or, in
+   an artifact built for several targets, picks the one this interpreter
+   is (cache tag, machine, libc);
 3. when the bundle has an extracted site dir, makes sure
    ``<cache root>/site/<extract_hash>/`` is complete (warm path: two
    ``stat`` calls; cold path: unzip into a private temporary directory and
@@ -51,21 +53,65 @@ def _read_boot(loader, artifact):
         _fail("%s has no __pyzap__/boot: not a pyzap artifact" % artifact)
     except UnicodeDecodeError as e:
         _fail("bad __pyzap__/boot in %s: %s" % (artifact, e))
-    boot = {"pth": []}
+    boot = {"pth": [], "target": [], "target_pth": []}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         key, sep, value = line.partition("=")
         if not sep:
             _fail("bad __pyzap__/boot in %s: line %d has no '='" % (artifact, number))
-        if key == "pth":
-            boot["pth"].append(value)
+        if key in ("pth", "target", "target_pth"):
+            boot[key].append(value)
         else:
             boot[key] = value
-    if boot.get("format") != "1":
-        _fail("%s has artifact format %r; this bootstrap reads format 1"
+    if boot.get("format") not in ("1", "2"):
+        _fail("%s has artifact format %r; this bootstrap reads formats 1 and 2"
               % (artifact, boot.get("format")))
     return boot
+
+
+def _libc():
+    """("glibc", (2, 36)), or ("", ()) when the C library is not glibc (musl)."""
+    try:
+        name, _, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").partition(" ")
+        return name, tuple(int(p) for p in version.split(".")[:2])
+    except (AttributeError, ValueError, OSError):
+        return "", ()
+
+
+def _pick_target(boot, artifact):
+    """Format 2: the target line matching this interpreter and machine.
+
+    A line is `name cache_tag machine libc site_zip extract_hash python`,
+    libc being `glibc:2.28`, `musl:1.2` or `-`, and `-` an empty field.
+    """
+    tag = sys.implementation.cache_tag
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    names = []
+    for line in boot["target"]:
+        fields = line.split(" ")
+        if len(fields) < 7:
+            _fail("bad target line %r in __pyzap__/boot of %s" % (line, artifact))
+        names.append(fields[0])
+        if fields[1] != tag or fields[2] != machine:
+            continue
+        kind, _, version = fields[3].partition(":")
+        if kind == "glibc":
+            have, have_version = _libc()
+            try:
+                wanted = tuple(int(p) for p in version.split("."))
+            except ValueError:
+                continue
+            if have != "glibc" or have_version < wanted:
+                continue
+        elif kind == "musl" and _libc()[0] == "glibc":
+            continue
+        return fields
+    name, version = _libc()
+    _fail("%s is built for %s; %s is Python %d.%d (%s) on %s %s" % (
+        artifact, ", ".join(names) or "no target", sys.executable or "this interpreter",
+        sys.version_info[0], sys.version_info[1], tag, machine,
+        "%s %s" % (name, ".".join(map(str, version))) if name else "without glibc"))
 
 
 def _cache_root():
@@ -109,7 +155,7 @@ def _check_root(root):
               % (root, st.st_mode & 0o777))
 
 
-def _extracted_dir(artifact, extract_hash):
+def _extracted_dir(artifact, extract_hash, prefix):
     root = _cache_root()
     _check_root(root)
     final = os.path.join(root, "site", extract_hash)
@@ -118,7 +164,7 @@ def _extracted_dir(artifact, extract_hash):
         return final  # the warm path
     except OSError:
         pass
-    _extract(artifact, root, final)
+    _extract(artifact, root, final, prefix)
     return final
 
 
@@ -127,8 +173,8 @@ def _rmtree(path):
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _extract(artifact, root, final):
-    """Cold path: unzip __pyzap__/extract/ and rename it to `final`."""
+def _extract(artifact, root, final, prefix):
+    """Cold path: unzip `prefix` (__pyzap__/extract/) and rename it to `final`."""
     import time
     import zipfile
 
@@ -146,9 +192,9 @@ def _extract(artifact, root, final):
         with zipfile.ZipFile(artifact) as zf:
             for info in zf.infolist():
                 name = info.filename
-                if not name.startswith(_EXTRACT_PREFIX):
+                if not name.startswith(prefix):
                     continue
-                rel = name[len(_EXTRACT_PREFIX):]
+                rel = name[len(prefix):]
                 parts = [p for p in rel.split("/") if p]
                 # No absolute paths, no way out of tmp (zip-slip); on Windows
                 # also no drive letters or backslash separators.
@@ -527,7 +573,8 @@ def _main():
         _fail("bad entry point in %s: kind %r, module %r, function %r"
               % (artifact, kind, module, function))
 
-    if boot.get("native") == "1" and sys.implementation.cache_tag != boot.get("cache_tag"):
+    if boot.get("native") == "1" and not boot["target"] \
+            and sys.implementation.cache_tag != boot.get("cache_tag"):
         _fail("%s is built for Python %s (%s), but %s is Python %d.%d (%s)" % (
             artifact, boot.get("python", "?"), boot.get("cache_tag"),
             sys.executable or "this interpreter", sys.version_info[0], sys.version_info[1],
@@ -536,11 +583,24 @@ def _main():
     ours = []
     extracted = None
     extract_hash = boot.get("extract_hash", "")
+    extract_prefix = _EXTRACT_PREFIX
+    target_site = None
+    target_pth = ()
+    if boot["target"]:
+        fields = _pick_target(boot, artifact)
+        name = fields[0]
+        target_site = fields[4] if fields[4] != "-" else None
+        extract_hash = fields[5] if fields[5] != "-" else ""
+        extract_prefix = "__pyzap__/targets/%s/extract/" % name
+        target_pth = [p.partition(" ")[2] for p in boot["target_pth"]
+                      if p.partition(" ")[0] == name]
     if extract_hash:
         if not extract_hash.isalnum():
             _fail("bad extract_hash %r in __pyzap__/boot of %s" % (extract_hash, artifact))
-        extracted = _extracted_dir(artifact, extract_hash)
+        extracted = _extracted_dir(artifact, extract_hash, extract_prefix)
         ours.append(extracted)
+    if target_site:
+        ours.append(os.path.join(artifact, target_site))
     site_zip = boot.get("site_zip", "site-packages")
     if site_zip:
         ours.append(os.path.join(artifact, site_zip))
@@ -574,6 +634,8 @@ def _main():
     known = set(new_path)
     for spec in boot["pth"]:
         ours.extend(_process_pth(loader, spec, artifact, site_zip, extracted, known))
+    for spec in target_pth:
+        ours.extend(_process_pth(loader, spec, artifact, target_site, extracted, known))
     if inherit:
         sys.path.extend(p for p in from_site if p not in known)
 

@@ -693,8 +693,38 @@ class Errors(BootstrapTestCase):
         self.assertOneLineError(self.run_art(), "'cli'")
         self.assertOneLineError(self.run_art(env=self.env(PYZAP_ENTRY_POINT="app.cli:nope")), "'nope'")
 
+    def test_multi_target_picks_this_interpreter(self):
+        # Format 2: the target line of this cache tag and machine wins; its
+        # own zipped and extracted site dirs come before the shared one.
+        tag = sys.implementation.cache_tag
+        machine = os.uname().machine
+        other = "cpython-299"
+        files = base_files()
+        files["site-packages/app/cli.py"] = (
+            b"import which\ndef main():\n    print('target', which.NAME, which.EXTRACTED)\n")
+        for name in ("mine", "other"):
+            files["__pyzap__/targets/%s/site-packages/which.py" % name] = (
+                b"from wextract import NAME as EXTRACTED\nNAME = %r\n" % name)
+            files["__pyzap__/targets/%s/extract/wextract.py" % name] = b"NAME = %r\n" % name
+        boot = base_boot(format="2", native="1", cache_tag=other, pth=[], target=[
+            "other %s %s glibc:2.5 __pyzap__/targets/other/site-packages aaaa 2.99" % (other, machine),
+            "mine %s %s glibc:2.5 __pyzap__/targets/mine/site-packages bbbb %s" % (tag, machine, VERSION),
+        ])
+        build(self.art, boot, files)
+        proc = self.run_art()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("target mine mine", proc.stdout)
+        # An interpreter none of the lines fits: one line naming them all.
+        boot["target"] = [boot["target"][0], boot["target"][0].replace("other", "third", 1)]
+        build(self.art, boot, files)
+        self.assertOneLineError(self.run_art(), "built for other, third;")
+        # A glibc newer than this machine's is not this target.
+        boot["target"] = ["mine %s %s glibc:99.0 - bbbb %s" % (tag, machine, VERSION)]
+        build(self.art, boot, files)
+        self.assertOneLineError(self.run_art(), "built for mine;")
+
     def test_bad_boot_files(self):
-        self.boot = build(self.art, base_boot(format="2"), base_files())
+        self.boot = build(self.art, base_boot(format="3"), base_files())
         self.assertOneLineError(self.run_art(), "format")
         build(self.art, base_boot(entry_kind="weird"), base_files())
         self.assertOneLineError(self.run_art(), "entry point")

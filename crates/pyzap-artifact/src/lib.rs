@@ -12,7 +12,10 @@ mod standalone;
 mod writer;
 
 pub use error::ArtifactError;
-pub use manifest::{DistRecord, EntryKind, EntryPointRecord, Manifest, TargetRecord, FORMAT};
+pub use manifest::{
+    DistRecord, EntryKind, EntryPointRecord, Manifest, TargetRecord, TargetSection, FORMAT,
+    FORMAT_MULTI, TARGETS_DIR,
+};
 pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
 pub use site::{
     add_distributions, pyc_name, Bundled, BytecodeCompiler, CompileJob, SITE_EXTRACT, SITE_ZIP,

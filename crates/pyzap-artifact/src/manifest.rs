@@ -3,8 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The artifact format version this pyzap writes.
+/// The artifact format version this pyzap writes for a single target.
 pub const FORMAT: u32 = 1;
+/// The format of artifacts built for several targets (`targets` in the
+/// manifest, `target=` lines in `boot`); single-target artifacts stay format 1.
+pub const FORMAT_MULTI: u32 = 2;
+/// Where a multi-target artifact keeps each target's own files:
+/// `__pyzap__/targets/<name>/site-packages/…` and `…/extract/…`.
+pub const TARGETS_DIR: &str = "__pyzap__/targets";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,6 +86,32 @@ pub struct Manifest {
     pub pth: Vec<String>,
     /// True when `--src` files sit at the zip root.
     pub src: bool,
+    /// Format 2 only: one section per target, which the bootstrap chooses
+    /// from at run time. `target` is then the first of them, `distributions`
+    /// the union, and `extract_hash`, `bytecode` and `pth` describe the
+    /// shared zipped site dir.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetSection>,
+}
+
+/// One target of a multi-target artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetSection {
+    /// `cp39-manylinux_2_28_x86_64`; its files are under `__pyzap__/targets/<name>/`.
+    pub name: String,
+    pub target: TargetRecord,
+    /// `platform.machine()` it runs on (`x86_64`).
+    pub machine: String,
+    /// `glibc 2.28`, `musl 1.2`, or empty when any libc will do.
+    pub libc: String,
+    /// `__pyzap__/targets/<name>/site-packages` when the target has zipped files of its own.
+    pub site_zip: Option<String>,
+    pub extract_hash: Option<String>,
+    pub bytecode: Option<String>,
+    /// Filenames of the wheels this target uses (shared ones included).
+    pub distributions: Vec<String>,
+    /// `.pth` files of the target's own site dirs (`zip:`/`extract:` as above).
+    pub pth: Vec<String>,
 }
 
 impl Manifest {
@@ -105,6 +137,27 @@ impl Manifest {
         );
         for p in &self.pth {
             out.push_str(&format!("pth={p}\n"));
+        }
+        let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        for t in &self.targets {
+            let libc = if t.libc.is_empty() {
+                "-".to_string()
+            } else {
+                t.libc.replace(' ', ":")
+            };
+            out.push_str(&format!(
+                "target={} {} {} {} {} {} {}\n",
+                t.name,
+                t.target.cache_tag,
+                t.machine,
+                libc,
+                dash(&t.site_zip),
+                dash(&t.extract_hash),
+                t.target.python,
+            ));
+            for p in &t.pth {
+                out.push_str(&format!("target_pth={} {p}\n", t.name));
+            }
         }
         out
     }

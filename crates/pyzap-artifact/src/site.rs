@@ -49,7 +49,9 @@ const BYTECODE_LAYOUT: u32 = 2;
 /// stored uncompressed: inflating it costs more (~5 ms on black's
 /// dependencies) than the bigger file does. Everything else is deflated.
 pub fn compression_for(name: &str, len: usize) -> zip::CompressionMethod {
-    let imported_from_zip = name.ends_with(".pyc") && !name.starts_with(SITE_EXTRACT);
+    let extracted = name.starts_with(SITE_EXTRACT)
+        || (name.starts_with(crate::TARGETS_DIR) && name.contains("/extract/"));
+    let imported_from_zip = name.ends_with(".pyc") && !extracted;
     if imported_from_zip || len < 64 {
         zip::CompressionMethod::Stored
     } else {

@@ -74,6 +74,7 @@ fn manifest() -> Manifest {
         distributions: Vec::new(),
         pth: Vec::new(),
         src: false,
+        targets: Vec::new(),
     }
 }
 

@@ -92,6 +92,22 @@ pub struct BuildArgs {
     /// The target interpreter (name on PATH or path); default `python3`
     #[arg(long, value_name = "PYTHON")]
     pub python: Option<String>,
+    /// Build for CPython X.Y (or X.Y.Z) without that interpreter here;
+    /// repeatable: several versions (or platforms) make one artifact whose
+    /// bootstrap picks the right native wheels at run time. Only wheels are used
+    /// (as pip's --python-version needs --only-binary); --python, when it is
+    /// this version, precompiles the bytecode
+    #[arg(
+        long = "python-version",
+        value_name = "X.Y",
+        conflicts_with = "python_dist"
+    )]
+    pub python_versions: Vec<String>,
+    /// Build for this platform tag (`manylinux_2_28_x86_64` also accepts older
+    /// manylinux wheels; `musllinux_1_2_x86_64`, `linux_x86_64`); repeatable;
+    /// default the build machine's
+    #[arg(long = "platform", value_name = "TAG", conflicts_with = "python_dist")]
+    pub platforms: Vec<String>,
     /// Shebang line, taken literally (`/usr/bin/python3` stays `/usr/bin/python3`)
     #[arg(
         short = 'p',

@@ -41,23 +41,48 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
         )?,
     }
     writeln!(out, "entry point:  {}", m.entry_point.describe())?;
-    writeln!(
-        out,
-        "target:       CPython {} ({}, {}){}",
-        m.target.python_full_version,
-        m.target.abi,
-        m.target.platform,
-        if m.native {
-            ", native code: needs this Python version"
-        } else {
-            ""
-        }
-    )?;
-    writeln!(
-        out,
-        "bytecode:     {}",
-        m.bytecode.as_deref().unwrap_or("none")
-    )?;
+    for t in &m.targets {
+        writeln!(
+            out,
+            "target:       {} (CPython {}, {} on {}{}), bytecode {}, {} distributions",
+            t.name,
+            t.target.python_full_version,
+            t.target.cache_tag,
+            t.machine,
+            if t.libc.is_empty() {
+                String::new()
+            } else {
+                format!(" with {} or newer", t.libc)
+            },
+            t.bytecode.as_deref().unwrap_or("none"),
+            t.distributions.len()
+        )?;
+    }
+    if !m.targets.is_empty() {
+        writeln!(
+            out,
+            "bytecode:     {} (shared site-packages)",
+            m.bytecode.as_deref().unwrap_or("none")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "target:       CPython {} ({}, {}){}",
+            m.target.python_full_version,
+            m.target.abi,
+            m.target.platform,
+            if m.native {
+                ", native code: needs this Python version"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(
+            out,
+            "bytecode:     {}",
+            m.bytecode.as_deref().unwrap_or("none")
+        )?;
+    }
     writeln!(
         out,
         "built by:     pyzap {} (format {})",

@@ -6,6 +6,7 @@ mod entry;
 mod index;
 mod inputs;
 mod sources;
+mod targets;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use pyzap_artifact::{
 use pyzap_index::{DistKind, IndexClient, NoReporter};
 use pyzap_python::Interpreter;
 use pyzap_resolve::{IndexProvider, ResolveOptions};
-use pyzap_spec::{PackageName, Requirement};
+use pyzap_spec::{PackageName, Requirement, Target};
 use pyzap_wheel::{layout_wheel, Placement, Wheel};
 
 use crate::cli::BuildArgs;
@@ -27,16 +28,17 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
     let cache = cache_dir()?;
     let standalone = crate::standalone::prepare(args, &cache, ui)?;
-    let python = match &standalone {
-        Some(s) => s.interpreter()?,
-        None => Interpreter::find(args.python.as_deref().unwrap_or("python3"))?,
-    };
-    let target = &python.target;
-    ui.step(&format!(
-        "target: {} at {}",
-        target.describe(),
-        python.path.display()
-    ));
+    let plan = targets::plan(args, standalone.as_ref())?;
+    for t in &plan.targets {
+        ui.step(&format!(
+            "target: {}{}",
+            t.target.describe(),
+            t.compiler
+                .as_ref()
+                .map(|c| format!(" at {}", c.path.display()))
+                .unwrap_or_default()
+        ));
+    }
 
     let find_links = index::client(args, &inputs, &cache)?;
     let mut roots: Vec<Requirement> = inputs.requirements.clone();
@@ -45,7 +47,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     for project in &inputs.projects {
         ui.step(&format!("building project {}", project.dir.display()));
         let wheel = sources::build_project(
-            &python,
+            plan.builder()?,
             &find_links,
             &project.dir,
             &project.pyproject,
@@ -73,57 +75,29 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     }
     top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
 
-    let provider = IndexProvider {
-        index: &find_links,
-        target,
-        allow_sdists: !args.no_build,
-        prefetch_jobs: 8,
+    let fetch = FetchContext {
+        args,
+        inputs: &inputs,
+        find_links: &find_links,
+        roots: &roots,
+        plan: &plan,
+        work: work.path(),
+        cache: &cache,
+        ui,
     };
-    find_links.prefetch(&roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), 8);
-    let resolution = pyzap_resolve::resolve(
-        &provider,
-        &roots,
-        &inputs.constraints,
-        &target.markers,
-        &ResolveOptions {
-            allow_prereleases: args.pre,
-        },
-    )
-    .map_err(resolve_error)?;
-    ui.step(&format!(
-        "resolved {} distributions",
-        resolution.dists.len()
-    ));
-
-    let mut files = Vec::new();
-    for dist in &resolution.dists {
-        let file = provider
-            .best_file(&dist.name, &dist.version)?
-            .with_context(|| format!("no file for {} {}", dist.name, dist.version))?;
-        files.push(file);
-    }
-    let downloaded = download(&find_links, &files, ui)?;
-    let mut bundled = Vec::new();
-    for ((dist, file), path) in resolution.dists.iter().zip(&files).zip(downloaded) {
-        let wheel_path = match &file.kind {
-            DistKind::Wheel(_) => path.clone(),
-            DistKind::Sdist => {
-                ui.step(&format!("building {} from source", file.filename));
-                sources::build_sdist(&python, &find_links, &path, work.path(), args.pre)?
-            }
-        };
-        let sha256 = pyzap_fs::sha256_file(&wheel_path)?;
-        check_hashes(&inputs.hashes, &dist.name, &path, &sha256, &wheel_path)?;
-        let wheel = Wheel::open(&wheel_path)?;
-        verify_once(&wheel, &sha256, &cache)?;
-        bundled.push(Bundled {
-            dist: layout_wheel(&wheel),
-            sha256,
-        });
-    }
+    let per_target: Vec<Vec<Bundled>> = plan
+        .targets
+        .iter()
+        .map(|t| fetch.resolve_and_fetch(&t.target))
+        .collect::<Result<_>>()?;
 
     let src = sources::collect_src(&args.src)?;
-    let dists: Vec<_> = bundled.iter().map(|b| b.dist.clone()).collect();
+    let mut dists: Vec<pyzap_wheel::InstalledDist> = Vec::new();
+    for b in per_target.iter().flatten() {
+        if !dists.iter().any(|d| d.filename == b.dist.filename) {
+            dists.push(b.dist.clone());
+        }
+    }
     let importable = |path: &str| {
         let candidates = [
             format!("{path}.py"),
@@ -190,24 +164,74 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     if let Some(main) = &src.main {
         entries.push(bytes("__pyzap__/main.py", main));
     }
-    let compiler = TargetCompiler(&python);
-    let compile_with: Option<&dyn pyzap_artifact::BytecodeCompiler> =
-        (!args.no_compile).then_some(&compiler);
-    if compile_with.is_none() {
-        extra_jobs.clear();
-    }
+    let compilers: Vec<Option<TargetCompiler>> = plan
+        .targets
+        .iter()
+        .map(|t| {
+            t.compiler
+                .as_ref()
+                .filter(|_| !args.no_compile)
+                .map(TargetCompiler)
+        })
+        .collect();
+    let compile_with: Option<&dyn pyzap_artifact::BytecodeCompiler> = compilers
+        .first()
+        .and_then(|c| c.as_ref())
+        .map(|c| c as &dyn pyzap_artifact::BytecodeCompiler);
     ui.step("writing the artifact");
-    pyzap_artifact::add_distributions(&bundled, compile_with, &cache, extra_jobs, &mut entries)?;
-
-    let manifest = manifest(args, &python, &bundled, entry_point, !src.files.is_empty())?;
+    let manifest = if let [bundled] = per_target.as_slice() {
+        let target = &plan.targets[0].target;
+        if compile_with.is_none() {
+            extra_jobs.clear();
+            if !args.no_compile {
+                ui.info(&format!(
+                    "no bytecode: no Python {} to compile with (give --python with one)",
+                    target.version_string()
+                ));
+            }
+        }
+        pyzap_artifact::add_distributions(bundled, compile_with, &cache, extra_jobs, &mut entries)?;
+        manifest(
+            args,
+            target,
+            compile_with,
+            bundled,
+            entry_point,
+            !src.files.is_empty(),
+        )?
+    } else {
+        let layout = targets::MultiLayout {
+            args,
+            plan: &plan,
+            compilers: &compilers,
+            cache: &cache,
+            ui,
+        };
+        layout.add(
+            &per_target,
+            extra_jobs,
+            &mut entries,
+            entry_point,
+            !src.files.is_empty(),
+        )?
+    };
+    let bundled_count = manifest.distributions.len();
     let timestamp = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(315_532_800);
     let write_opts = WriteOptions {
         timestamp,
-        zip64_ok: (target.major, target.minor) >= (3, 13),
-        python: target.version_string(),
+        zip64_ok: plan
+            .targets
+            .iter()
+            .all(|t| (t.target.major, t.target.minor) >= (3, 13)),
+        python: plan
+            .targets
+            .iter()
+            .map(|t| t.target.version_string())
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let count = match &standalone {
         Some(s) => s.write(
@@ -215,7 +239,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
             &manifest,
             entries,
             &write_opts,
-            &python,
+            plan.builder()?,
             compile_with,
             &cache,
             ui,
@@ -226,12 +250,90 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     ui.info(&format!(
         "built {}: {} distributions, {} entries, {:.1} MB, entry point {}",
         args.output.display(),
-        bundled.len(),
+        bundled_count,
         count,
         size as f64 / 1e6,
         manifest.entry_point.describe()
     ));
     Ok(())
+}
+
+/// What resolving and fetching for one target needs.
+struct FetchContext<'a> {
+    args: &'a BuildArgs,
+    inputs: &'a inputs::Inputs,
+    find_links: &'a IndexClient,
+    roots: &'a [Requirement],
+    plan: &'a targets::Plan,
+    work: &'a Path,
+    cache: &'a Path,
+    ui: &'a Ui,
+}
+
+impl FetchContext<'_> {
+    /// Resolves the roots for `target` and returns its wheels, laid out.
+    fn resolve_and_fetch(&self, target: &Target) -> Result<Vec<Bundled>> {
+        let (args, inputs, find_links, roots, ui) =
+            (self.args, self.inputs, self.find_links, self.roots, self.ui);
+        let cache = self.cache;
+        let provider = IndexProvider {
+            index: find_links,
+            target,
+            // Nothing can be built for an interpreter that is not here.
+            allow_sdists: !args.no_build && !self.plan.cross,
+            prefetch_jobs: 8,
+        };
+        find_links.prefetch(&roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), 8);
+        let resolution = pyzap_resolve::resolve(
+            &provider,
+            roots,
+            &inputs.constraints,
+            &target.markers,
+            &ResolveOptions {
+                allow_prereleases: args.pre,
+            },
+        )
+        .map_err(resolve_error)?;
+        ui.step(&format!(
+            "resolved {} distributions for {}",
+            resolution.dists.len(),
+            target.name()
+        ));
+
+        let mut files = Vec::new();
+        for dist in &resolution.dists {
+            let file = provider
+                .best_file(&dist.name, &dist.version)?
+                .with_context(|| format!("no file for {} {}", dist.name, dist.version))?;
+            files.push(file);
+        }
+        let downloaded = download(find_links, &files, ui)?;
+        let mut bundled = Vec::new();
+        for ((dist, file), path) in resolution.dists.iter().zip(&files).zip(downloaded) {
+            let wheel_path = match &file.kind {
+                DistKind::Wheel(_) => path.clone(),
+                DistKind::Sdist => {
+                    ui.step(&format!("building {} from source", file.filename));
+                    sources::build_sdist(
+                        self.plan.builder()?,
+                        find_links,
+                        &path,
+                        self.work,
+                        args.pre,
+                    )?
+                }
+            };
+            let sha256 = pyzap_fs::sha256_file(&wheel_path)?;
+            check_hashes(&inputs.hashes, &dist.name, &path, &sha256, &wheel_path)?;
+            let wheel = Wheel::open(&wheel_path)?;
+            verify_once(&wheel, &sha256, cache)?;
+            bundled.push(Bundled {
+                dist: layout_wheel(&wheel),
+                sha256,
+            });
+        }
+        Ok(bundled)
+    }
 }
 
 /// Every chosen file on disk, downloaded in parallel into the cache.
@@ -248,7 +350,7 @@ fn download(index: &IndexClient, files: &[pyzap_index::DistFile], ui: &Ui) -> Re
 }
 
 /// Bytecode compiled by the target interpreter, one process per core.
-struct TargetCompiler<'a>(&'a Interpreter);
+pub struct TargetCompiler<'a>(&'a Interpreter);
 
 impl pyzap_artifact::BytecodeCompiler for TargetCompiler<'_> {
     fn cache_tag(&self) -> &str {
@@ -285,38 +387,64 @@ fn job(co_filename: &str, source: &[u8], dest: &str) -> CompileJob {
     }
 }
 
-fn manifest(
-    args: &BuildArgs,
-    python: &Interpreter,
-    bundled: &[Bundled],
-    entry_point: pyzap_artifact::EntryPointRecord,
-    src: bool,
-) -> Result<Manifest> {
-    let target = &python.target;
-    let facts = &target.facts;
-    let extracted: Vec<&Bundled> = bundled
+/// Content-addressed: the extracted tree is a function of these wheels, the
+/// bytecode tag and the layout rules of this format.
+fn extract_hash(
+    bundled: &[&Bundled],
+    compiler: Option<&dyn pyzap_artifact::BytecodeCompiler>,
+) -> Option<String> {
+    let extracted: Vec<&&Bundled> = bundled
         .iter()
         .filter(|b| b.dist.placement == Placement::Extract)
         .collect();
-    let extract_hash = (!extracted.is_empty()).then(|| {
-        // Content-addressed: the extracted tree is a function of these wheels,
-        // the bytecode tag and the layout rules of this format.
+    (!extracted.is_empty()).then(|| {
         let mut key = format!("pyzap-extract-{}\n", pyzap_artifact::FORMAT);
-        if !args.no_compile {
-            key.push_str(&format!("{} {}\n", facts.cache_tag, facts.pyc_magic));
+        if let Some(c) = compiler {
+            key.push_str(&format!("{} {}\n", c.cache_tag(), c.magic()));
         }
         for b in &extracted {
             key.push_str(&format!("{} {}\n", b.dist.filename, b.sha256));
         }
         pyzap_fs::sha256_hex(key.as_bytes())[..32].to_string()
-    });
-    let native = bundled.iter().any(|b| {
-        b.dist
-            .filename
-            .parse::<pyzap_spec::WheelFilename>()
-            .map(|w| w.abi_tags.iter().any(|a| a != "none"))
-            .unwrap_or(false)
-    });
+    })
+}
+
+/// Does a wheel hold code compiled for one interpreter ABI?
+fn is_native(b: &Bundled) -> bool {
+    b.dist
+        .filename
+        .parse::<pyzap_spec::WheelFilename>()
+        .map(|w| w.abi_tags.iter().any(|a| a != "none"))
+        .unwrap_or(false)
+}
+
+fn target_record(target: &Target) -> TargetRecord {
+    let facts = &target.facts;
+    TargetRecord {
+        python: target.version_string(),
+        python_full_version: facts.python_full_version.clone(),
+        cache_tag: facts.cache_tag.clone(),
+        abi: format!("cp{}{}{}", target.major, target.minor, facts.abiflags),
+        platform: target
+            .tags
+            .iter()
+            .next()
+            .map(|t| t.platform.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn manifest(
+    args: &BuildArgs,
+    target: &Target,
+    compiler: Option<&dyn pyzap_artifact::BytecodeCompiler>,
+    bundled: &[Bundled],
+    entry_point: pyzap_artifact::EntryPointRecord,
+    src: bool,
+) -> Result<Manifest> {
+    let all: Vec<&Bundled> = bundled.iter().collect();
+    let extract_hash = extract_hash(&all, compiler);
+    let native = bundled.iter().any(is_native);
     let mut pth = Vec::new();
     for b in bundled {
         for p in &b.dist.pth_files {
@@ -332,36 +460,27 @@ fn manifest(
         format: pyzap_artifact::FORMAT,
         pyzap_version: env!("CARGO_PKG_VERSION").to_string(),
         entry_point,
-        target: TargetRecord {
-            python: target.version_string(),
-            python_full_version: facts.python_full_version.clone(),
-            cache_tag: facts.cache_tag.clone(),
-            abi: format!("cp{}{}{}", target.major, target.minor, facts.abiflags),
-            platform: target
-                .tags
-                .iter()
-                .next()
-                .map(|t| t.platform.clone())
-                .unwrap_or_default(),
-        },
+        target: target_record(target),
         shebang,
         native,
         extract_hash,
-        bytecode: (!args.no_compile).then(|| facts.cache_tag.clone()),
-        distributions: bundled
-            .iter()
-            .map(|b| DistRecord {
-                name: b.dist.name.to_string(),
-                version: b.dist.version.to_string(),
-                filename: b.dist.filename.clone(),
-                sha256: b.sha256.clone(),
-                placement: b.dist.placement.as_str().to_string(),
-                extract_reason: b.dist.extract_reason.clone(),
-            })
-            .collect(),
+        bytecode: compiler.map(|c| c.cache_tag().to_string()),
+        distributions: bundled.iter().map(dist_record).collect(),
         pth,
         src,
+        targets: Vec::new(),
     })
+}
+
+fn dist_record(b: &Bundled) -> DistRecord {
+    DistRecord {
+        name: b.dist.name.to_string(),
+        version: b.dist.version.to_string(),
+        filename: b.dist.filename.clone(),
+        sha256: b.sha256.clone(),
+        placement: b.dist.placement.as_str().to_string(),
+        extract_reason: b.dist.extract_reason.clone(),
+    }
 }
 
 /// `--hash` options from requirements files: the chosen file must match one.

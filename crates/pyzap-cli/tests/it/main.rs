@@ -2,6 +2,7 @@
 //! `pyzap` binary and run them under every CPython 3.8–3.13 on the machine.
 
 mod common;
+mod cross;
 mod errors;
 mod index;
 mod inspect;

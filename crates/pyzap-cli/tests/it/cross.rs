@@ -1,0 +1,158 @@
+//! Cross-target builds (`--python-version`, `--platform`): artifacts for an
+//! interpreter that did not build them, and multi-target artifacts whose
+//! bootstrap picks each interpreter's own wheels.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+use pyzap_test_support::Interpreter;
+
+fn python(minor: u32) -> Option<&'static Interpreter> {
+    let found = pythons().iter().find(|p| p.version == (3, minor));
+    if found.is_none() {
+        eprintln!("SKIPPED: no python3.{minor}: the cross-build tests need it");
+    }
+    found
+}
+
+/// A PATH holding only `python3` and `python3.11` (the build machine's
+/// Python), so nothing can find a 3.9 behind our back.
+fn only_311_on_path(py311: &Path) -> PathBuf {
+    let dir = fresh_dir("path-311-");
+    for name in ["python3", "python3.11"] {
+        std::os::unix::fs::symlink(py311, dir.join(name)).unwrap();
+    }
+    dir
+}
+
+fn black_version(python: &Path, artifact: &Path, root: &Path) -> String {
+    let out = run_ok(run_artifact(python, artifact, root).arg("--version"));
+    stdout(&out)
+}
+
+/// The bootstrap's refusal: exactly one `pyzap: error:` line, status 1.
+fn refused(python: &Path, artifact: &Path, root: &Path) -> String {
+    let out = run_artifact(python, artifact, root)
+        .arg("--version")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("pyzap: error: "), "{err}");
+    err
+}
+
+#[test]
+fn build_for_39_with_only_311_runs_under_39() {
+    let (Some(py39), Some(py311)) = (python(9), python(11)) else {
+        return;
+    };
+    let out = scratch().join("black-cross-39.pyz");
+    let path = only_311_on_path(&py311.path);
+    run_ok(
+        pyzap()
+            .env("PATH", &path)
+            .args(["build", "black", "-c", "black", "--no-index", "-f"])
+            .arg(wheelhouse())
+            .args(["--python-version", "3.9", "--python"])
+            .arg(&py311.path)
+            .arg("-o")
+            .arg(&out),
+    );
+    let root = fresh_dir("root-");
+    // black's 3.9 wheel (25.11.0) differs from its 3.11 one (26.x).
+    let version = black_version(&py39.path, &out, &root);
+    assert!(version.contains("25.11.0"), "{version}");
+    assert!(version.contains("3.9."), "{version}");
+    let err = refused(&py311.path, &out, &root);
+    assert!(err.contains("built for Python 3.9 (cpython-39)"), "{err}");
+    let info = stdout(&run_ok(pyzap().arg("info").arg(&out)));
+    assert!(info.contains("bytecode:     none"), "{info}");
+    assert!(info.contains("(format 1)"), "{info}");
+    assert!(info.contains("25.11.0"), "{info}");
+}
+
+#[test]
+fn wheel_only_cross_build_needs_no_python() {
+    let Some(py39) = python(9) else {
+        return;
+    };
+    let out = scratch().join("black-cross-nopython.pyz");
+    let empty = fresh_dir("path-empty-");
+    run_ok(
+        pyzap()
+            .env("PATH", &empty)
+            .args(["build", "black", "-c", "black", "--no-index", "-f"])
+            .arg(wheelhouse())
+            .args([
+                "--python-version",
+                "3.9",
+                "--platform",
+                "manylinux_2_28_x86_64",
+            ])
+            .arg("-o")
+            .arg(&out),
+    );
+    let version = black_version(&py39.path, &out, &fresh_dir("root-"));
+    assert!(version.contains("25.11.0"), "{version}");
+}
+
+#[test]
+fn multi_target_artifact_picks_the_running_interpreters_wheels() {
+    let (Some(py39), Some(py311)) = (python(9), python(11)) else {
+        return;
+    };
+    let out = scratch().join("black-multi.pyz");
+    build(
+        &py311.path,
+        &out,
+        &[
+            "black",
+            "-c",
+            "black",
+            "--python-version",
+            "3.9",
+            "--python-version",
+            "3.11",
+            "--platform",
+            "manylinux_2_28_x86_64",
+        ],
+    );
+    let root = fresh_dir("root-");
+    for _ in 0..2 {
+        // cold, then warm (each target has its own extracted dir)
+        let v39 = black_version(&py39.path, &out, &root);
+        assert!(v39.contains("25.11.0") && v39.contains("3.9."), "{v39}");
+        let v311 = black_version(&py311.path, &out, &root);
+        assert!(v311.contains("26.10.1") && v311.contains("3.11."), "{v311}");
+    }
+    let info = stdout(&run_ok(pyzap().arg("info").arg(&out)));
+    assert!(info.contains("(format 2)"), "{info}");
+    assert!(
+        info.contains("target:       cp39-manylinux_2_28_x86_64")
+            && info.contains("target:       cp311-manylinux_2_28_x86_64"),
+        "{info}"
+    );
+    let Some(py312) = python(12) else {
+        return;
+    };
+    let err = refused(&py312.path, &out, &root);
+    assert!(
+        err.contains("is built for cp39-manylinux_2_28_x86_64, cp311-manylinux_2_28_x86_64;")
+            && err.contains("is Python 3.12 (cpython-312)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_platform_and_version_are_one_error() {
+    let py311 = py311();
+    let err = build_err(&py311.path, &["black", "--platform", "win_amd64"]);
+    assert!(
+        err.contains("unsupported platform tag `win_amd64`"),
+        "{err}"
+    );
+    let err = build_err(&py311.path, &["black", "--python-version", "2.7"]);
+    assert!(err.contains("unsupported Python version `2.7`"), "{err}");
+}

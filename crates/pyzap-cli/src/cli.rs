@@ -29,6 +29,13 @@ pub struct Cli {
 pub enum Command {
     /// Build a .pyz artifact from requirements, a project directory or wheels
     Build(Box<BuildArgs>),
+    /// Resolve requirements for a target and write a PEP 751 lock file (pylock.toml)
+    Lock(Box<LockArgs>),
+    /// The build cache: where it is, emptying it, dropping what was not used lately
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Describe an artifact: entry point, target Python, bundled distributions
     Info {
         /// The artifact to describe
@@ -46,7 +53,7 @@ pub enum Command {
     },
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 pub struct BuildArgs {
     /// What to bundle: requirement specs (`black`, `flask>=3`, `requests[socks]`),
     /// a project directory with pyproject.toml (`.`, `./examples/echo-wsgi`), or wheel files
@@ -78,6 +85,15 @@ pub struct BuildArgs {
     /// Make no network request: use only what the cache holds
     #[arg(long)]
     pub offline: bool,
+    /// Install exactly the distributions of this PEP 751 lock file (from `pyzap lock`):
+    /// no resolution, every file checked against the lock's sha256
+    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints"])]
+    pub lock: Option<PathBuf>,
+    /// pip's hash-checking mode: every requirement pinned with `==` and given
+    /// `--hash`es in a requirements file, dependencies included (on by itself
+    /// when any requirement has a `--hash`)
+    #[arg(long)]
+    pub require_hashes: bool,
     /// Console script to run (from any bundled distribution's entry points)
     #[arg(
         short = 'c',
@@ -152,4 +168,88 @@ pub struct BuildArgs {
     /// The launcher stub to put first (default: pyzap-launcher next to pyzap)
     #[arg(long, value_name = "FILE", requires = "standalone")]
     pub launcher: Option<PathBuf>,
+}
+
+/// `pyzap lock`: the inputs and sources of `pyzap build`, and where to write.
+#[derive(Args, Debug)]
+pub struct LockArgs {
+    /// Requirement specs (`black`, `flask>=3`) or wheel files
+    pub inputs: Vec<String>,
+    /// Read requirements from a file (pip's requirements.txt format); repeatable
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
+    /// Constrain versions with a file (pip's constraints format); repeatable
+    #[arg(long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Look for wheels and sdists in this directory or HTML page of links; repeatable
+    #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL")]
+    pub find_links: Vec<String>,
+    /// The package index (PEP 503/691 simple API); default `https://pypi.org/simple/`
+    #[arg(short = 'i', long = "index-url", value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Another index to search as well; repeatable
+    #[arg(long = "extra-index-url", value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// Use no package index: only --find-links locations
+    #[arg(long)]
+    pub no_index: bool,
+    /// Make no network request: use only what the cache holds
+    #[arg(long)]
+    pub offline: bool,
+    /// The target interpreter (name on PATH or path); default `python3`
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
+    /// Allow pre-releases
+    #[arg(long)]
+    pub pre: bool,
+    /// Refuse sdists; only wheels are locked
+    #[arg(long)]
+    pub no_build: bool,
+    /// pip's hash-checking mode for the requirements (see `pyzap build --help`)
+    #[arg(long)]
+    pub require_hashes: bool,
+    /// Where to write the lock file
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "pylock.toml"
+    )]
+    pub output: PathBuf,
+}
+
+impl LockArgs {
+    /// The same choices as a `pyzap build`, so both resolve alike.
+    pub fn as_build_args(&self) -> BuildArgs {
+        BuildArgs {
+            inputs: self.inputs.clone(),
+            requirements: self.requirements.clone(),
+            constraints: self.constraints.clone(),
+            find_links: self.find_links.clone(),
+            index_url: self.index_url.clone(),
+            extra_index_url: self.extra_index_url.clone(),
+            no_index: self.no_index,
+            offline: self.offline,
+            python: self.python.clone(),
+            pre: self.pre,
+            no_build: self.no_build,
+            require_hashes: self.require_hashes,
+            output: self.output.clone(),
+            ..BuildArgs::default()
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Print the build cache's path
+    Dir,
+    /// Remove the build cache's entries (the apps' runtime cache is kept)
+    Clean,
+    /// Remove entries not used for --days days and leftovers of killed builds
+    Prune {
+        /// Age in days after which an unused entry goes
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
 }

@@ -2,6 +2,7 @@
 //! errors once, with their causes and hints, as a user should read them.
 
 mod build;
+mod cache;
 mod cli;
 mod inspect;
 mod standalone;
@@ -29,7 +30,9 @@ fn main() -> ExitCode {
         .init();
     let ui = ui::Ui::new(cli.verbose, cli.quiet);
     let result = match &cli.command {
-        cli::Command::Build(args) => build::run(args, &ui),
+        cli::Command::Build(args) => cache::while_building(|| build::run(args, &ui)),
+        cli::Command::Lock(args) => cache::while_building(|| build::lockfile::run(args, &ui)),
+        cli::Command::Cache { command } => cache::run(command, &ui),
         cli::Command::Info { artifact, json } => inspect::info(artifact, *json),
         cli::Command::Extract { artifact, outdir } => inspect::extract(artifact, outdir, &ui),
     };

@@ -1,24 +1,29 @@
 //! What the user sees while pyzap works: step lines with `-v`, a summary
-//! unless `-q`, and a spinner on a terminal (never in CI logs).
+//! unless `-q`, and a spinner and download bars on a terminal (never in CI logs).
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Mutex;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use pyzap_index::DownloadReporter;
 
 pub struct Ui {
     verbose: u8,
     quiet: bool,
     spinner: Option<ProgressBar>,
+    multi: MultiProgress,
 }
 
 impl Ui {
     pub fn new(verbose: u8, quiet: bool) -> Self {
+        let multi = MultiProgress::new();
         let spinner = (!quiet
             && verbose == 0
             && std::io::stderr().is_terminal()
             && std::env::var_os("CI").is_none())
         .then(|| {
-            let pb = ProgressBar::new_spinner();
+            let pb = multi.add(ProgressBar::new_spinner());
             pb.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
             pb.enable_steady_tick(std::time::Duration::from_millis(80));
             pb
@@ -27,6 +32,7 @@ impl Ui {
             verbose,
             quiet,
             spinner,
+            multi,
         }
     }
 
@@ -50,9 +56,61 @@ impl Ui {
         }
     }
 
+    /// A bar per download while it runs, when the spinner is shown.
+    pub fn download_reporter(&self) -> DownloadBars<'_> {
+        DownloadBars {
+            ui: self,
+            bars: Mutex::default(),
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(pb) = &self.spinner {
             pb.finish_and_clear();
         }
+        let _ = self.multi.clear();
     }
+}
+
+/// Download progress as indicatif bars under the spinner; nothing off a terminal.
+pub struct DownloadBars<'a> {
+    ui: &'a Ui,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl DownloadReporter for DownloadBars<'_> {
+    fn started(&self, filename: &str, size: Option<u64>) {
+        if self.ui.spinner.is_none() {
+            return;
+        }
+        let pb = self.ui.multi.add(match size {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::new_spinner(),
+        });
+        pb.set_style(
+            ProgressStyle::with_template(
+                "  {msg:40!} {bar:30} {bytes:>10}/{total_bytes:10} {bytes_per_sec}",
+            )
+            .expect("valid template"),
+        );
+        pb.set_message(filename.to_string());
+        lock(&self.bars).insert(filename.to_string(), pb);
+    }
+
+    fn progress(&self, filename: &str, bytes: u64) {
+        if let Some(pb) = lock(&self.bars).get(filename) {
+            pb.set_position(bytes);
+        }
+    }
+
+    fn finished(&self, filename: &str) {
+        if let Some(pb) = lock(&self.bars).remove(filename) {
+            pb.finish_and_clear();
+            self.ui.multi.remove(&pb);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -85,6 +85,60 @@ impl CacheLock {
         })?;
         Ok(CacheLock { _file: file, path })
     }
+
+    /// A shared lock on the file `path`: many holders at once, none while
+    /// an exclusive holder has it (builds share; `cache clean` excludes them).
+    pub fn shared(path: &Path) -> Result<Self, FsError> {
+        let file = Self::open(path)?;
+        file.lock_shared().map_err(|e| {
+            std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
+        })?;
+        Ok(CacheLock {
+            _file: file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// An exclusive lock on the file `path`, or `None` when another process holds it.
+    pub fn try_exclusive(path: &Path) -> Result<Option<Self>, FsError> {
+        let file = Self::open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(CacheLock {
+                _file: file,
+                path: path.to_path_buf(),
+            })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(std::io::Error::new(
+                e.kind(),
+                format!("locking {}: {e}", path.display()),
+            )
+            .into()),
+        }
+    }
+
+    /// An exclusive lock on the file `path`, waiting for other holders.
+    pub fn exclusive(path: &Path) -> Result<Self, FsError> {
+        let file = Self::open(path)?;
+        file.lock().map_err(|e| {
+            std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
+        })?;
+        Ok(CacheLock {
+            _file: file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn open(path: &Path) -> Result<std::fs::File, FsError> {
+        if let Some(dir) = path.parent() {
+            fs_err::create_dir_all(dir)?;
+        }
+        Ok(fs_err::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?
+            .into_file())
+    }
 }
 
 #[cfg(test)]
@@ -103,5 +157,11 @@ mod tests {
         let err = ensure_private_dir(&dir).unwrap_err();
         assert!(err.to_string().contains("writable by other users"), "{err}");
         let _lock = CacheLock::acquire(&tmp.path().join("c")).unwrap();
+        let file = tmp.path().join("build.lock");
+        let a = CacheLock::shared(&file).unwrap();
+        let b = CacheLock::shared(&file).unwrap();
+        assert!(CacheLock::try_exclusive(&file).unwrap().is_none());
+        drop((a, b));
+        assert!(CacheLock::try_exclusive(&file).unwrap().is_some());
     }
 }

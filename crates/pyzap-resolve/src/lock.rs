@@ -90,9 +90,13 @@ impl Lock {
     pub fn to_toml(&self) -> String {
         let mut packages = self.packages.clone();
         packages.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut roots = self.roots.clone();
-        roots.sort();
-        roots.dedup();
+        // Roots keep the user's order: entry-point detection reads the first.
+        let mut roots: Vec<&PackageName> = Vec::new();
+        for r in &self.roots {
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
         let mut out = String::new();
         let _ = writeln!(out, "lock-version = {}", quote(LOCK_VERSION));
         let _ = writeln!(out, "created-by = {}", quote(&self.created_by));

@@ -29,6 +29,8 @@ pub struct RequirementsFile {
     pub index_urls: Vec<String>,
     pub extra_index_urls: Vec<String>,
     pub no_index: bool,
+    /// `--require-hashes`: pip's hash-checking mode.
+    pub require_hashes: bool,
 }
 
 impl RequirementsFile {
@@ -89,6 +91,7 @@ impl RequirementsFile {
                         .extra_index_urls
                         .push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?),
                     "--no-index" => self.no_index = true,
+                    "--require-hashes" => self.require_hashes = true,
                     // Accepted for compatibility; they do not change what pyzap installs.
                     "--pre" | "--trusted-host" | "--prefer-binary" | "--only-binary" | "--no-binary"
                     | "--use-feature" => {}
@@ -263,7 +266,7 @@ mod tests {
         let r = parse(&[
             (
                 "d/req.txt",
-                "# top comment\nflask>=3 \\\n  ; python_version >= '3.8'  # trailing\n-r more.txt\n-c cons.txt\n--find-links wheels\n--no-index\nrequests[socks]==2.32.5 --hash=sha256:ABCD \\\n    --hash sha256:ef01\n./local/pkg-1.0-py3-none-any.whl\n",
+                "# top comment\nflask>=3 \\\n  ; python_version >= '3.8'  # trailing\n-r more.txt\n-c cons.txt\n--find-links wheels\n--no-index\n--require-hashes\nrequests[socks]==2.32.5 --hash=sha256:ABCD \\\n    --hash sha256:ef01\n./local/pkg-1.0-py3-none-any.whl\n",
             ),
             ("d/more.txt", "black\n"),
             ("d/cons.txt", "click<9\n"),
@@ -277,6 +280,7 @@ mod tests {
         assert_eq!(names, ["flask", "black", "requests"]);
         assert_eq!(r.requirements[0].line, 2);
         assert_eq!(r.requirements[2].hashes, ["sha256:abcd", "sha256:ef01"]);
+        assert!(r.require_hashes);
         assert_eq!(r.constraints.len(), 1);
         assert!(r.no_index);
         assert_eq!(r.find_links, ["d/wheels"]);

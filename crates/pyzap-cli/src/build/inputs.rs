@@ -21,6 +21,8 @@ pub struct Inputs {
     pub extra_index_urls: Vec<String>,
     pub no_index: bool,
     pub hashes: Vec<(String, Vec<String>)>,
+    /// A requirements file said `--require-hashes`.
+    pub require_hashes: bool,
 }
 
 #[derive(Debug)]
@@ -73,6 +75,7 @@ fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> R
     out.index_urls.extend(parsed.index_urls);
     out.extra_index_urls.extend(parsed.extra_index_urls);
     out.no_index |= parsed.no_index;
+    out.require_hashes |= parsed.require_hashes;
     out.find_links.extend(parsed.find_links);
     for e in parsed.requirements {
         if !e.hashes.is_empty() {

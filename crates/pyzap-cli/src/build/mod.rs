@@ -3,8 +3,11 @@
 //! this module only wires them and says what it is doing.
 
 mod entry;
+mod hashes;
 mod index;
 mod inputs;
+pub mod lockfile;
+mod resolution;
 mod sources;
 mod targets;
 
@@ -14,9 +17,8 @@ use anyhow::{bail, Context, Result};
 use pyzap_artifact::{
     ArtifactEntry, DistRecord, EntrySource, Manifest, TargetRecord, WriteOptions,
 };
-use pyzap_index::{DistKind, IndexClient, NoReporter};
+use pyzap_index::{DistKind, IndexClient};
 use pyzap_python::Interpreter;
-use pyzap_resolve::{IndexProvider, ResolveOptions};
 use pyzap_spec::{PackageName, Requirement, Target};
 use pyzap_wheel::{layout_wheel, Placement, Wheel};
 
@@ -26,6 +28,7 @@ use pyzap_artifact::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
+    let hash_check = hashes::HashCheck::from_inputs(&inputs, args.require_hashes)?;
     let cache = cache_dir()?;
     let standalone = crate::standalone::prepare(args, &cache, ui)?;
     let plan = targets::plan(args, standalone.as_ref())?;
@@ -41,6 +44,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     }
 
     let find_links = index::client(args, &inputs, &cache)?;
+    let locked = args.lock.as_deref().map(lockfile::read).transpose()?;
     let mut roots: Vec<Requirement> = inputs.requirements.clone();
     let mut top_level: Vec<PackageName> = Vec::new();
     let work = tempfile::Builder::new().prefix("pyzap-build-").tempdir()?;
@@ -74,8 +78,13 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         ))?);
     }
     top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
+    if let Some(lock) = &locked {
+        top_level.extend(lock.roots().iter().cloned());
+    }
 
     let fetch = FetchContext {
+        locked: locked.as_ref(),
+        hash_check: &hash_check,
         args,
         inputs: &inputs,
         find_links: &find_links,
@@ -260,6 +269,8 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
 
 /// What resolving and fetching for one target needs.
 struct FetchContext<'a> {
+    locked: Option<&'a lockfile::LoadedLock>,
+    hash_check: &'a hashes::HashCheck,
     args: &'a BuildArgs,
     inputs: &'a inputs::Inputs,
     find_links: &'a IndexClient,
@@ -276,40 +287,32 @@ impl FetchContext<'_> {
         let (args, inputs, find_links, roots, ui) =
             (self.args, self.inputs, self.find_links, self.roots, self.ui);
         let cache = self.cache;
-        let provider = IndexProvider {
-            index: find_links,
-            target,
-            // Nothing can be built for an interpreter that is not here.
-            allow_sdists: !args.no_build && !self.plan.cross,
-            prefetch_jobs: 8,
+        // Nothing can be built for an interpreter that is not here.
+        let allow_sdists = !args.no_build && !self.plan.cross;
+        let (files, lock_check);
+        let hash_check = match self.locked {
+            Some(lock) => {
+                files = lock.files_for(target, allow_sdists)?;
+                lock_check = hashes::HashCheck::from_lock(&files);
+                &lock_check
+            }
+            None => {
+                files = resolution::resolve_files(
+                    args,
+                    inputs,
+                    target,
+                    find_links,
+                    roots,
+                    allow_sdists,
+                    ui,
+                )?;
+                self.hash_check
+            }
         };
-        find_links.prefetch(&roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), 8);
-        let resolution = pyzap_resolve::resolve(
-            &provider,
-            roots,
-            &inputs.constraints,
-            &target.markers,
-            &ResolveOptions {
-                allow_prereleases: args.pre,
-            },
-        )
-        .map_err(resolve_error)?;
-        ui.step(&format!(
-            "resolved {} distributions for {}",
-            resolution.dists.len(),
-            target.name()
-        ));
-
-        let mut files = Vec::new();
-        for dist in &resolution.dists {
-            let file = provider
-                .best_file(&dist.name, &dist.version)?
-                .with_context(|| format!("no file for {} {}", dist.name, dist.version))?;
-            files.push(file);
-        }
         let downloaded = download(find_links, &files, ui)?;
+        let original_sha256s = hash_check.verify(&files, &downloaded)?;
         let mut bundled = Vec::new();
-        for ((dist, file), path) in resolution.dists.iter().zip(&files).zip(downloaded) {
+        for ((file, path), original_sha256) in files.iter().zip(downloaded).zip(original_sha256s) {
             let wheel_path = match &file.kind {
                 DistKind::Wheel(_) => path.clone(),
                 DistKind::Sdist => {
@@ -323,8 +326,10 @@ impl FetchContext<'_> {
                     )?
                 }
             };
-            let sha256 = pyzap_fs::sha256_file(&wheel_path)?;
-            check_hashes(&inputs.hashes, &dist.name, &path, &sha256, &wheel_path)?;
+            let sha256 = match &file.kind {
+                DistKind::Wheel(_) => original_sha256,
+                DistKind::Sdist => pyzap_fs::sha256_file(&wheel_path)?,
+            };
             let wheel = Wheel::open(&wheel_path)?;
             verify_once(&wheel, &sha256, cache)?;
             bundled.push(Bundled {
@@ -343,7 +348,7 @@ fn download(index: &IndexClient, files: &[pyzap_index::DistFile], ui: &Ui) -> Re
         ui.step(&format!("fetching {remote} files"));
     }
     index
-        .download_all(files, 8, &NoReporter)
+        .download_all(files, 8, &ui.download_reporter())
         .into_iter()
         .map(|r| r.map_err(anyhow::Error::new))
         .collect()
@@ -481,45 +486,6 @@ fn dist_record(b: &Bundled) -> DistRecord {
         placement: b.dist.placement.as_str().to_string(),
         extract_reason: b.dist.extract_reason.clone(),
     }
-}
-
-/// `--hash` options from requirements files: the chosen file must match one.
-fn check_hashes(
-    hashes: &[(String, Vec<String>)],
-    name: &PackageName,
-    original: &Path,
-    sha256: &str,
-    built: &Path,
-) -> Result<()> {
-    let wanted: Vec<&String> = hashes
-        .iter()
-        .filter(|(n, _)| n.parse::<PackageName>().ok().as_ref() == Some(name))
-        .flat_map(|(_, h)| h)
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let actual = if original == built {
-        sha256.to_string()
-    } else {
-        pyzap_fs::sha256_file(original)?
-    };
-    if wanted
-        .iter()
-        .any(|h| h.strip_prefix("sha256:") == Some(actual.as_str()))
-    {
-        return Ok(());
-    }
-    bail!(
-        "hash mismatch for {}: {} has sha256:{actual}, but the requirements file allows only {}",
-        name,
-        original.display(),
-        wanted
-            .iter()
-            .map(|h| h.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 /// RECORD is checked once per wheel content; the marker is keyed by its sha256.

@@ -1,0 +1,256 @@
+//! `pyzap lock` (resolve as `pyzap build` would, then write a PEP 751
+//! `pylock.toml`) and the lock side of `pyzap build --lock` (the locked file
+//! of each package for the target, with its hash). The format itself is
+//! `pyzap_resolve::Lock`.
+//!
+//! A package lists every wheel of its version whose sha256 is known (the
+//! index's digest, or computed for local files) and its sdist, so the lock
+//! can be read for the same target on another machine; the file a plain
+//! build would use is always there (it is downloaded, then hashed). Local
+//! files are written relative to the lock file's directory; URLs lose any
+//! credentials (they come from `~/.netrc` or the index URL at install time).
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use pyzap_index::{DistFile, DistKind, FileLocation, IndexClient, Url};
+use pyzap_python::Interpreter;
+use pyzap_resolve::{FileSource, Lock, LockedFile, LockedPackage};
+use pyzap_spec::{PackageName, Target};
+
+use super::hashes::HashCheck;
+use super::{index, inputs, resolution};
+use crate::cli::LockArgs;
+use crate::ui::Ui;
+
+/// `pyzap lock`.
+pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
+    let build_args = args.as_build_args();
+    let inputs = inputs::collect(&build_args)?;
+    if let Some(p) = inputs.projects.first() {
+        bail!(
+            "pyzap lock cannot lock the local project {}: a directory has no file to hash\nhint: build its wheel and lock the wheel's path, or lock its dependencies",
+            p.dir.display()
+        );
+    }
+    let hash_check = HashCheck::from_inputs(&inputs, args.require_hashes)?;
+    let cache = super::cache_dir()?;
+    let python = Interpreter::find(args.python.as_deref().unwrap_or("python3"))?;
+    let target = &python.target;
+    ui.step(&format!("target: {}", target.describe()));
+    let find_links = index::client(&build_args, &inputs, &cache)?;
+    let mut roots = inputs.requirements.clone();
+    let mut top_level: Vec<PackageName> = Vec::new();
+    for wheel in &inputs.wheel_files {
+        let file = find_links
+            .add_file(wheel)
+            .with_context(|| format!("{} is not named like a wheel", wheel.display()))?;
+        top_level.push(file.name.clone());
+        roots.push(pyzap_spec::parse_requirement(&format!(
+            "{}=={}",
+            file.name, file.version
+        ))?);
+    }
+    top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
+    let files = resolution::resolve_files(
+        &build_args,
+        &inputs,
+        target,
+        &find_links,
+        &roots,
+        !args.no_build,
+        ui,
+    )?;
+    let downloaded = super::download(&find_links, &files, ui)?;
+    let sha256s = hash_check.verify(&files, &downloaded)?;
+
+    let lock_dir = absolute(args.output.parent().unwrap_or(Path::new("")))?;
+    let mut packages = Vec::new();
+    for ((chosen, path), sha256) in files.iter().zip(&downloaded).zip(sha256s) {
+        packages.push(package(&find_links, chosen, path, &sha256, &lock_dir)?);
+    }
+    let lock = Lock {
+        created_by: format!("pyzap {}", env!("CARGO_PKG_VERSION")),
+        environments: vec![Lock::environment_marker(target)],
+        requires_python: Some(format!("=={}.*", target.version_string())),
+        packages,
+        roots: top_level,
+    };
+    pyzap_fs::write_atomic(&args.output, lock.to_toml().as_bytes(), 0o644)?;
+    ui.info(&format!(
+        "locked {} distributions for {} in {}",
+        files.len(),
+        target.describe(),
+        args.output.display()
+    ));
+    Ok(())
+}
+
+/// The lock entry of `chosen`'s version: its wheels and sdist with known hashes.
+fn package(
+    index: &IndexClient,
+    chosen: &DistFile,
+    chosen_path: &Path,
+    chosen_sha256: &str,
+    lock_dir: &Path,
+) -> Result<LockedPackage> {
+    let mut wheels: Vec<LockedFile> = Vec::new();
+    let mut sdist = None;
+    let all = index.files(&chosen.name)?;
+    let same_version = all
+        .iter()
+        .filter(|f| f.version == chosen.version && f.filename != chosen.filename)
+        .filter(|f| f.yanked.is_none());
+    for f in std::iter::once(chosen).chain(same_version) {
+        let is_wheel = matches!(f.kind, DistKind::Wheel(_));
+        if wheels.iter().any(|w| w.filename == f.filename) || (!is_wheel && sdist.is_some()) {
+            continue;
+        }
+        let (sha256, size) = if f.filename == chosen.filename {
+            let size = fs_err::metadata(chosen_path)?.len();
+            (chosen_sha256.to_string(), Some(size))
+        } else if let Some(p) = f.local_path() {
+            (pyzap_fs::sha256_file(p)?, Some(fs_err::metadata(p)?.len()))
+        } else if let Some(h) = &f.sha256 {
+            (h.clone(), None)
+        } else {
+            continue; // no digest without downloading it: not locked
+        };
+        let source = match &f.location {
+            FileLocation::Url(u) => FileSource::Url(bare_url(u)),
+            FileLocation::Path(p) => FileSource::Path(relative(&absolute(p)?, lock_dir)),
+        };
+        let file = LockedFile {
+            filename: f.filename.clone(),
+            source,
+            size,
+            sha256,
+        };
+        if is_wheel {
+            wheels.push(file);
+        } else {
+            sdist = Some(file);
+        }
+    }
+    Ok(LockedPackage {
+        name: chosen.name.clone(),
+        version: chosen.version.clone(),
+        marker: None,
+        requires_python: chosen.requires_python.as_ref().map(ToString::to_string),
+        wheels,
+        sdist,
+    })
+}
+
+/// A lock file read for `pyzap build --lock`.
+pub struct LoadedLock {
+    lock: Lock,
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+pub fn read(path: &Path) -> Result<LoadedLock> {
+    let text = fs_err::read_to_string(path)?;
+    let lock = Lock::from_toml(&text).with_context(|| format!("reading {}", path.display()))?;
+    Ok(LoadedLock {
+        lock,
+        dir: absolute(path.parent().unwrap_or(Path::new("")))?,
+        path: path.to_path_buf(),
+    })
+}
+
+impl LoadedLock {
+    /// The projects the lock's author asked for (entry-point detection).
+    pub fn roots(&self) -> &[PackageName] {
+        &self.lock.roots
+    }
+
+    /// The locked file of every package that applies to `target`, sorted by
+    /// name, each carrying the lock's sha256.
+    pub fn files_for(&self, target: &Target, allow_sdists: bool) -> Result<Vec<DistFile>> {
+        let choices = self
+            .lock
+            .select(target, allow_sdists)
+            .with_context(|| format!("installing from {}", self.path.display()))?;
+        let mut files = Vec::new();
+        for c in choices {
+            let mut f = DistFile::from_path(Path::new(&c.file.filename))
+                .filter(|f| f.name == c.package.name && f.version == c.package.version)
+                .with_context(|| {
+                    format!(
+                        "{} in {} is not a wheel or sdist of {} {}",
+                        c.file.filename,
+                        self.path.display(),
+                        c.package.name,
+                        c.package.version
+                    )
+                })?;
+            f.location = match &c.file.source {
+                FileSource::Url(u) => FileLocation::Url(
+                    Url::parse(u).with_context(|| format!("invalid URL {u} in the lock file"))?,
+                ),
+                FileSource::Path(p) => FileLocation::Path(self.dir.join(p)),
+            };
+            f.sha256 = Some(c.file.sha256.clone());
+            files.push(f);
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+}
+
+/// `url` without credentials or fragment.
+fn bare_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    Ok(fs_err::canonicalize(path)?)
+}
+
+/// `path` relative to `base` (both absolute), with `..` as needed.
+fn relative(path: &Path, base: &Path) -> String {
+    let p: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative(Path::new("/a/b/wheels/x.whl"), Path::new("/a/b")),
+            "wheels/x.whl"
+        );
+        assert_eq!(
+            relative(Path::new("/a/wheels/x.whl"), Path::new("/a/b/c")),
+            "../../wheels/x.whl"
+        );
+    }
+
+    #[test]
+    fn urls_lose_credentials() {
+        let u = Url::parse("https://bob:pw@example.org/f/x.whl#sha256=ab").unwrap();
+        assert_eq!(bare_url(&u), "https://example.org/f/x.whl");
+    }
+}

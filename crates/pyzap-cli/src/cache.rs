@@ -1,0 +1,306 @@
+//! `pyzap cache dir|clean|prune`, and the lock that keeps them away from
+//! running builds.
+//!
+//! The build cache (`cache_dir()`) holds pyzap's own entries: `index/`
+//! (simple-API pages, core metadata, downloaded files by sha256),
+//! `verified/`, `bytecode/`, `python-dist*/`. The runtime cache of built apps
+//! defaults to the same directory and holds `site/`, `python/` and `tmp/`:
+//! apps may be running from those, so `clean` and `prune` never touch them
+//! (an app recreates what it needs; remove them by hand when none runs).
+//!
+//! Builds hold a shared lock on `build.lock`; `clean` and `prune` take it
+//! exclusively, so they wait for running builds and no build starts while
+//! they work. A directory holding anything else than the names above is not
+//! treated as a pyzap cache: nothing is removed from it.
+//!
+//! Prune rule: with no build running, every temporary leftover of a killed
+//! build goes (`index/tmp-*`, `.pyzap-tmp-*`, `.unpack-*`, `.tmp-*`, an
+//! interrupted clean's `.pyzap-trash-*`); an entry goes when it was last
+//! used more than `--days` days ago, "used" being the newest access or
+//! modification time of anything in it (reads update access times daily
+//! under Linux's default `relatime`; on `noatime` mounts this is the time
+//! the entry was written). Entries are the children of `index/*/`,
+//! `verified/`, `bytecode/` and `python-dist*/`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{bail, Result};
+use pyzap_fs::CacheLock;
+
+use crate::cli::CacheCommand;
+use crate::ui::Ui;
+
+/// Entries pyzap builds write.
+const BUILD_ENTRIES: &[&str] = &[
+    "index",
+    "verified",
+    "bytecode",
+    "python-dist",
+    "python-dist-bytecode",
+    "python-dist-downloads",
+];
+/// Entries of the apps' runtime cache, kept.
+const RUNTIME_ENTRIES: &[&str] = &["site", "python", "tmp"];
+const LOCK_FILE: &str = "build.lock";
+const TRASH_PREFIX: &str = ".pyzap-trash-";
+const TEMP_PREFIXES: &[&str] = &[".pyzap-tmp-", ".unpack-", ".tmp-", "tmp-", TRASH_PREFIX];
+
+pub fn run(command: &CacheCommand, ui: &Ui) -> Result<()> {
+    let dir = crate::build::cache_dir()?;
+    match command {
+        CacheCommand::Dir => {
+            println!("{}", dir.display());
+            Ok(())
+        }
+        CacheCommand::Clean => clean(&dir, ui),
+        CacheCommand::Prune { days } => prune(&dir, Duration::from_secs(days * 86_400), ui),
+    }
+}
+
+/// Runs `f` with a shared hold on the cache, so `clean`/`prune` wait for it.
+pub fn while_building<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let dir = crate::build::cache_dir()?;
+    let _lock = CacheLock::shared(&dir.join(LOCK_FILE))?;
+    f()
+}
+
+fn exclusive(dir: &Path, ui: &Ui) -> Result<CacheLock> {
+    check_looks_like_cache(dir)?;
+    let path = dir.join(LOCK_FILE);
+    if let Some(lock) = CacheLock::try_exclusive(&path)? {
+        return Ok(lock);
+    }
+    ui.info("waiting for running builds to finish…");
+    Ok(CacheLock::exclusive(&path)?)
+}
+
+/// Refuses a directory that holds something pyzap does not write there.
+fn check_looks_like_cache(dir: &Path) -> Result<()> {
+    for entry in fs_err::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let known = BUILD_ENTRIES.contains(&name.as_str())
+            || RUNTIME_ENTRIES.contains(&name.as_str())
+            || name == LOCK_FILE
+            || name == ".lock"
+            || name.starts_with(TRASH_PREFIX);
+        if !known {
+            bail!(
+                "{} does not look like a pyzap cache (it holds `{name}`), so nothing was removed\nhint: check PYZAP_CACHE_DIR",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn clean(dir: &Path, ui: &Ui) -> Result<()> {
+    let _lock = exclusive(dir, ui)?;
+    let mut total = 0;
+    for name in BUILD_ENTRIES {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
+        }
+        let size = usage(&path)?.0;
+        remove_tree(dir, &path)?;
+        total += size;
+        ui.info(&format!("removed {name}/ ({})", mb(size)));
+    }
+    for trash in leftovers_in(dir)? {
+        remove_tree(dir, &trash)?;
+    }
+    let kept: Vec<&str> = RUNTIME_ENTRIES
+        .iter()
+        .copied()
+        .filter(|n| dir.join(n).exists())
+        .collect();
+    ui.info(&format!("cleaned {}: {} freed", dir.display(), mb(total)));
+    if !kept.is_empty() {
+        ui.info(&format!(
+            "kept {} (the runtime cache of apps, which may be running)",
+            kept.iter()
+                .map(|k| format!("{k}/"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    Ok(())
+}
+
+fn prune(dir: &Path, max_age: Duration, ui: &Ui) -> Result<()> {
+    let _lock = exclusive(dir, ui)?;
+    let cutoff = SystemTime::now()
+        .checked_sub(max_age)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let (mut count, mut freed, mut temps) = (0u64, 0u64, 0u64);
+    for trash in leftovers_in(dir)? {
+        freed += usage(&trash)?.0;
+        remove_tree(dir, &trash)?;
+        temps += 1;
+    }
+    for name in BUILD_ENTRIES {
+        let top = dir.join(name);
+        if !top.is_dir() {
+            continue;
+        }
+        let groups: Vec<PathBuf> = if *name == "index" {
+            children(&top)?.into_iter().filter(|p| p.is_dir()).collect()
+        } else {
+            vec![top.clone()]
+        };
+        for group in groups {
+            for entry in children(&group)? {
+                let (size, last_used) = usage(&entry)?;
+                let leftover = is_leftover(&entry) || is_leftover(&group);
+                if leftover || last_used < cutoff {
+                    remove_tree(dir, &entry)?;
+                    freed += size;
+                    if leftover {
+                        temps += 1;
+                    } else {
+                        count += 1;
+                    }
+                }
+            }
+        }
+    }
+    ui.info(&format!(
+        "pruned {}: {count} entries unused for {} days and {temps} leftovers of killed builds, {} freed (runtime cache kept)",
+        dir.display(),
+        max_age.as_secs() / 86_400,
+        mb(freed)
+    ));
+    Ok(())
+}
+
+fn is_leftover(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|n| TEMP_PREFIXES.iter().any(|p| n.starts_with(p)))
+}
+
+fn leftovers_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(children(dir)?
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(TRASH_PREFIX))
+        })
+        .collect())
+}
+
+fn children(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in fs_err::read_dir(dir)? {
+        out.push(entry?.path());
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Bytes under `path` and the newest access or modification time in it.
+fn usage(path: &Path) -> Result<(u64, SystemTime)> {
+    let meta = fs_err::symlink_metadata(path)?;
+    let mut newest = [meta.accessed().ok(), meta.modified().ok()]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut size = meta.len();
+    if meta.is_dir() {
+        size = 0;
+        for child in children(path)? {
+            let (s, t) = usage(&child)?;
+            size += s;
+            newest = newest.max(t);
+        }
+    }
+    Ok((size, newest))
+}
+
+/// Renames `path` aside first, so no reader sees half a tree, then deletes it.
+fn remove_tree(cache: &Path, path: &Path) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = if name.starts_with(TRASH_PREFIX) {
+        path.to_path_buf()
+    } else {
+        let aside = cache.join(format!("{TRASH_PREFIX}{}-{name}", std::process::id()));
+        fs_err::rename(path, &aside)?;
+        aside
+    };
+    if fs_err::symlink_metadata(&aside)?.is_dir() {
+        fs_err::remove_dir_all(&aside)?;
+    } else {
+        fs_err::remove_file(&aside)?;
+    }
+    Ok(())
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ui() -> Ui {
+        Ui::new(0, true)
+    }
+
+    #[test]
+    fn clean_keeps_the_runtime_cache_and_refuses_strangers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for d in ["index/files-v1/ab", "verified", "site/x", "python/y"] {
+            fs_err::create_dir_all(dir.join(d)).unwrap();
+        }
+        fs_err::write(dir.join("index/files-v1/ab/f.whl"), b"x").unwrap();
+        clean(dir, &ui()).unwrap();
+        assert!(!dir.join("index").exists() && !dir.join("verified").exists());
+        assert!(dir.join("site/x").exists() && dir.join("python/y").exists());
+
+        fs_err::write(dir.join("thesis.tex"), b"precious").unwrap();
+        let err = clean(dir, &ui()).unwrap_err().to_string();
+        assert!(err.contains("does not look like a pyzap cache"), "{err}");
+        assert!(dir.join("thesis.tex").exists());
+    }
+
+    #[test]
+    fn prune_drops_old_entries_and_leftovers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for d in [
+            "index/files-v1/old",
+            "index/files-v1/new",
+            "index/tmp-v1/dl-1",
+            "verified",
+        ] {
+            fs_err::create_dir_all(dir.join(d)).unwrap();
+        }
+        let old = dir.join("index/files-v1/old/a.whl");
+        fs_err::write(&old, b"x").unwrap();
+        fs_err::write(dir.join("index/files-v1/new/b.whl"), b"y").unwrap();
+        fs_err::write(dir.join("verified/.pyzap-tmp-123"), b"").unwrap();
+        let long_ago = SystemTime::now() - Duration::from_secs(90 * 86_400);
+        for p in [old.clone(), old.parent().unwrap().to_path_buf()] {
+            let times = std::fs::FileTimes::new()
+                .set_accessed(long_ago)
+                .set_modified(long_ago);
+            fs_err::File::open(&p)
+                .unwrap()
+                .file()
+                .set_times(times)
+                .unwrap();
+        }
+        prune(dir, Duration::from_secs(30 * 86_400), &ui()).unwrap();
+        assert!(!dir.join("index/files-v1/old").exists());
+        assert!(dir.join("index/files-v1/new/b.whl").exists());
+        assert!(!dir.join("index/tmp-v1/dl-1").exists());
+        assert!(!dir.join("verified/.pyzap-tmp-123").exists());
+    }
+}

@@ -175,7 +175,11 @@ fn requirements_hash_mismatch() {
     )
     .unwrap();
     let err = in_dir(&["-r", req.to_str().unwrap(), "-e", "six"]);
-    assert!(err.contains("hash mismatch for six"), "{err}");
+    assert!(
+        err.contains("do not match the hashes from the requirements file")
+            && err.contains("six==1.17.0 from"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -468,3 +468,27 @@ fn standalone_builds_are_reproducible() {
         .collect();
     assert!(outputs[0] == outputs[1], "standalone builds differ");
 }
+
+/// The launcher execs the interpreter: a signal that kills the app kills
+/// the process the caller started, and exit codes are the app's own.
+#[test]
+fn signals_and_exit_codes_pass_through() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    let status = run_bare(&exe, &root)
+        .env("PYZAP_INTERPRETER", "1")
+        .args([
+            "-c",
+            "import os, signal; os.kill(os.getpid(), signal.SIGTERM)",
+        ])
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    let status = run_bare(&exe, &root)
+        .env("PYZAP_INTERPRETER", "1")
+        .args(["-c", "import sys; sys.exit(42)"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(42));
+}

@@ -173,6 +173,31 @@ def _rmtree(path):
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _sync_filesystem(path):
+    """Flush the file system holding `path`: one syncfs(2) (glibc) rather
+    than an fsync per extracted file; os.sync() where ctypes cannot."""
+    try:
+        import ctypes
+
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    except (ImportError, OSError, AttributeError):
+        pass
+    os.sync()
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _extract(artifact, root, final, prefix):
     """Cold path: unzip `prefix` (__pyzap__/extract/) and rename it to `final`."""
     import time
@@ -222,14 +247,20 @@ def _extract(artifact, root, final, prefix):
                         if not chunk:
                             break
                         dst.write(chunk)
-        # The marker goes in last: a directory without it is never used.
+        # Durable before trusted: the files reach the disk, then the marker
+        # (written last: a directory without it is never used), then the
+        # rename, so a power cut never leaves a marked but partial tree.
+        _sync_filesystem(tmp)
         with open(os.path.join(tmp, _MARKER), "w") as f:
             f.write("%s\n" % artifact)
+            f.flush()
+            os.fsync(f.fileno())
         marker = os.path.join(final, _MARKER)
         for _ in range(20):
             try:
                 os.rename(tmp, final)  # atomic; fails when `final` is not empty
                 tmp = None
+                _fsync_dir(os.path.dirname(final))
                 return
             except OSError:
                 if os.path.exists(marker):

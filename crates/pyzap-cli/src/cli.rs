@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use pyzap_spec::FormatOption;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,6 +24,39 @@ pub struct Cli {
     pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the command line (exiting on a usage error) and records the
+    /// order of `--no-binary` / `--only-binary`, which pip applies in turn.
+    pub fn parse_ordered() -> Self {
+        let matches = Self::command().get_matches();
+        let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Some((_, sub)) = matches.subcommand() {
+            match &mut cli.command {
+                Command::Build(args) => args.binary_order = Some(binary_options_in_order(sub)),
+                Command::Lock(args) => args.binary_order = Some(binary_options_in_order(sub)),
+                _ => {}
+            }
+        }
+        cli
+    }
+}
+
+fn binary_options_in_order(matches: &ArgMatches) -> Vec<(FormatOption, String)> {
+    let mut given = Vec::new();
+    for (id, option) in [
+        ("no_binary", FormatOption::NoBinary),
+        ("only_binary", FormatOption::OnlyBinary),
+    ] {
+        if let (Some(indices), Some(values)) =
+            (matches.indices_of(id), matches.get_many::<String>(id))
+        {
+            given.extend(indices.zip(values).map(|(i, v)| (i, option, v.clone())));
+        }
+    }
+    given.sort_by_key(|(i, _, _)| *i);
+    given.into_iter().map(|(_, o, v)| (o, v)).collect()
 }
 
 #[derive(Subcommand, Debug)]
@@ -144,6 +178,17 @@ pub struct BuildArgs {
     /// Refuse to build sdists; only wheels are used
     #[arg(long)]
     pub no_build: bool,
+    /// Use these projects' sdists, never their wheels (pip's syntax: comma-separated
+    /// names, `:all:` or `:none:`); repeatable, also a requirements-file line
+    #[arg(long = "no-binary", value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Never use these projects' sdists (names, `:all:` or `:none:`); a name
+    /// beats `:all:`, and a later option overrides an earlier one, as in pip
+    #[arg(long = "only-binary", value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    /// Both options in command-line order, when known (`Cli::parse_ordered`).
+    #[arg(skip)]
+    pub binary_order: Option<Vec<(FormatOption, String)>>,
     /// Build a standalone executable that runs where no Python is installed:
     /// a launcher, the CPython of --python-dist, then the zip a .pyz holds
     #[arg(long, requires = "python_dist")]
@@ -205,6 +250,14 @@ pub struct LockArgs {
     /// Refuse sdists; only wheels are locked
     #[arg(long)]
     pub no_build: bool,
+    /// Use these projects' sdists, never their wheels (see `pyzap build --help`)
+    #[arg(long = "no-binary", value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Never use these projects' sdists (see `pyzap build --help`)
+    #[arg(long = "only-binary", value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    #[arg(skip)]
+    pub binary_order: Option<Vec<(FormatOption, String)>>,
     /// pip's hash-checking mode for the requirements (see `pyzap build --help`)
     #[arg(long)]
     pub require_hashes: bool,
@@ -216,6 +269,24 @@ pub struct LockArgs {
         default_value = "pylock.toml"
     )]
     pub output: PathBuf,
+}
+
+impl BuildArgs {
+    /// `--no-binary` / `--only-binary` values in the order given (without a
+    /// recorded order: every --no-binary, then every --only-binary).
+    pub fn binary_options(&self) -> Vec<(FormatOption, String)> {
+        self.binary_order.clone().unwrap_or_else(|| {
+            let no = self
+                .no_binary
+                .iter()
+                .map(|v| (FormatOption::NoBinary, v.clone()));
+            let only = self
+                .only_binary
+                .iter()
+                .map(|v| (FormatOption::OnlyBinary, v.clone()));
+            no.chain(only).collect()
+        })
+    }
 }
 
 impl LockArgs {
@@ -233,6 +304,9 @@ impl LockArgs {
             python: self.python.clone(),
             pre: self.pre,
             no_build: self.no_build,
+            no_binary: self.no_binary.clone(),
+            only_binary: self.only_binary.clone(),
+            binary_order: self.binary_order.clone(),
             require_hashes: self.require_hashes,
             output: self.output.clone(),
             ..BuildArgs::default()

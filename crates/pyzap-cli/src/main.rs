@@ -10,10 +10,8 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_ordered();
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (_, 0) | (_, 1) => "warn",

@@ -2,13 +2,14 @@
 //! pages) for one target: a version is a candidate when it has a file the
 //! target can use — a wheel whose tags it accepts, or an sdist when source
 //! builds are allowed — whose `requires-python` admits the target (pip skips
-//! the others). Yanked files (PEP 592) count only for `==` pins, which the
+//! the others). `--no-binary` / `--only-binary` (a `FormatControl`) narrow
+//! that per project: only the sdist, or never the sdist. Yanked files (PEP 592) count only for `==` pins, which the
 //! resolver decides through `Provider::yanked`.
 
 use std::collections::BTreeSet;
 
 use pyzap_index::{DistFile, DistKind, IndexClient, IndexError};
-use pyzap_spec::{PackageName, Target, Version};
+use pyzap_spec::{FormatControl, PackageName, Target, Version};
 
 use crate::{CandidateMetadata, Provider};
 
@@ -17,6 +18,8 @@ pub struct IndexProvider<'a> {
     pub target: &'a Target,
     /// Accept sdists for versions without a compatible wheel.
     pub allow_sdists: bool,
+    /// pip's `--no-binary` / `--only-binary`, per project.
+    pub formats: &'a FormatControl,
     /// Fetch the project pages of a candidate's dependencies in parallel
     /// as soon as its metadata is known (0 or 1: one at a time, on demand).
     pub prefetch_jobs: usize,
@@ -31,16 +34,23 @@ impl IndexProvider<'_> {
 
     /// The file to install for `name==version`: the non-yanked wheel with the
     /// best tag rank, else an sdist when allowed; yanked files only when the
-    /// version has nothing else.
+    /// version has nothing else. `--no-binary` drops the wheels,
+    /// `--only-binary` the sdists.
     pub fn best_file(
         &self,
         name: &PackageName,
         version: &Version,
     ) -> Result<Option<DistFile>, IndexError> {
         let files = self.index.files(name)?;
+        let wheels_ok = self.formats.allows_wheels(name);
+        let sdists_ok = self.allow_sdists && self.formats.allows_sdists(name);
         let usable: Vec<&DistFile> = files
             .iter()
             .filter(|f| &f.version == version && self.python_ok(f))
+            .filter(|f| match f.kind {
+                DistKind::Wheel(_) => wheels_ok,
+                DistKind::Sdist => sdists_ok,
+            })
             .collect();
         for yanked in [false, true] {
             let pool = usable.iter().filter(|f| f.yanked.is_some() == yanked);
@@ -54,11 +64,8 @@ impl IndexProvider<'_> {
                     )
                 })
                 .map(|(_, f)| f);
-            let chosen = wheel.or_else(|| {
-                self.allow_sdists
-                    .then(|| pool.clone().find(|f| f.kind == DistKind::Sdist).copied())
-                    .flatten()
-            });
+            let chosen =
+                wheel.or_else(|| pool.clone().find(|f| f.kind == DistKind::Sdist).copied());
             if let Some(f) = chosen {
                 return Ok(Some(f.clone()));
             }
@@ -125,15 +132,24 @@ impl Provider for IndexProvider<'_> {
             .map(ToString::to_string)
             .collect();
         let sdists = !self.allow_sdists && names.iter().any(|f| !f.ends_with(".whl"));
+        let formats = match (
+            self.formats.allows_wheels(name),
+            self.formats.allows_sdists(name),
+        ) {
+            (false, _) => " (--no-binary: only its sdist may be used)",
+            (true, false) if self.allow_sdists => " (--only-binary: its sdists may not be used)",
+            _ => "",
+        };
         let python = listed.iter().any(|f| !self.python_ok(f));
         Some(format!(
-            "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}{}",
+            "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}{}{}",
             shown.join(", "),
             self.target.describe(),
             tried.join(", "),
             self.target.tags.len(),
             names.join(", "),
             if sdists { " (building sdists is disabled)" } else { "" },
+            formats,
             if python { " (some require another Python)" } else { "" }
         ))
     }

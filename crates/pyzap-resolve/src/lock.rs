@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use pyzap_spec::{MarkerTree, PackageName, Target, Version, WheelFilename};
+use pyzap_spec::{FormatControl, MarkerTree, PackageName, Target, Version, WheelFilename};
 use serde::Deserialize;
 
 use crate::ResolveError;
@@ -240,11 +240,13 @@ impl Lock {
     }
 
     /// The file to install for each package that applies to `target`: the
-    /// wheel with the best tag rank, else the sdist when `allow_sdists`.
+    /// wheel with the best tag rank, else the sdist when `allow_sdists`;
+    /// `formats` (`--no-binary` / `--only-binary`) narrows that per package.
     pub fn select<'a>(
         &'a self,
         target: &Target,
         allow_sdists: bool,
+        formats: &FormatControl,
     ) -> Result<Vec<LockedChoice<'a>>, ResolveError> {
         let bad_marker = |m: &str, e: String| ResolveError::LockFile {
             message: format!("invalid marker `{m}`: {e}"),
@@ -270,22 +272,27 @@ impl Lock {
                     continue;
                 }
             }
+            let sdist = p
+                .sdist
+                .as_ref()
+                .filter(|_| allow_sdists && formats.allows_sdists(&p.name));
             let wheel = p
                 .wheels
                 .iter()
+                .filter(|_| formats.allows_wheels(&p.name))
                 .filter_map(|w| {
                     let parsed: WheelFilename = w.filename.parse().ok()?;
                     Some((target.tags.best(parsed.tags())?, w))
                 })
                 .min_by_key(|(rank, _)| *rank)
                 .map(|(_, w)| w);
-            let choice = match (wheel, &p.sdist) {
+            let choice = match (wheel, sdist) {
                 (Some(file), _) => LockedChoice {
                     package: p,
                     file,
                     is_wheel: true,
                 },
-                (None, Some(file)) if allow_sdists => LockedChoice {
+                (None, Some(file)) => LockedChoice {
                     package: p,
                     file,
                     is_wheel: false,
@@ -477,7 +484,9 @@ mod tests {
     #[test]
     fn selects_the_best_wheel_for_the_target() {
         let lock = sample();
-        let chosen = lock.select(&target(), true).unwrap();
+        let chosen = lock
+            .select(&target(), true, &FormatControl::default())
+            .unwrap();
         let names: Vec<&str> = chosen.iter().map(|c| c.file.filename.as_str()).collect();
         assert_eq!(
             names,
@@ -493,10 +502,15 @@ mod tests {
         let mut lock = sample();
         lock.packages[0].wheels.remove(1);
         // The sdist is the fallback when builds are allowed…
-        let chosen = lock.select(&target(), true).unwrap();
+        let chosen = lock
+            .select(&target(), true, &FormatControl::default())
+            .unwrap();
         assert!(!chosen[0].is_wheel);
         // …and an error otherwise.
-        let err = lock.select(&target(), false).unwrap_err().to_string();
+        let err = lock
+            .select(&target(), false, &FormatControl::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("markupsafe 3.0.4")
                 && err.contains("markupsafe-3.0.4-cp312-cp312-manylinux2014_x86_64.whl"),
@@ -505,10 +519,32 @@ mod tests {
     }
 
     #[test]
+    fn binary_options_pick_the_sdist_or_refuse_it() {
+        use pyzap_spec::{FormatChoice, FormatOption};
+        let lock = sample();
+        let control = |option, value| {
+            let mut c = FormatControl::default();
+            c.apply(&FormatChoice::parse(option, value).unwrap());
+            c
+        };
+        let no_binary = control(FormatOption::NoBinary, "MarkupSafe");
+        let chosen = lock.select(&target(), true, &no_binary).unwrap();
+        assert!(!chosen[0].is_wheel && chosen[1].is_wheel);
+        let mut lock = lock;
+        lock.packages[0].wheels.remove(1);
+        let only_binary = control(FormatOption::OnlyBinary, ":all:");
+        let err = lock.select(&target(), true, &only_binary).unwrap_err();
+        assert!(err.to_string().contains("markupsafe 3.0.4"), "{err}");
+    }
+
+    #[test]
     fn another_environment_is_refused() {
         let mut lock = sample();
         lock.environments = vec!["sys_platform == 'win32'".into()];
-        let err = lock.select(&target(), true).unwrap_err().to_string();
+        let err = lock
+            .select(&target(), true, &FormatControl::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sys_platform == 'win32'"), "{err}");
     }
 
@@ -516,7 +552,12 @@ mod tests {
     fn markers_skip_packages() {
         let mut lock = sample();
         lock.packages[1].marker = Some("python_version < '3.8'".into());
-        assert_eq!(lock.select(&target(), true).unwrap().len(), 1);
+        assert_eq!(
+            lock.select(&target(), true, &FormatControl::default())
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

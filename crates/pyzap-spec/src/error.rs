@@ -29,6 +29,8 @@ pub enum SpecError {
     EntryPoint { text: String },
     #[error("invalid pyproject.toml: {0}")]
     PyProject(String),
+    #[error("{option}: `{value}` is not a project name, `:all:` or `:none:`")]
+    FormatControl { option: &'static str, value: String },
     #[error("invalid interpreter description: {0}")]
     Interpreter(String),
 }

@@ -5,6 +5,7 @@
 mod cross;
 mod entry_points;
 mod error;
+mod format_control;
 mod metadata;
 mod pyproject;
 mod requirements_txt;
@@ -15,6 +16,7 @@ mod wheel_name;
 pub use cross::PlatformTag;
 pub use entry_points::{EntryPoint, EntryPoints};
 pub use error::SpecError;
+pub use format_control::{FormatChoice, FormatControl, FormatOption};
 pub use metadata::Metadata;
 pub use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
 pub use pep508_rs::{

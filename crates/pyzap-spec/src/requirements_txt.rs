@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::{Requirement, SpecError};
+use crate::{FormatChoice, FormatOption, Requirement, SpecError};
 
 /// One requirement line and where it came from.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct RequirementsFile {
     pub no_index: bool,
     /// `--require-hashes`: pip's hash-checking mode.
     pub require_hashes: bool,
+    /// `--no-binary` / `--only-binary` lines, in file order (includes inline).
+    pub format_choices: Vec<FormatChoice>,
 }
 
 impl RequirementsFile {
@@ -92,9 +94,18 @@ impl RequirementsFile {
                         .push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?),
                     "--no-index" => self.no_index = true,
                     "--require-hashes" => self.require_hashes = true,
+                    "--no-binary" | "--only-binary" => {
+                        let value = value.ok_or_else(|| err(format!("{opt} needs a value")))?;
+                        let option = if opt == "--no-binary" {
+                            FormatOption::NoBinary
+                        } else {
+                            FormatOption::OnlyBinary
+                        };
+                        let choice = FormatChoice::parse(option, &value).map_err(|e| err(e.to_string()))?;
+                        self.format_choices.push(choice);
+                    }
                     // Accepted for compatibility; they do not change what pyzap installs.
-                    "--pre" | "--trusted-host" | "--prefer-binary" | "--only-binary" | "--no-binary"
-                    | "--use-feature" => {}
+                    "--pre" | "--trusted-host" | "--prefer-binary" | "--use-feature" => {}
                     "-e" | "--editable" => {
                         return Err(err("editable requirements (-e) cannot go into an artifact; name the project directory as an input instead".into()))
                     }
@@ -287,6 +298,30 @@ mod tests {
         assert_eq!(
             r.paths,
             [PathBuf::from("d/./local/pkg-1.0-py3-none-any.whl")]
+        );
+    }
+
+    #[test]
+    fn binary_options_are_recorded_in_order() {
+        let r = parse(&[
+            ("req.txt", "--only-binary :all:\n-r more.txt\nsix\n"),
+            ("more.txt", "--no-binary=Six,tomli\n"),
+        ])
+        .unwrap();
+        let mut control = crate::FormatControl::default();
+        for choice in &r.format_choices {
+            control.apply(choice);
+        }
+        let name = |n: &str| n.parse::<crate::PackageName>().unwrap();
+        assert!(!control.allows_wheels(&name("six")));
+        assert!(control.allows_sdists(&name("tomli")));
+        assert!(!control.allows_sdists(&name("flask")));
+        let err = parse(&[("req.txt", "--no-binary\n")]).unwrap_err();
+        assert_eq!(err.to_string(), "req.txt:1: --no-binary needs a value");
+        let err = parse(&[("req.txt", "--only-binary a b\n")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "req.txt:1: --only-binary: `a b` is not a project name, `:all:` or `:none:`"
         );
     }
 

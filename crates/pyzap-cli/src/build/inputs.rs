@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use pyzap_spec::{PyProject, Requirement, RequirementsFile};
+use pyzap_spec::{FormatChoice, FormatControl, PyProject, Requirement, RequirementsFile};
 
 use crate::cli::BuildArgs;
 
@@ -23,6 +23,8 @@ pub struct Inputs {
     pub hashes: Vec<(String, Vec<String>)>,
     /// A requirements file said `--require-hashes`.
     pub require_hashes: bool,
+    /// `--no-binary` / `--only-binary`: the command line's, then the files'.
+    pub formats: FormatControl,
 }
 
 #[derive(Debug)]
@@ -46,6 +48,9 @@ pub fn collect(args: &BuildArgs) -> Result<Inputs> {
         find_links: args.find_links.clone(),
         ..Default::default()
     };
+    for (option, value) in args.binary_options() {
+        out.formats.apply(&FormatChoice::parse(option, &value)?);
+    }
     for input in &args.inputs {
         if is_path_like(input) {
             let path = PathBuf::from(input);
@@ -76,6 +81,9 @@ fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> R
     out.extra_index_urls.extend(parsed.extra_index_urls);
     out.no_index |= parsed.no_index;
     out.require_hashes |= parsed.require_hashes;
+    for choice in &parsed.format_choices {
+        out.formats.apply(choice);
+    }
     out.find_links.extend(parsed.find_links);
     for e in parsed.requirements {
         if !e.hashes.is_empty() {

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use pyzap_index::{DistFile, DistKind, FileLocation, IndexClient, Url};
 use pyzap_python::Interpreter;
 use pyzap_resolve::{FileSource, Lock, LockedFile, LockedPackage};
-use pyzap_spec::{PackageName, Target};
+use pyzap_spec::{FormatControl, PackageName, Target};
 
 use super::hashes::HashCheck;
 use super::{index, inputs, resolution};
@@ -167,10 +167,15 @@ impl LoadedLock {
 
     /// The locked file of every package that applies to `target`, sorted by
     /// name, each carrying the lock's sha256.
-    pub fn files_for(&self, target: &Target, allow_sdists: bool) -> Result<Vec<DistFile>> {
+    pub fn files_for(
+        &self,
+        target: &Target,
+        allow_sdists: bool,
+        formats: &FormatControl,
+    ) -> Result<Vec<DistFile>> {
         let choices = self
             .lock
-            .select(target, allow_sdists)
+            .select(target, allow_sdists, formats)
             .with_context(|| format!("installing from {}", self.path.display()))?;
         let mut files = Vec::new();
         for c in choices {

@@ -292,7 +292,7 @@ impl FetchContext<'_> {
         let (files, lock_check);
         let hash_check = match self.locked {
             Some(lock) => {
-                files = lock.files_for(target, allow_sdists)?;
+                files = lock.files_for(target, allow_sdists, &inputs.formats)?;
                 lock_check = hashes::HashCheck::from_lock(&files);
                 &lock_check
             }

@@ -26,6 +26,7 @@ pub fn resolve_files(
         index: find_links,
         target,
         allow_sdists,
+        formats: &inputs.formats,
         prefetch_jobs: 8,
     };
     find_links.prefetch(&roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), 8);

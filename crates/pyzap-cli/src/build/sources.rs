@@ -30,10 +30,13 @@ pub fn build_project(
         .iter()
         .map(|r| pyzap_spec::parse_requirement(r))
         .collect::<Result<Vec<_>, _>>()?;
+    // Build requirements are wheels only, whatever --no-binary says of them.
+    let formats = pyzap_spec::FormatControl::default();
     let provider = IndexProvider {
         index: find_links,
         target: &python.target,
         allow_sdists: false,
+        formats: &formats,
         prefetch_jobs: 8,
     };
     let resolution = pyzap_resolve::resolve(

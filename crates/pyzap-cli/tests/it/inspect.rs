@@ -158,3 +158,36 @@ fn sdists_are_built_with_their_backends() {
     ]);
     assert_eq!(stdout(&run_ok(&mut cmd)).trim(), "1.17.0 {'a': 1}");
 }
+
+#[test]
+fn no_binary_builds_a_project_from_its_sdist() {
+    let dir = fresh_dir("no-binary-");
+    let out = dir.join("six.pyz");
+    let built = run_ok(
+        pyzap()
+            .args(["build", "six", "-e", "six", "-v", "--only-binary", ":all:"])
+            .args(["--no-binary", "six", "--no-index", "-f"])
+            .arg(wheelhouse())
+            .arg("--python")
+            .arg(&py311().path)
+            .arg("-o")
+            .arg(&out),
+    );
+    // The wheelhouse holds six's wheel too: --no-binary six (given after
+    // `:all:`, as pip needs) builds the sdist instead.
+    let log = stderr(&built);
+    assert!(
+        log.contains("building six-1.17.0.tar.gz from source"),
+        "{log}"
+    );
+    let info = run_ok(pyzap().args(["info", "--json"]).arg(&out));
+    let manifest: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let ready =
+        pyzap_test_support::sha256_file(&wheelhouse().join("six-1.17.0-py2.py3-none-any.whl"));
+    assert_eq!(manifest["distributions"][0]["name"], "six");
+    assert_ne!(manifest["distributions"][0]["sha256"], ready.as_str());
+    let mut cmd = run_artifact(&py311().path, &out, &dir.join("root"));
+    cmd.env("PYZAP_INTERPRETER", "1")
+        .args(["-c", "import six; print(six.__version__)"]);
+    assert_eq!(stdout(&run_ok(&mut cmd)).trim(), "1.17.0");
+}

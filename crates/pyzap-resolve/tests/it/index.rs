@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use pyzap_index::http::{HttpOptions, UreqClient};
 use pyzap_index::{IndexClient, IndexOptions, Url};
-use pyzap_resolve::{resolve, IndexProvider, ResolveOptions};
-use pyzap_spec::{parse_requirement, Target};
+use pyzap_resolve::{resolve, IndexProvider, Provider, ResolveOptions};
+use pyzap_spec::{parse_requirement, FormatChoice, FormatControl, FormatOption, Target};
 use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
 
 fn client(server: &IndexServer, cache: &std::path::Path) -> IndexClient {
@@ -41,6 +41,7 @@ fn try_ours(
         index,
         target,
         allow_sdists: false,
+        formats: &FormatControl::default(),
         prefetch_jobs: 4,
     };
     let reqs: Vec<_> = reqs.iter().map(|r| parse_requirement(r).unwrap()).collect();
@@ -88,6 +89,57 @@ fn requires_python_of_index_files_is_honoured() {
     // flask 3.1 needs Python 3.9: 3.8 gets 3.0.x without reading 3.1's metadata.
     let Some((_, t)) = target(8) else { return };
     assert!(ours(&index, &t, &["flask"]).contains("flask==3.0.3"));
+}
+
+#[test]
+fn binary_options_choose_between_sdist_and_wheel() {
+    let server = IndexServer::start(IndexConfig::wheelhouse());
+    let cache = tempfile::tempdir().unwrap();
+    let index = client(&server, cache.path());
+    let Some((_, t)) = target(11) else { return };
+    let six = "six".parse().unwrap();
+    let version = "1.17.0".parse().unwrap();
+    let chosen = |allow_sdists, options: &[(FormatOption, &str)]| {
+        let mut formats = FormatControl::default();
+        for (option, value) in options {
+            formats.apply(&FormatChoice::parse(*option, value).unwrap());
+        }
+        let provider = IndexProvider {
+            index: &index,
+            target: &t,
+            allow_sdists,
+            formats: &formats,
+            prefetch_jobs: 0,
+        };
+        let file = provider.best_file(&six, &version).unwrap();
+        let reason = provider.unavailable_reason(&six);
+        (file.map(|f| f.filename), reason)
+    };
+    let wheel = Some("six-1.17.0-py2.py3-none-any.whl".to_string());
+    let sdist = Some("six-1.17.0.tar.gz".to_string());
+    assert_eq!(chosen(true, &[]).0, wheel);
+    assert_eq!(chosen(true, &[(FormatOption::NoBinary, "six")]).0, sdist);
+    assert_eq!(chosen(true, &[(FormatOption::NoBinary, ":all:")]).0, sdist);
+    assert_eq!(
+        chosen(
+            true,
+            &[
+                (FormatOption::NoBinary, ":all:"),
+                (FormatOption::OnlyBinary, "six")
+            ]
+        )
+        .0,
+        wheel
+    );
+    assert_eq!(chosen(true, &[(FormatOption::NoBinary, "tomli")]).0, wheel);
+    // --no-binary with builds refused leaves nothing, and says why.
+    let (file, reason) = chosen(false, &[(FormatOption::NoBinary, "six")]);
+    assert_eq!(file, None);
+    let reason = reason.unwrap();
+    assert!(
+        reason.contains("--no-binary: only its sdist may be used"),
+        "{reason}"
+    );
 }
 
 /// The requirement sets of the differential table.

@@ -1,5 +1,6 @@
-//! `info`, `extract` and repacking, reproducibility, literal shebangs and
-//! the stdlib zipapp workflow (`--src`).
+//! `info`, `extract` and repacking, reproducibility, literal shebangs, the
+//! stdlib zipapp workflow (`--src`), and builds from source: sdists with
+//! their backends, `--no-binary`, a local setuptools project, all offline.
 
 use std::process::Command;
 
@@ -190,4 +191,43 @@ fn no_binary_builds_a_project_from_its_sdist() {
     cmd.env("PYZAP_INTERPRETER", "1")
         .args(["-c", "import six; print(six.__version__)"]);
     assert_eq!(stdout(&run_ok(&mut cmd)).trim(), "1.17.0");
+}
+
+#[test]
+fn local_setuptools_project_is_built_offline() {
+    let dir = fresh_dir("setuptools-project-");
+    let project = dir.join("greet-app");
+    fs_err::create_dir_all(project.join("greet")).unwrap();
+    fs_err::write(
+        project.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=61\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+         [project]\nname = \"greet-app\"\nversion = \"0.3.0\"\ndependencies = [\"six\"]\n\n\
+         [project.scripts]\ngreet = \"greet.cli:main\"\n",
+    )
+    .unwrap();
+    fs_err::write(project.join("greet/__init__.py"), "GREETING = 'hello'\n").unwrap();
+    fs_err::write(
+        project.join("greet/cli.py"),
+        "import sys\nimport six\nfrom greet import GREETING\n\n\
+         def main():\n    print(GREETING, *sys.argv[1:], 'six', six.__version__)\n    return 3\n",
+    )
+    .unwrap();
+    let out = dir.join("greet.pyz");
+    // `build` passes -f ../shared/wheelhouse --no-index: no request leaves the machine.
+    build(
+        &py311().path,
+        &out,
+        &[project.to_str().unwrap(), "-c", "greet"],
+    );
+    let run = run_artifact(&py311().path, &out, &dir.join("root"))
+        .arg("world")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "{}", stderr(&run));
+    assert_eq!(stdout(&run).trim(), "hello world six 1.17.0");
+    let info = stdout(&run_ok(pyzap().arg("info").arg(&out)));
+    assert!(
+        info.contains("greet-app") && info.contains("0.3.0"),
+        "{info}"
+    );
 }

@@ -18,7 +18,8 @@ pub use manifest::{
 };
 pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
 pub use site::{
-    add_distributions, pyc_name, Bundled, BytecodeCompiler, CompileJob, SITE_EXTRACT, SITE_ZIP,
+    add_distributions, pyc_name, unify_placement, Bundled, BytecodeCompiler, CompileJob,
+    SITE_EXTRACT, SITE_ZIP,
 };
 pub use standalone::{
     build_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer, write_standalone,

@@ -4,8 +4,8 @@
 use std::cell::Cell;
 
 use pyzap_artifact::{
-    add_distributions, read_artifact, write_artifact, ArtifactEntry, Bundled, BytecodeCompiler,
-    EntryKind, EntryPointRecord, Manifest, TargetRecord, WriteOptions,
+    add_distributions, read_artifact, unify_placement, write_artifact, ArtifactEntry, Bundled,
+    BytecodeCompiler, EntryKind, EntryPointRecord, Manifest, TargetRecord, WriteOptions,
 };
 use pyzap_test_support::WheelBuilder;
 use pyzap_wheel::{layout_wheel, Wheel};
@@ -124,4 +124,22 @@ fn entries_bytecode_cache_and_deterministic_output() {
     let info = read_artifact(&a).unwrap();
     assert_eq!(info.manifest, manifest());
     assert_eq!(info.shebang.as_deref(), Some("#!/usr/bin/env python3"));
+}
+
+#[test]
+fn one_extracted_distribution_extracts_them_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut all = bundled(tmp.path());
+    let placements = |b: &[Bundled]| {
+        b.iter()
+            .map(|b| b.dist.placement.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(placements(&all), ["zip", "extract"]);
+    unify_placement(&mut all);
+    assert_eq!(placements(&all), ["extract", "extract"]);
+    let mut pure: Vec<Bundled> = all.drain(..1).collect();
+    pure[0].dist.placement = pyzap_wheel::Placement::Zip;
+    unify_placement(&mut pure);
+    assert_eq!(placements(&pure), ["zip"], "pure bundles stay zipped");
 }

@@ -337,6 +337,7 @@ impl FetchContext<'_> {
                 sha256,
             });
         }
+        pyzap_artifact::unify_placement(&mut bundled);
         Ok(bundled)
     }
 }

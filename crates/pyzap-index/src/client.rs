@@ -72,6 +72,10 @@ pub struct IndexClient {
     options: IndexOptions,
     cache: Cache,
     local: Mutex<FindLinks>,
+    /// Projects given as local files (a built project, a wheel on the command
+    /// line): only those files count, so an index can never substitute its
+    /// own distribution of the same name (dependency confusion).
+    pinned: Mutex<HashMap<PackageName, Vec<DistFile>>>,
     link_pages: Mutex<Option<Arc<Vec<DistFile>>>>,
     projects: Mutex<HashMap<PackageName, Arc<Vec<DistFile>>>>,
 }
@@ -93,6 +97,7 @@ impl IndexClient {
             cache: Cache::new(&options.cache_dir),
             options,
             local: Mutex::new(local),
+            pinned: Mutex::default(),
             link_pages: Mutex::default(),
             projects: Mutex::default(),
         })
@@ -102,9 +107,14 @@ impl IndexClient {
         &self.options
     }
 
-    /// Adds a local file given directly (a wheel on the command line, a built project).
+    /// Adds a local file given directly (a wheel on the command line, a
+    /// built project). From then on its project comes only from such files.
     pub fn add_file(&self, path: &Path) -> Option<DistFile> {
         let file = lock(&self.local).add_file(path)?.clone();
+        lock(&self.pinned)
+            .entry(file.name.clone())
+            .or_default()
+            .push(file.clone());
         lock(&self.projects).remove(&file.name);
         Some(file)
     }
@@ -127,6 +137,9 @@ impl IndexClient {
     pub fn files(&self, name: &PackageName) -> Result<Arc<Vec<DistFile>>, IndexError> {
         if let Some(files) = lock(&self.projects).get(name) {
             return Ok(files.clone());
+        }
+        if let Some(pinned) = lock(&self.pinned).get(name) {
+            return Ok(Arc::new(pinned.clone()));
         }
         let mut files: Vec<DistFile> = lock(&self.local).files(name).to_vec();
         files.extend(

@@ -292,3 +292,24 @@ fn find_links_pages_and_directories() {
     assert_eq!(six.iter().filter(|f| f.local_path().is_some()).count(), 2);
     assert_eq!(c.files(&name("idna")).unwrap().len(), 2);
 }
+
+/// A project given as a local file is never looked up on an index, so an
+/// index cannot substitute a distribution of the same name.
+#[test]
+fn local_files_shadow_the_index_for_their_project() {
+    let server = IndexServer::start(IndexConfig::wheelhouse());
+    let cache = tempfile::tempdir().unwrap();
+    let c = client(&server.url(), cache.path(), false);
+    let local = pyzap_test_support::WheelBuilder::new("six", "0.0.1")
+        .file("six.py", "LOCAL = True\n")
+        .build(cache.path());
+    c.add_file(&local).unwrap();
+    let files = c.files(&name("six")).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].version.to_string(), "0.0.1");
+    assert!(
+        server.requests().iter().all(|r| !r.path.contains("/six/")),
+        "{:?}",
+        server.requests()
+    );
+}

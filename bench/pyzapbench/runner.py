@@ -182,8 +182,13 @@ def tree_size(path: Path) -> int:
     return total
 
 
+OVERHEAD = {"rm": 0.0, "size": 0.0, "prepare": 0.0}
+
+
 def rm(path: Path):
+    t0 = time.perf_counter()
     shutil.rmtree(path, ignore_errors=True)
+    OVERHEAD["rm"] += time.perf_counter() - t0
 
 
 def log(msg):
@@ -202,7 +207,9 @@ class Bench:
     def build_once(self, tool, wl, out: Path, cache: Path):
         """One build; returns (plan, seconds, peak RSS KiB, error or None)."""
         rm(out)
+        t1 = time.perf_counter()
         wl.prepare(out)
+        OVERHEAD["prepare"] += time.perf_counter() - t1
         cache.mkdir(parents=True, exist_ok=True)
         plan = tool.plan(wl, out, cache)
         env = self.ctx.env(**cache_env(cache))
@@ -250,7 +257,9 @@ class Bench:
                     fig.stat.add(secs)
                     if phase == "cold":
                         r.figures["build_peak_rss_mb"].stat.add(peak * 1024 / MB)
+                        t1 = time.perf_counter()
                         r.figures["size_mb"].stat.add(tree_size(plan.artifact) / MB)
+                        OVERHEAD["size"] += time.perf_counter() - t1
                     else:
                         r.warm_peak_rss.add(peak * 1024 / MB)
                     log(f"  {wl.key:15} {tool.name:12} {phase} build {i + 1}/{n}: {secs:6.2f} s  {peak / 1024:6.0f} MB")
@@ -411,9 +420,11 @@ def main(args, bench_dir: Path):
                     wl.requirements, wl.note = large_set(ctx.wheelhouse, ctx.index_url, ctx.runtime_python, ctx.env(
                         **cache_env(work / "large-resolve")), ctx.bin("uv"))
             results = {}
+            loads = [os.getloadavg()[0]]
             for wl in wls:
                 log(f"== {wl.title}")
                 results[wl.key] = Bench(args, ctx, [wl], tools).run_workload(wl)
+                loads.append(os.getloadavg()[0])
             index_requests = index.requests
     finally:
         if not args.keep:
@@ -426,6 +437,7 @@ def main(args, bench_dir: Path):
         # CPU time the run used (all children + the harness, index server included):
         # with the steps running one at a time, about the wall time the run
         # would take on an otherwise idle machine.
+        "harness_seconds": {k: round(v, 1) for k, v in OVERHEAD.items()},
         "cpu_seconds": round(ru_c.ru_utime + ru_c.ru_stime + ru_s.ru_utime + ru_s.ru_stime, 1),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
         "seconds": time.time() - started,
@@ -437,6 +449,7 @@ def main(args, bench_dir: Path):
             "platform": platform.platform(),
             "loadavg_before": load_before,
             "loadavg_after": os.getloadavg(),
+            "loadavg_1min_after_each_workload": loads,
         },
         "python": {"version": ctx.python_version, "base": ctx.base_python, "runtime_venv": ctx.runtime_python},
         "versions": versions,

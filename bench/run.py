@@ -134,6 +134,8 @@ def find_pyzap(args):
 
 def main(argv):
     args = parse_args(argv)
+    if not Path(args.wheelhouse).is_dir():
+        raise SystemExit(f"no wheelhouse at {args.wheelhouse}: pass --wheelhouse DIR")
     if not in_bench_venv():
         ensure_venv()
         os.execv(str(VENV / "bin" / "python"), [str(VENV / "bin" / "python"), str(Path(__file__).resolve()), *argv])

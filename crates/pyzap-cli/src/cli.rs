@@ -89,7 +89,7 @@ pub enum Command {
 
 #[derive(Args, Debug, Default)]
 pub struct BuildArgs {
-    /// What to bundle: requirement specs (`black`, `flask>=3`, `requests[socks]`),
+    /// What to bundle: requirement specs (`black`, `flask>=3`, `requests[socks]`), `git+URL[@REF]` sources,
     /// a project directory with pyproject.toml (`.`, `./examples/echo-wsgi`), or wheel files
     pub inputs: Vec<String>,
     /// Read requirements from a file (pip's requirements.txt format); repeatable

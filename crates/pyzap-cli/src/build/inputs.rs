@@ -25,6 +25,8 @@ pub struct Inputs {
     pub require_hashes: bool,
     /// `--no-binary` / `--only-binary`: the command line's, then the files'.
     pub formats: FormatControl,
+    /// Clones of `git+` inputs, kept until the build is done.
+    pub checkouts: Vec<super::vcs::Checkout>,
 }
 
 #[derive(Debug)]
@@ -52,6 +54,12 @@ pub fn collect(args: &BuildArgs) -> Result<Inputs> {
         out.formats.apply(&FormatChoice::parse(option, &value)?);
     }
     for input in &args.inputs {
+        if input.starts_with("git+") {
+            let checkout = super::vcs::checkout(input)?;
+            out.projects.push(read_project(&checkout.path)?);
+            out.checkouts.push(checkout);
+            continue;
+        }
         if is_path_like(input) {
             let path = PathBuf::from(input);
             if input.ends_with(".whl") {

@@ -10,6 +10,7 @@ pub mod lockfile;
 mod resolution;
 mod sources;
 mod targets;
+mod vcs;
 
 use std::path::{Path, PathBuf};
 

@@ -231,3 +231,47 @@ fn local_setuptools_project_is_built_offline() {
         "{info}"
     );
 }
+
+/// `git+URL@REF#subdirectory=…` is cloned with git and built like a project
+/// (a local repository: no network).
+#[test]
+fn git_inputs_are_cloned_and_built() {
+    let dir = fresh_dir("git-");
+    let repo = dir.join("repo");
+    let project = repo.join("apps/echo");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo-wsgi");
+    fs_err::create_dir_all(project.join("src/echo_wsgi")).unwrap();
+    fs_err::copy(
+        example.join("pyproject.toml"),
+        project.join("pyproject.toml"),
+    )
+    .unwrap();
+    fs_err::copy(
+        example.join("src/echo_wsgi/__init__.py"),
+        project.join("src/echo_wsgi/__init__.py"),
+    )
+    .unwrap();
+    let git = |args: &[&str]| {
+        run_ok(
+            Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@example.invalid",
+                    "-C",
+                ])
+                .arg(&repo)
+                .args(args),
+        )
+    };
+    run_ok(Command::new("git").args(["init", "-q"]).arg(&repo));
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "echo"]);
+    git(&["tag", "v1"]);
+    let spec = format!("git+file://{}@v1#subdirectory=apps/echo", repo.display());
+    let out = dir.join("echo.pyz");
+    build(&py311().path, &out, &[&spec]);
+    let run = run_ok(run_artifact(&py311().path, &out, &dir.join("root")).arg("--version"));
+    assert_eq!(stdout(&run).trim(), "echo-wsgi 1.0.0");
+}

@@ -24,15 +24,13 @@ from pathlib import Path
 
 from .workloads import Workload
 
-# How pyzap is pointed at the packages.  This version of pyzap reads a local
-# folder only (`-f DIR --no-index`); index URLs come in a later issue.  To
-# switch pyzap to the local index like the peers, make this return
-# ["--index-url", ctx.index_url] -- nothing else changes.
+# How pyzap is pointed at the packages: the same local index as the peers
+# (its HTTP cache lives in the build's PYZAP_CACHE_DIR, cold or warm).
 def pyzap_index_args(ctx) -> list:
-    return ["-f", str(ctx.wheelhouse), "--no-index"]
+    return ["--index-url", ctx.index_url]
 
 
-PYZAP_INDEX_NOTE = "pyzap reads the wheelhouse folder directly (`-f DIR --no-index`); the peers use the local HTTP index"
+PYZAP_INDEX_NOTE = "every tool, pyzap included, resolves from the local HTTP index"
 
 
 @dataclass

@@ -42,14 +42,7 @@ pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
     let mut roots = inputs.requirements.clone();
     let mut top_level: Vec<PackageName> = Vec::new();
     for wheel in &inputs.wheel_files {
-        let file = find_links
-            .add_file(wheel)
-            .with_context(|| format!("{} is not named like a wheel", wheel.display()))?;
-        top_level.push(file.name.clone());
-        roots.push(pyzap_spec::parse_requirement(&format!(
-            "{}=={}",
-            file.name, file.version
-        ))?);
+        super::pin_local_wheel(&find_links, wheel, &mut top_level, &mut roots)?;
     }
     top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
     let files = resolution::resolve_files(

@@ -59,24 +59,10 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
             work.path(),
             args.pre,
         )?;
-        let file = find_links
-            .add_file(&wheel)
-            .context("the built wheel has an unexpected name")?;
-        top_level.push(file.name.clone());
-        roots.push(pyzap_spec::parse_requirement(&format!(
-            "{}=={}",
-            file.name, file.version
-        ))?);
+        pin_local_wheel(&find_links, &wheel, &mut top_level, &mut roots)?;
     }
     for wheel in &inputs.wheel_files {
-        let file = find_links
-            .add_file(wheel)
-            .with_context(|| format!("{} is not named like a wheel", wheel.display()))?;
-        top_level.push(file.name.clone());
-        roots.push(pyzap_spec::parse_requirement(&format!(
-            "{}=={}",
-            file.name, file.version
-        ))?);
+        pin_local_wheel(&find_links, wheel, &mut top_level, &mut roots)?;
     }
     top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
     if let Some(lock) = &locked {
@@ -354,6 +340,25 @@ fn download(index: &IndexClient, files: &[pyzap_index::DistFile], ui: &Ui) -> Re
         .into_iter()
         .map(|r| r.map_err(anyhow::Error::new))
         .collect()
+}
+
+/// Offers a local wheel (given, or built from a project) as the only source
+/// of its project, and requires exactly that version as a root.
+pub(crate) fn pin_local_wheel(
+    find_links: &IndexClient,
+    wheel: &Path,
+    top_level: &mut Vec<PackageName>,
+    roots: &mut Vec<Requirement>,
+) -> Result<()> {
+    let file = find_links
+        .add_file(wheel)
+        .with_context(|| format!("{} is not named like a wheel", wheel.display()))?;
+    roots.push(pyzap_spec::parse_requirement(&format!(
+        "{}=={}",
+        file.name, file.version
+    ))?);
+    top_level.push(file.name);
+    Ok(())
 }
 
 /// Bytecode compiled by the target interpreter, one process per core.

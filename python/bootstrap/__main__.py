@@ -202,6 +202,7 @@ def _extract(artifact, root, final, prefix):
     """Cold path: unzip `prefix` (__pyzap__/extract/) and rename it to `final`."""
     import time
     import zipfile
+    import zlib
 
     tmp_root = os.path.join(root, "tmp")
     tmp = None
@@ -214,39 +215,13 @@ def _extract(artifact, root, final, prefix):
             os.path.basename(final)[:16], os.getpid(), os.urandom(6).hex()))
         os.mkdir(tmp, 0o700)
         made = {tmp}
-        with zipfile.ZipFile(artifact) as zf:
-            for info in zf.infolist():
-                name = info.filename
-                if not name.startswith(prefix):
-                    continue
-                rel = name[len(prefix):]
-                parts = [p for p in rel.split("/") if p]
-                # No absolute paths, no way out of tmp (zip-slip); on Windows
-                # also no drive letters or backslash separators.
-                if rel.startswith("/") or ".." in parts or (
-                        os.name == "nt" and ("\\" in rel or ":" in rel)):
-                    _fail("refusing unsafe path %r in %s" % (name, artifact))
-                if not parts:
-                    continue
-                target = os.path.join(tmp, *parts)
-                if name.endswith("/"):
-                    os.makedirs(target, 0o755, exist_ok=True)
-                    made.add(target)
-                    continue
-                parent = os.path.dirname(target)
-                if parent not in made:
-                    os.makedirs(parent, 0o755, exist_ok=True)
-                    made.add(parent)
-                # Keep the executable bits of the unix mode in external_attr
-                # (scripts, helper binaries shipped as package data).
-                mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-                with open(fd, "wb") as dst, zf.open(info) as src:
-                    while True:
-                        chunk = src.read(1 << 20)
-                        if not chunk:
-                            break
-                        dst.write(chunk)
+        with zipfile.ZipFile(artifact) as outer:
+            zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
+            try:
+                _unpack(zf, inner_prefix, prefix, artifact, tmp, made)
+            finally:
+                if window is not None:
+                    window.close()
         # Durable before trusted: the files reach the disk, then the marker
         # (written last: a directory without it is never used), then the
         # rename, so a power cut never leaves a marked but partial tree.
@@ -273,11 +248,108 @@ def _extract(artifact, root, final, prefix):
         _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
     except OSError as e:
         _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _HINT))
-    except zipfile.BadZipFile as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        # Damaged compressed data fails in zlib, or ends early (EOFError).
         _fail("cannot read %s: %s" % (artifact, e))
     finally:
         if tmp is not None:
             _rmtree(tmp)
+
+
+def _unpack(zf, prefix, tree, artifact, tmp, made):
+    """Write the files of `zf` under `prefix` into the directory `tmp`
+    (`tree` is where they are in the artifact, for messages)."""
+    for info in zf.infolist():
+        name = info.filename
+        if not name.startswith(prefix):
+            continue
+        rel = name[len(prefix):]
+        parts = [p for p in rel.split("/") if p]
+        # No absolute paths, no way out of tmp (zip-slip); on Windows
+        # also no drive letters or backslash separators.
+        if rel.startswith("/") or ".." in parts or (
+                os.name == "nt" and ("\\" in rel or ":" in rel)):
+            _fail("refusing unsafe path %r in %s" % (tree + rel, artifact))
+        if not parts:
+            continue
+        target = os.path.join(tmp, *parts)
+        if name.endswith("/"):
+            os.makedirs(target, 0o755, exist_ok=True)
+            made.add(target)
+            continue
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, 0o755, exist_ok=True)
+            made.add(parent)
+        # Keep the executable bits of the unix mode in external_attr
+        # (scripts, helper binaries shipped as package data).
+        mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with open(fd, "wb") as dst, zf.open(info) as src:
+            while True:
+                chunk = src.read(1 << 20)
+                if not chunk:
+                    break
+                dst.write(chunk)
+
+
+class _Window:
+    """Bytes [start, start + size) of an open file as a read-only, seekable
+    file: the nested archive of a tree, read in place without a copy."""
+
+    def __init__(self, f, start, size):
+        self._f, self._start, self._size, self._pos = f, start, size, 0
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self._pos
+
+    def seek(self, offset, whence=0):
+        base = (0, self._pos, self._size)[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, n=-1):
+        left = max(0, self._size - self._pos)
+        n = left if n is None or n < 0 else min(n, left)
+        self._f.seek(self._start + self._pos)
+        data = self._f.read(n)
+        self._pos += len(data)
+        return data
+
+    def close(self):
+        self._f.close()
+
+
+def _open_tree(outer, artifact, prefix):
+    """(archive, prefix of its entries, window to close) for the tree under
+    `prefix`: the nested `<tree>.zip` the writer makes, read in place, or,
+    in an artifact repacked from `pyzap extract`'s output, the outer
+    archive's own entries under `prefix`."""
+    import zipfile
+
+    try:
+        info = outer.getinfo(prefix.rstrip("/") + ".zip")
+    except KeyError:
+        return outer, prefix, None
+    if info.compress_type != zipfile.ZIP_STORED:  # recompressed by hand
+        import io
+        return zipfile.ZipFile(io.BytesIO(outer.read(info))), "", None
+    f = open(artifact, "rb")
+    try:
+        f.seek(info.header_offset)
+        header = f.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile("bad local header for %s" % info.filename)
+        start = (info.header_offset + 30 + int.from_bytes(header[26:28], "little")
+                 + int.from_bytes(header[28:30], "little"))
+        window = _Window(f, start, info.file_size)
+        return zipfile.ZipFile(window), "", window
+    except BaseException:
+        f.close()
+        raise
 
 
 def _move_aside(final, marker, tmp_root):

@@ -11,6 +11,7 @@ sys.executable in subprocesses with a private PYZAP_ROOT.
 """
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -216,8 +217,47 @@ def base_boot(**overrides):
     return boot
 
 
-def build(path, boot, files):
-    """Write a fake artifact the way the Rust writer lays it out."""
+def _tree_of(name):
+    """The extracted tree `name` is in (`__pyzap__/extract/`, or a target's), else None."""
+    if name.startswith("__pyzap__/extract/"):
+        return "__pyzap__/extract/"
+    parts = name.split("/")
+    if name.startswith("__pyzap__/targets/") and len(parts) > 4 and parts[3] == "extract":
+        return "/".join(parts[:4]) + "/"
+    return None
+
+
+def _write_zip(f, files, compress=zipfile.ZIP_DEFLATED):
+    names = set(files)
+    dirs = {name.rsplit("/", i)[0] + "/" for name in names for i in range(1, name.count("/") + 1)}
+    with zipfile.ZipFile(f, "w", compress) as zf:
+        for name in sorted(names | dirs):
+            info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
+            if name in dirs:
+                info.external_attr = (0o40755 << 16) | 0x10
+                zf.writestr(info, b"")
+                continue
+            data = files[name]
+            mode = 0o644
+            if isinstance(data, tuple):
+                mode, data = data
+            info.external_attr = (0o100000 | mode) << 16
+            info.create_system = 3
+            info.compress_type = zipfile.ZIP_STORED if isinstance(data, _Nested) else compress
+            zf.writestr(info, data)
+
+
+class _Nested(bytes):
+    """A nested archive's bytes: stored in the outer zip, as the writer does."""
+
+
+def build(path, boot, files, layout="nested"):
+    """Write a fake artifact the way the Rust writer lays it out.
+
+    layout "nested": each extracted tree is one stored `<tree>.zip` (what
+    the writer makes); "flat": its files are entries of the outer zip (an
+    artifact repacked from `pyzap extract`); "deflated": nested, but the
+    inner archive recompressed."""
     if boot.get("extract_hash") is None:
         h = hashlib.sha256()
         for name in sorted(files):
@@ -231,25 +271,20 @@ def build(path, boot, files):
             lines.append("%s=%s\n" % (key, v))
     files = dict(files)
     files["__pyzap__/boot"] = "".join(lines).encode()
-    names = set(files)
-    dirs = {name.rsplit("/", i)[0] + "/" for name in names for i in range(1, name.count("/") + 1)}
+    if layout != "flat":
+        trees = {}
+        for name in list(files):
+            tree = _tree_of(name)
+            if tree:
+                trees.setdefault(tree, {})[name[len(tree):]] = files.pop(name)
+        for tree, members in trees.items():
+            buf = io.BytesIO()
+            _write_zip(buf, members)
+            data = buf.getvalue()
+            files[tree.rstrip("/") + ".zip"] = data if layout == "deflated" else _Nested(data)
     with open(path, "wb") as f:
         f.write(b"#!/usr/bin/env python3\n")
-        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in sorted(names | dirs):
-                info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
-                if name in dirs:
-                    info.external_attr = (0o40755 << 16) | 0x10
-                    zf.writestr(info, b"")
-                    continue
-                data = files[name]
-                mode = 0o644
-                if isinstance(data, tuple):
-                    mode, data = data
-                info.external_attr = (0o100000 | mode) << 16
-                info.create_system = 3
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
+        _write_zip(f, files)
     os.chmod(path, 0o755)
     return boot
 
@@ -338,6 +373,47 @@ class EntryPoints(BootstrapTestCase):
         self.assertTrue(os.path.exists(os.path.join(ext, ".pyzap-complete")))
         self.assertEqual(stat.S_IMODE(os.stat(self.root).st_mode) & 0o077, 0)
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+
+    def test_extract_layouts(self):
+        # The writer nests each extracted tree as a stored zip; an artifact
+        # repacked from `pyzap extract` has the files as outer entries, and
+        # one rezipped by hand may have the nested zip deflated.
+        with zipfile.ZipFile(self.art) as zf:
+            names = zf.namelist()
+        self.assertIn("__pyzap__/extract.zip", names)
+        self.assertFalse([n for n in names if n.startswith("__pyzap__/extract/")], names)
+        for layout in ("nested", "flat", "deflated"):
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.boot = build(self.art, base_boot(), base_files(), layout=layout)
+            out = self.probe("probe")
+            self.assertEqual(out["ext_data"], "hello from data", layout)
+            self.assertEqual(out["tool_mode"] & 0o111, 0o111, layout)
+            self.assertEqual(out["nsp"], ["zip", "extract"], layout)
+            self.assertEqual(out["env"]["EPTH_RAN"], "1", layout)
+            self.assertEqual(sorted(os.listdir(self.extracted())),
+                             [".pyzap-complete", "edir", "epth.pth", "extpkg", "nsp"], layout)
+
+    def test_corrupt_nested_tree(self):
+        # Damage the compressed bytes of one file inside the nested archive:
+        # a one-line error, no partial tree left behind.
+        with zipfile.ZipFile(self.art) as zf:
+            outer = zf.getinfo("__pyzap__/extract.zip")
+            inner = zipfile.ZipFile(io.BytesIO(zf.read(outer)))
+        with open(self.art, "rb") as f:
+            data = bytearray(f.read())
+
+        def data_start(header_offset):
+            n, m = (int.from_bytes(data[header_offset + i:header_offset + i + 2], "little") for i in (26, 28))
+            return header_offset + 30 + n + m
+
+        target = inner.getinfo("extpkg/__init__.py")
+        at = data_start(data_start(outer.header_offset) + target.header_offset)
+        data[at:at + target.compress_size] = bytes(b ^ 0x55 for b in data[at:at + target.compress_size])
+        with open(self.art, "wb") as f:
+            f.write(data)
+        self.assertOneLineError(self.run_art("quiet"), "cannot read", self.art)
+        self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
+        self.assertFalse(os.path.exists(self.extracted()))
 
     def test_relative_artifact_path_and_warm_run(self):
         self.probe("probe")

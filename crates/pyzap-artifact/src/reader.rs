@@ -1,7 +1,7 @@
 //! Reading an artifact back: its shebang, manifest and entries, for
 //! `pyzap info` and `pyzap extract`.
 
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +12,7 @@ pub struct ArtifactInfo {
     pub path: PathBuf,
     pub shebang: Option<String>,
     pub manifest: Manifest,
+    /// Entries of the zip, those of its nested archives included.
     pub entries: usize,
     pub size: u64,
 }
@@ -98,17 +99,31 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
     let shebang = head.starts_with(b"#!").then(|| {
         String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned()
     });
+    let mut entries = archive.len();
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|source| ArtifactError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if crate::writer::nested_tree(entry.name().unwrap_or_default().as_ref()).is_some() {
+            entries += open_nested(path, &mut entry)?.len();
+        }
+    }
     Ok(ArtifactInfo {
         path: path.to_path_buf(),
         shebang,
         manifest,
-        entries: archive.len(),
+        entries,
         size,
     })
 }
 
 /// Unpacks every entry of the artifact at `path` into `out` (which must not
-/// exist or be empty), so it can be inspected, edited and repacked.
+/// exist or be empty), so it can be inspected, edited and repacked. Nested
+/// archives of extracted trees (`__pyzap__/extract.zip`) are unpacked into
+/// their directory (`__pyzap__/extract/`), which the bootstrap also reads.
 pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError> {
     read_artifact(path)?;
     let (mut archive, _) = open(path)?;
@@ -123,15 +138,31 @@ pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError>
         )));
     }
     fs_err::create_dir_all(out).map_err(io_err)?;
+    unpack(&mut archive, path, "", out)
+}
+
+/// Writes the entries of `archive` (read from `path`) under `out`/`base`.
+fn unpack<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    path: &Path,
+    base: &str,
+    out: &Path,
+) -> Result<usize, ArtifactError> {
+    let io_err = |source: std::io::Error| ArtifactError::Extract {
+        path: out.to_path_buf(),
+        source,
+    };
+    let corrupt = |source| ArtifactError::Corrupt {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut files = 0;
     for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|source| ArtifactError::Corrupt {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        let mut entry = archive.by_index(i).map_err(corrupt)?;
+        let name = format!(
+            "{base}{}",
+            entry.name().map(|n| n.into_owned()).unwrap_or_default()
+        );
         let dest = pyzap_fs::safe_join(out, &name).map_err(|source| ArtifactError::Escape {
             path: path.to_path_buf(),
             entry: name.clone(),
@@ -154,6 +185,14 @@ pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError>
         if let Some(parent) = dest.parent() {
             fs_err::create_dir_all(parent).map_err(io_err)?;
         }
+        if base.is_empty() {
+            if let Some(tree) = crate::writer::nested_tree(&name) {
+                let mut inner = open_nested(path, &mut entry)?;
+                drop(entry);
+                files += unpack(&mut inner, path, &format!("{tree}/"), out)?;
+                continue;
+            }
+        }
         let mut f = fs_err::File::create(&dest).map_err(io_err)?;
         std::io::copy(&mut entry, &mut f).map_err(io_err)?;
         let mode = entry.unix_mode().unwrap_or(0o644) & 0o755;
@@ -162,4 +201,72 @@ pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError>
         files += 1;
     }
     Ok(files)
+}
+
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// The nested archive in `entry` (of the artifact at `path`): read in place
+/// when stored, as the writer makes it, else spooled to a temporary file.
+fn open_nested<R: Read>(
+    path: &Path,
+    entry: &mut zip::read::ZipFile<'_, R>,
+) -> Result<zip::ZipArchive<Box<dyn ReadSeek>>, ArtifactError> {
+    let io = |source: std::io::Error| ArtifactError::Corrupt {
+        path: path.to_path_buf(),
+        source: zip::result::ZipError::Io(source),
+    };
+    let reader: Box<dyn ReadSeek> = match entry.data_start() {
+        Some(start) if entry.compression() == zip::CompressionMethod::Stored => {
+            let file = fs_err::File::open(path).map_err(io)?.into_file();
+            Box::new(BufReader::new(Window {
+                file,
+                start,
+                len: entry.size(),
+                pos: 0,
+            }))
+        }
+        _ => {
+            let mut spool = tempfile::tempfile().map_err(io)?;
+            std::io::copy(entry, &mut spool).map_err(io)?;
+            Box::new(BufReader::new(spool))
+        }
+    };
+    zip::ZipArchive::new(reader).map_err(|source| ArtifactError::Corrupt {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Bytes `start..start + len` of a file as a seekable reader of their own.
+struct Window {
+    file: std::fs::File,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl Read for Window {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        self.file.seek(SeekFrom::Start(self.start + self.pos))?;
+        let got = self.file.read(&mut buf[..n])?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+impl Seek for Window {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => i128::from(n),
+            SeekFrom::Current(d) => i128::from(self.pos) + i128::from(d),
+            SeekFrom::End(d) => i128::from(self.len) + i128::from(d),
+        };
+        self.pos = u64::try_from(target).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        Ok(self.pos)
+    }
 }

@@ -1,17 +1,18 @@
 //! The deterministic writer: shebang, then a zip whose entries are sorted by
 //! name with implicit parent directories made explicit (zipimport needs them
 //! to find namespace packages), every generated entry stamped with one fixed
-//! time, and wheel entries copied raw so nothing is recompressed.
+//! time, and wheel entries copied raw so nothing is recompressed. Trees the
+//! bootstrap unpacks are nested archives, stored, keeping the outer zip small.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use zip::write::SimpleFileOptions;
 use zip::{DateTime, ZipArchive, ZipWriter};
 
-use crate::{ArtifactError, Manifest};
+use crate::{ArtifactError, Manifest, SITE_EXTRACT, TARGETS_DIR};
 
 /// Where an entry's bytes come from.
 #[derive(Debug, Clone)]
@@ -44,7 +45,8 @@ pub struct WriteOptions {
 const MAX_ENTRIES: usize = 65_535;
 const MAX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
-/// Writes the artifact to `out` (atomically, mode 0755). Returns the entry count.
+/// Writes the artifact to `out` (atomically, mode 0755). Returns how many
+/// entries it holds, those of nested archives included.
 pub fn write_artifact(
     out: &Path,
     manifest: &Manifest,
@@ -89,14 +91,24 @@ pub(crate) fn write_zip(
             },
         );
     }
-    let dirs: BTreeSet<String> = by_name
-        .keys()
-        .flat_map(|name| {
-            let parts: Vec<&str> = name.split('/').collect();
-            (1..parts.len()).map(move |i| format!("{}/", parts[..i].join("/")))
-        })
-        .collect();
-    let total = by_name.len() + dirs.len();
+    // The trees the bootstrap unpacks go into nested archives (one outer
+    // entry each), so that zipimport, which parses the whole outer central
+    // directory at every start, reads a handful of entries instead of
+    // thousands (measured: 12 ms for 3,183 entries on CPython 3.11).
+    let mut outer: BTreeMap<String, ArtifactEntry> = BTreeMap::new();
+    let mut nested: BTreeMap<String, BTreeMap<String, ArtifactEntry>> = BTreeMap::new();
+    for (name, entry) in by_name {
+        match nested_member(&name) {
+            Some((member, inner)) => {
+                let inner = inner.to_string();
+                nested.entry(member).or_default().insert(inner, entry);
+            }
+            None => {
+                outer.insert(name, entry);
+            }
+        }
+    }
+    let total = outer.len() + nested.len() + parent_dirs(outer.keys().chain(nested.keys())).len();
     if total > MAX_ENTRIES && !opts.zip64_ok {
         return Err(ArtifactError::NeedsZip64 {
             reason: format!("{total} entries, over {MAX_ENTRIES}"),
@@ -116,6 +128,33 @@ pub(crate) fn write_zip(
         path: out.to_path_buf(),
         source,
     };
+    let time = dos_time(opts.timestamp);
+    let mut sources = Sources::default();
+    let mut inner_files: BTreeMap<String, tempfile::NamedTempFile> = BTreeMap::new();
+    let mut nested_entries = 0;
+    for (member, entries) in nested {
+        let tmp = tempfile::Builder::new()
+            .prefix(".pyzap-nested-")
+            .tempfile_in(dir)
+            .map_err(write_err)?;
+        let inner = ZipWriter::new(BufWriter::new(tmp.as_file()));
+        let (inner, count) = write_entries(
+            inner,
+            &entries,
+            &mut BTreeMap::new(),
+            time,
+            &mut sources,
+            out,
+        )?;
+        nested_entries += count;
+        inner
+            .finish()
+            .map_err(zip_err)?
+            .into_inner()
+            .map_err(|e| write_err(e.into_error()))?;
+        inner_files.insert(member, tmp);
+    }
+
     let tmp = tempfile::Builder::new()
         .prefix(".pyzap-build-")
         .tempfile_in(dir)
@@ -128,57 +167,7 @@ pub(crate) fn write_zip(
     if let Some(comment) = comment {
         zip.set_raw_comment(comment.into()).map_err(zip_err)?;
     }
-    let time = dos_time(opts.timestamp);
-    let base = SimpleFileOptions::default().last_modified_time(time);
-
-    // Merge directories and files in one sorted order.
-    let mut names: Vec<&String> = by_name.keys().chain(dirs.iter()).collect();
-    names.sort();
-    let mut sources: HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>> = HashMap::new();
-    for name in names {
-        let Some(entry) = by_name.get(name) else {
-            zip.add_directory(name.as_str(), base.unix_permissions(0o755))
-                .map_err(zip_err)?;
-            continue;
-        };
-        match &entry.source {
-            EntrySource::Bytes(data) => {
-                let method = crate::site::compression_for(name, data.len());
-                zip.start_file(
-                    name.as_str(),
-                    base.compression_method(method).unix_permissions(entry.mode),
-                )
-                .map_err(zip_err)?;
-                zip.write_all(data).map_err(write_err)?;
-            }
-            EntrySource::Zip { archive, index } => {
-                let src = match sources.get_mut(archive) {
-                    Some(s) => s,
-                    None => {
-                        let f = fs_err::File::open(archive).map_err(write_err)?;
-                        let a =
-                            ZipArchive::new(BufReader::new(f.into_file())).map_err(|source| {
-                                ArtifactError::Source {
-                                    archive: archive.clone(),
-                                    entry: name.clone(),
-                                    source,
-                                }
-                            })?;
-                        sources.entry(archive.clone()).or_insert(a)
-                    }
-                };
-                let raw = src
-                    .by_index_raw(*index)
-                    .map_err(|source| ArtifactError::Source {
-                        archive: archive.clone(),
-                        entry: name.clone(),
-                        source,
-                    })?;
-                zip.raw_copy_file_rename(raw, name.as_str())
-                    .map_err(zip_err)?;
-            }
-        }
-    }
+    let (zip, _) = write_entries(zip, &outer, &mut inner_files, time, &mut sources, out)?;
     let file = zip.finish().map_err(zip_err)?;
     let file = file.into_inner().map_err(|e| write_err(e.into_error()))?;
     let size = file.metadata().map_err(write_err)?.len();
@@ -193,7 +182,126 @@ pub(crate) fn write_zip(
         .set_permissions(std::fs::Permissions::from_mode(0o755))
         .map_err(write_err)?;
     tmp.persist(out).map_err(|e| write_err(e.error))?;
-    Ok(total)
+    Ok(total + nested_entries)
+}
+
+/// `__pyzap__/extract/x` → (`__pyzap__/extract.zip`, `x`), and the same for
+/// `__pyzap__/targets/<name>/extract/x`: entries that live in a nested archive.
+pub(crate) fn nested_member(name: &str) -> Option<(String, &str)> {
+    let (tree, rest) = match name.strip_prefix(&format!("{SITE_EXTRACT}/")) {
+        Some(rest) => (SITE_EXTRACT.to_string(), rest),
+        None => {
+            let in_targets = name.strip_prefix(&format!("{TARGETS_DIR}/"))?;
+            let (target, rest) = in_targets.split_once('/')?;
+            let rest = rest.strip_prefix("extract/")?;
+            (format!("{TARGETS_DIR}/{target}/extract"), rest)
+        }
+    };
+    (!rest.is_empty()).then(|| (format!("{tree}.zip"), rest))
+}
+
+/// `__pyzap__/extract.zip` → `__pyzap__/extract` (and the same per target):
+/// the tree a nested archive holds, when `member` is one.
+pub(crate) fn nested_tree(member: &str) -> Option<&str> {
+    let tree = member.strip_suffix(".zip")?;
+    let (nested, _) = nested_member(&format!("{tree}/x"))?;
+    (nested == member).then_some(tree)
+}
+
+/// Every parent directory of `names`, with its trailing slash.
+fn parent_dirs<'a>(names: impl Iterator<Item = &'a String>) -> BTreeSet<String> {
+    names
+        .flat_map(|name| {
+            let parts: Vec<&str> = name.split('/').collect();
+            (1..parts.len()).map(move |i| format!("{}/", parts[..i].join("/")))
+        })
+        .collect()
+}
+
+/// Open source zips (wheels, cached bytecode), each opened once per build.
+type Sources = HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>>;
+
+/// Writes `entries`, the `nested` archives (stored, so they can be read in
+/// place) and every implied directory to `zip`, in one sorted name order.
+/// Returns the writer and how many entries it wrote.
+fn write_entries<W: Write + Seek>(
+    mut zip: ZipWriter<W>,
+    entries: &BTreeMap<String, ArtifactEntry>,
+    nested: &mut BTreeMap<String, tempfile::NamedTempFile>,
+    time: DateTime,
+    sources: &mut Sources,
+    out: &Path,
+) -> Result<(ZipWriter<W>, usize), ArtifactError> {
+    let write_err = |source: std::io::Error| ArtifactError::Write {
+        path: out.to_path_buf(),
+        source,
+    };
+    let zip_err = |source| ArtifactError::Zip {
+        path: out.to_path_buf(),
+        source,
+    };
+    let base = SimpleFileOptions::default().last_modified_time(time);
+    let dirs = parent_dirs(entries.keys().chain(nested.keys()));
+    let mut names: Vec<String> = entries
+        .keys()
+        .chain(nested.keys())
+        .chain(dirs.iter())
+        .cloned()
+        .collect();
+    names.sort();
+    let count = names.len();
+    for name in names {
+        if let Some(inner) = nested.get_mut(&name) {
+            let size = inner.as_file().metadata().map_err(write_err)?.len();
+            zip.start_file(
+                name.as_str(),
+                base.compression_method(zip::CompressionMethod::Stored)
+                    .unix_permissions(0o644)
+                    .large_file(size >= u64::from(u32::MAX)),
+            )
+            .map_err(zip_err)?;
+            inner.as_file_mut().rewind().map_err(write_err)?;
+            std::io::copy(inner.as_file_mut(), &mut zip).map_err(write_err)?;
+            continue;
+        }
+        let Some(entry) = entries.get(&name) else {
+            zip.add_directory(name.as_str(), base.unix_permissions(0o755))
+                .map_err(zip_err)?;
+            continue;
+        };
+        match &entry.source {
+            EntrySource::Bytes(data) => {
+                // By the entry's full name: that says where it ends up.
+                let method = crate::site::compression_for(&entry.name, data.len());
+                zip.start_file(
+                    name.as_str(),
+                    base.compression_method(method).unix_permissions(entry.mode),
+                )
+                .map_err(zip_err)?;
+                zip.write_all(data).map_err(write_err)?;
+            }
+            EntrySource::Zip { archive, index } => {
+                let source_err = |source| ArtifactError::Source {
+                    archive: archive.clone(),
+                    entry: entry.name.clone(),
+                    source,
+                };
+                let src = match sources.entry(archive.clone()) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let f = fs_err::File::open(archive).map_err(write_err)?;
+                        v.insert(
+                            ZipArchive::new(BufReader::new(f.into_file())).map_err(source_err)?,
+                        )
+                    }
+                };
+                let raw = src.by_index_raw(*index).map_err(source_err)?;
+                zip.raw_copy_file_rename(raw, name.as_str())
+                    .map_err(zip_err)?;
+            }
+        }
+    }
+    Ok((zip, count))
 }
 
 /// A shebang the kernel will honour: `#!`, one line, at most 127 bytes
@@ -254,6 +362,38 @@ mod tests {
             .contains("over 127 bytes"));
         assert!(check_shebang("/usr/bin/python3").is_err());
         assert!(check_shebang("#!/bin/sh\nrm -rf /").is_err());
+    }
+
+    #[test]
+    fn extracted_trees_are_nested() {
+        assert_eq!(
+            nested_member("__pyzap__/extract/black/__init__.py"),
+            Some(("__pyzap__/extract.zip".to_string(), "black/__init__.py"))
+        );
+        assert_eq!(
+            nested_member("__pyzap__/targets/cp39/extract/six.py"),
+            Some(("__pyzap__/targets/cp39/extract.zip".to_string(), "six.py"))
+        );
+        for outer in [
+            "__pyzap__/boot",
+            "__pyzap__/extract/",
+            "__pyzap__/extractor/x.py",
+            "__pyzap__/targets/cp39/site-packages/six.py",
+            "__pyzap__/targets/extract/x.py",
+            "site-packages/__pyzap__/extract/x.py",
+        ] {
+            assert_eq!(nested_member(outer), None, "{outer}");
+        }
+        assert_eq!(
+            nested_tree("__pyzap__/extract.zip"),
+            Some("__pyzap__/extract")
+        );
+        assert_eq!(
+            nested_tree("__pyzap__/targets/cp39/extract.zip"),
+            Some("__pyzap__/targets/cp39/extract")
+        );
+        assert_eq!(nested_tree("site-packages/extract.zip"), None);
+        assert_eq!(nested_tree("__pyzap__/targets/a/b/extract.zip"), None);
     }
 
     #[test]

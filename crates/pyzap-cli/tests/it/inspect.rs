@@ -275,3 +275,49 @@ fn git_inputs_are_cloned_and_built() {
     let run = run_ok(run_artifact(&py311().path, &out, &dir.join("root")).arg("--version"));
     assert_eq!(stdout(&run).trim(), "echo-wsgi 1.0.0");
 }
+
+#[test]
+fn extracted_site_is_one_nested_archive() {
+    // black needs extraction: its site is one stored entry of the outer zip
+    // (zipimport reads the outer directory at every start), `info` counts
+    // the nested entries, `extract` unpacks them as a tree, and the tree
+    // repacked with zipapp runs.
+    let artifact = shared_artifact("black311", |out| {
+        build(&py311().path, out, &["black", "-c", "black"])
+    });
+    let file = fs_err::File::open(&artifact).unwrap();
+    let zip = zip::ZipArchive::new(file).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().into_owned()).collect();
+    assert!(
+        names.iter().any(|n| n == "__pyzap__/extract.zip"),
+        "{names:?}"
+    );
+    assert!(
+        names.len() < 20 && !names.iter().any(|n| n.starts_with("__pyzap__/extract/")),
+        "{names:?}"
+    );
+    let info = stdout(&run_ok(pyzap().arg("info").arg(&artifact)));
+    let entries: usize = info
+        .split(" entries)")
+        .next()
+        .and_then(|s| s.rsplit(", ").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no entry count in {info}"));
+    assert!(entries > 300, "{info}");
+
+    let dir = fresh_dir("extract-native-");
+    let tree = dir.join("tree");
+    run_ok(pyzap().arg("extract").arg(&artifact).arg(&tree));
+    assert!(tree.join("__pyzap__/extract/black/__init__.py").is_file());
+    assert!(!tree.join("__pyzap__/extract.zip").exists());
+    let repacked = dir.join("re.pyz");
+    run_ok(
+        Command::new(&py311().path)
+            .args(["-m", "zipapp"])
+            .arg(&tree)
+            .arg("-o")
+            .arg(&repacked),
+    );
+    let out = run_ok(run_artifact(&py311().path, &repacked, &dir.join("root")).arg("--version"));
+    assert!(stdout(&out).contains("(compiled: yes)"), "{}", stdout(&out));
+}

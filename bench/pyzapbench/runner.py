@@ -4,8 +4,9 @@ Order of work, per workload:
 
 1. N build rounds; in each round every tool builds with a cold cache, then
    every tool builds with a warm cache (the cache its first cold build
-   filled): A B C (cold) A B C (warm), A B C (cold) A B C (warm), … so drift
-   (thermal, other load) hits every tool and both cache states alike;
+   filled): A B C (cold) A B C (warm), B C A (cold) B C A (warm), … so drift
+   (thermal, other load) hits every tool and both cache states alike, and
+   the order rotates by one tool each round;
 2. N start-up rounds of the last artifact each tool built; each round runs,
    tool after tool (the floor ``python -S -c pass`` is one more "tool"):
    a. warm start with ``PYTHONDONTWRITEBYTECODE=1`` (its own runtime caches,
@@ -14,6 +15,9 @@ Order of work, per workload:
       PEX_ROOT for every run), bytecode writable,
    c. warm start with bytecode writable (its own runtime caches, primed by one
       untimed run).
+   The tool order rotates each round here too.
+
+Before every timed step the harness runs sync(2), untimed (see settle()).
 """
 
 from __future__ import annotations
@@ -113,9 +117,6 @@ class Context:
         if not r.ok:
             raise RuntimeError(f"cannot create the runtime venv: {r.error_line()}")
         self.runtime_python = str(rt / "bin" / "python")
-        import ensurepip
-
-        self.ensurepip_version = "pip " + ensurepip.version()
 
     def bin(self, name):
         return str(self.venv_bin / name)
@@ -182,7 +183,27 @@ def tree_size(path: Path) -> int:
     return total
 
 
-OVERHEAD = {"rm": 0.0, "size": 0.0, "prepare": 0.0}
+OVERHEAD = {"rm": 0.0, "size": 0.0, "prepare": 0.0, "sync": 0.0}
+
+
+def settle():
+    """Flush dirty pages before a timed step (untimed): otherwise the previous
+    step's writes (a venv, an extracted cache) are written back during the
+    next one, and a tool that calls syncfs itself (pyzap's first run) would
+    pay for every other tool's writes."""
+    t0 = time.perf_counter()
+    os.sync()
+    OVERHEAD["sync"] += time.perf_counter() - t0
+
+
+def rotate(items, i):
+    """`items` starting at position i (mod len): no tool is always the first
+    after a phase change, or always right after the same neighbour."""
+    items = list(items)
+    if not items:
+        return items
+    k = i % len(items)
+    return items[k:] + items[:k]
 
 
 def rm(path: Path):
@@ -213,6 +234,7 @@ class Bench:
         cache.mkdir(parents=True, exist_ok=True)
         plan = tool.plan(wl, out, cache)
         env = self.ctx.env(**cache_env(cache))
+        settle()
         t0 = time.perf_counter()
         peak = 0
         for step in plan.steps:
@@ -231,7 +253,7 @@ class Bench:
         n = self.args.build_runs
         for i in range(n):  # round i: every tool cold, then every tool warm
             for phase in ("cold", "warm"):
-                for tool in active:
+                for tool in rotate(active, i):
                     r = res[tool.name]
                     if r.status != "ok" or tool.name in warm_failed:
                         continue
@@ -331,8 +353,9 @@ class Bench:
             "[warm start PYTHONDONTWRITEBYTECODE=1, first run on an empty runtime cache, warm start bytecode writable]")
         for i in range(self.args.start_runs):
             for ph in phases:
-                for name in list(live[ph]):
+                for name in rotate(live[ph], i):
                     env, cleanup = env_for(ph, name, i)
+                    settle()
                     r = measure.run(argv_of[name], env=env, cwd=cwd, timeout=120)
                     if cleanup:
                         rm(cleanup)

@@ -164,17 +164,21 @@ class Uv(Tool):
 
 class Venv(Tool):
     name = "venv"
-    kind = "venv (python -m venv + its pip install)"
+    # Without pip inside: installing pip into every venv (ensurepip) costs
+    # 3.1 s a build, which says nothing about the app; the pip outside
+    # installs into the venv instead (pip --python, pip >= 22.3).
+    kind = "venv (python -m venv --without-pip + pip --python VENV install)"
 
     def version(self):
-        return f"python -m venv (Python {self.ctx.python_version}, bundled {self.ctx.ensurepip_version})"
+        pip = self.ctx.tool_version([self.ctx.bin("pip"), "--version"]).split(" from")[0]
+        return f"python -m venv (Python {self.ctx.python_version}) + {pip}"
 
     def plan(self, wl, out, cache):
         venv = out / "venv"
         steps = [
-            Step([self.ctx.base_python, "-m", "venv", venv], label="python -m venv"),
-            Step([venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-input",
-                  "--index-url", self.ctx.index_url, *wl.inputs(out)], label="pip install"),
+            Step([self.ctx.base_python, "-m", "venv", "--without-pip", venv], label="python -m venv --without-pip"),
+            Step([self.ctx.bin("pip"), "--python", venv / "bin" / "python", "install", "--quiet", "--no-input",
+                  "--index-url", self.ctx.index_url, *wl.inputs(out)], label="pip --python VENV install"),
         ]
         return BuildPlan(steps, venv, venv_run(venv, wl))
 

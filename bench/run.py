@@ -26,12 +26,15 @@ REPO = BENCH.parent
 VENV = BENCH / ".venv"
 STAMP = VENV / ".bench-requirements.sha256"
 PEER_WHEELS = VENV / "peer-wheels"
-WORKLOADS = ("black", "flask-gunicorn", "echo-wsgi", "requests", "large")
+WORKLOADS = ("black", "flask-gunicorn", "echo-wsgi", "requests", "black-cp39", "large")
 # PyInstaller's builds alone would take ~15 min of a full run; by default it
 # runs on the headline workload only (see README, "Time budget").
 FULL_PYINSTALLER = "black"
+# pyzap's standalone executables, next to PyInstaller (its peer) by default.
+DEFAULT_STANDALONE = "black"
 PEX_BUILD_HELPERS = ["wheel==0.37.1"]
 DEFAULT_WHEELHOUSE = (REPO.parent / "shared" / "wheelhouse").resolve()
+DEFAULT_PYTHON_DIST_GLOB = str(REPO.parent / "shared" / "python-dist" / "*install_only.tar.gz")
 
 
 def find_python311():
@@ -80,12 +83,16 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="black and echo-wsgi only, 3 builds per figure, 5 start-up runs, no pex or PyInstaller (< 3 min)")
     p.add_argument("--out", default=str(BENCH / "results"), help="where results.json/.md and ratios.png go (default: bench/results)")
-    p.add_argument("--workloads", help="comma-separated subset: black,flask-gunicorn,echo-wsgi,requests,large")
-    p.add_argument("--tools", help="comma-separated subset: pyzap,pex,shiv,zipapp,uv,venv,pyinstaller")
+    p.add_argument("--workloads", help="comma-separated subset: " + ",".join(WORKLOADS))
+    p.add_argument("--tools", help="comma-separated subset: pyzap,pex,shiv,zipapp,uv,venv,pyinstaller,pyzap-standalone")
     p.add_argument("--build-runs", type=int, help="builds per tool and cache state (default 5, quick 3)")
     p.add_argument("--start-runs", type=int, help="runs per start-up figure (default 5; keep it at 5 or more)")
     p.add_argument("--pyinstaller", default=None,
                    help=f"workloads PyInstaller builds: 'all', 'none' or a comma list (default: {FULL_PYINSTALLER})")
+    p.add_argument("--standalone", default=None,
+                   help=f"workloads pyzap-standalone builds: 'all', 'none' or a comma list (default: {DEFAULT_STANDALONE})")
+    p.add_argument("--python-dist", default=None,
+                   help="CPython distribution for pyzap-standalone (default: ../shared/python-dist/*install_only.tar.gz)")
     p.add_argument("--pyzap", default=None, help="the pyzap binary (default: target/release/pyzap, built with cargo if missing)")
     p.add_argument("--no-cargo", action="store_true", help="never run cargo; a missing pyzap is recorded as a failure")
     p.add_argument("--baseline", default="pyzap", help="the tool the ratios divide by (default: pyzap)")
@@ -117,6 +124,19 @@ def parse_args(argv):
                 f"built for {pyi} only: its --onefile builds take 17-20 s each whatever the app, so the other "
                 f"workloads would add ~12 min to the full run (`--pyinstaller all` includes them)" if args.pyinstaller is None
                 else f"built for {pyi} only (--pyinstaller {pyi})")
+    sa = args.standalone or DEFAULT_STANDALONE
+    if "pyzap-standalone" not in args.skip:
+        if sa == "none":
+            args.skip["pyzap-standalone"], args.skip_reason["pyzap-standalone"] = True, "skipped (--standalone none)"
+        elif sa != "all":
+            keep = {w.strip() for w in sa.split(",")}
+            args.skip["pyzap-standalone"] = {w for w in WORKLOADS if w not in keep}
+            args.skip_reason["pyzap-standalone"] = (
+                f"built for {sa} only, next to PyInstaller (`--standalone all` includes every workload)"
+                if args.standalone is None else f"built for {sa} only (--standalone {sa})")
+    if args.python_dist is None:
+        found = sorted(glob.glob(DEFAULT_PYTHON_DIST_GLOB))
+        args.python_dist = found[-1] if found else DEFAULT_PYTHON_DIST_GLOB
     return args
 
 
@@ -124,9 +144,11 @@ def find_pyzap(args):
     if args.pyzap:
         return str(Path(args.pyzap).resolve())
     binary = REPO / "target" / "release" / "pyzap"
-    if not binary.exists() and not args.no_cargo and shutil.which("cargo"):
-        print("building pyzap: cargo build --release -p pyzap-cli (not timed) ...", file=sys.stderr, flush=True)
-        r = subprocess.run(["cargo", "build", "--release", "-p", "pyzap-cli"], cwd=REPO)
+    launcher = binary.with_name("pyzap-launcher")  # the stub of --standalone
+    if not (binary.exists() and launcher.exists()) and not args.no_cargo and shutil.which("cargo"):
+        print("building pyzap: cargo build --release -p pyzap-cli -p pyzap-launcher (not timed) ...",
+              file=sys.stderr, flush=True)
+        r = subprocess.run(["cargo", "build", "--release", "-p", "pyzap-cli", "-p", "pyzap-launcher"], cwd=REPO)
         if r.returncode != 0:
             print("cargo build failed: pyzap will be recorded as failed", file=sys.stderr)
     return str(binary)

@@ -14,6 +14,7 @@ import html
 import http.server
 import os
 import re
+import sys
 import tarfile
 import threading
 import urllib.parse
@@ -112,6 +113,16 @@ class Wheelhouse:
         ).encode()
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A client that hangs up early (a tool that read the bytes it wanted of
+    a wheel, then closed the connection) is normal, not worth a traceback."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class LocalIndex:
     """Context manager: serves a wheelhouse as ``http://127.0.0.1:PORT/simple/``."""
 
@@ -176,7 +187,7 @@ class LocalIndex:
         return Handler
 
     def __enter__(self):
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="local-index", daemon=True)
         self.thread.start()
@@ -190,7 +201,6 @@ class LocalIndex:
 
 
 if __name__ == "__main__":  # python -m pyzapbench.index WHEELHOUSE: serve until Ctrl-C
-    import sys
     import time
 
     with LocalIndex(Path(sys.argv[1] if len(sys.argv) > 1 else os.getcwd())) as idx:

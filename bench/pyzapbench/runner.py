@@ -87,6 +87,21 @@ class ToolResult:
         }
 
 
+class MissingPython(Exception):
+    def __init__(self, version):
+        super().__init__(f"no CPython {version} on this machine (looked in ~/.pyenv/versions/{version}*/bin "
+                         f"and for python{version} on PATH): cannot run this workload")
+
+
+def find_python(version: str):
+    """The newest pyenv CPython `version`, else `pythonX.Y` on PATH, else None."""
+    import glob
+
+    found = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")), reverse=True)
+    found.append(shutil.which(f"python{version}") or "")
+    return next((c for c in found if c and os.access(c, os.X_OK)), None)
+
+
 class Context:
     """Paths, interpreters and the environment every measurement runs in."""
 
@@ -108,15 +123,38 @@ class Context:
             frozen = work / "bin" / "pyzap"
             frozen.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(args.pyzap, frozen)
+            # --standalone looks for its launcher stub next to pyzap.
+            launcher = Path(args.pyzap).with_name("pyzap-launcher")
+            if launcher.is_file():
+                shutil.copy2(launcher, frozen.with_name("pyzap-launcher"))
             self.pyzap_mtime = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(frozen.stat().st_mtime))
             self.pyzap = str(frozen)
         self.base_env = make_base_env(self.venv_bin, work)
         self.pyinstaller_version = read_pin(bench_dir / "requirements.txt", "pyinstaller")
+        self.python_dist = Path(args.python_dist).resolve() if args.python_dist else None
         rt = work / "runtime-venv"
         r = measure.run([self.base_python, "-m", "venv", "--without-pip", rt], env=self.base_env)
         if not r.ok:
             raise RuntimeError(f"cannot create the runtime venv: {r.error_line()}")
         self.runtime_python = str(rt / "bin" / "python")
+        self._runtimes = {}
+
+    def runtime_python_for(self, wl) -> str:
+        """The python that runs `wl`'s zip apps: an empty venv of the workload's
+        target version (this CPython 3.11, or the cross target's)."""
+        if not wl.cross_python:
+            return self.runtime_python
+        if wl.cross_python not in self._runtimes:
+            base = find_python(wl.cross_python)
+            if base is None:
+                raise MissingPython(wl.cross_python)
+            rt = self.work / f"runtime-venv-{wl.cross_python}"
+            r = measure.run([base, "-m", "venv", "--without-pip", rt], env=self.base_env)
+            if not r.ok:
+                raise RuntimeError(f"cannot create the CPython {wl.cross_python} runtime venv: {r.error_line()}")
+            self._runtimes[wl.cross_python] = str(rt / "bin" / "python")
+        return self._runtimes[wl.cross_python]
+
 
     def bin(self, name):
         return str(self.venv_bin / name)
@@ -316,7 +354,7 @@ class Bench:
         wdir = self.ctx.work / wl.key / "runtime"
         tools = {t.name: t for t in self.tools}
         entries = [(name, [*plan.run_argv, *wl.args]) for name, plan in plans.items()]
-        floor_argv = [self.ctx.runtime_python, "-S", "-c", "pass"]
+        floor_argv = [self.ctx.runtime_python_for(wl), "-S", "-c", "pass"]
 
         def env_for(phase, name, i):
             if name == "floor":
@@ -354,11 +392,13 @@ class Bench:
         for i in range(self.args.start_runs):
             for ph in phases:
                 for name in rotate(live[ph], i):
-                    env, cleanup = env_for(ph, name, i)
+                    env, _ = env_for(ph, name, i)
                     settle()
                     r = measure.run(argv_of[name], env=env, cwd=cwd, timeout=120)
-                    if cleanup:
-                        rm(cleanup)
+                    # The first-run caches stay until the workload is done:
+                    # deleting 40 MB trees between runs (ext4 with `discard`
+                    # here) slowed every later file creation, a drift that
+                    # grew run after run (pyzap 0.5 -> 2.4 s on `large`).
                     fig = floor[ph] if name == "floor" else res[name].figures[ph]
                     if name != "floor":
                         res[name].spent += r.seconds
@@ -391,6 +431,14 @@ class Bench:
             else:
                 active.append(tool)
             res[tool.name] = r
+        try:
+            self.ctx.runtime_python_for(wl)
+        except MissingPython as e:
+            log(f"  {wl.key:15} SKIPPED: {e}")
+            for r in res.values():
+                if r.status == "ok":
+                    r.status, r.reason = "skipped", str(e)
+            active = []
         floor = {"warm_start_s": Figure(), "warm_start_dwb_s": Figure()}
         t0 = time.perf_counter()
         plans = self.run_builds(wl, active, res)

@@ -70,6 +70,10 @@ class Tool:
         """Environment of a run with an (initially empty) runtime cache at ``root``."""
         return {"PYZAP_ROOT": str(root / "pyzap"), "SHIV_ROOT": str(root / "shiv"), "PEX_ROOT": str(root / "pex")}
 
+    def rt(self, wl) -> str:
+        """The python that runs this workload's zip apps (and is their shebang)."""
+        return self.ctx.runtime_python_for(wl)
+
     def _entry_args(self, wl, script_flag="-c", entry_flag="-e"):
         return [script_flag, wl.script] if wl.script else [entry_flag, wl.entry]
 
@@ -89,9 +93,34 @@ class Pyzap(Tool):
 
     def plan(self, wl, out, cache):
         art = out / "app.pyz"
+        target = (["--python-version", wl.cross_python, "--platform", wl.cross_platform] if wl.cross_python
+                  else ["--python", self.rt(wl)])
         argv = [self.ctx.pyzap or "pyzap-not-found", "build", *wl.inputs(out), *pyzap_index_args(self.ctx),
-                "--python", self.ctx.runtime_python, *self._entry_args(wl), "-o", art]
-        return BuildPlan([Step(argv, label="pyzap build")], art, [self.ctx.runtime_python, art])
+                *target, *self._entry_args(wl), "-o", art]
+        return BuildPlan([Step(argv, label="pyzap build")], art, [self.rt(wl), art])
+
+
+class PyzapStandalone(Tool):
+    name = "pyzap-standalone"
+    kind = "single-file executable (pyzap build --standalone: launcher + CPython 3.11 + app)"
+    runtime_cache = "PYZAP_ROOT"
+
+    def unsupported(self, wl):
+        if wl.cross_python:
+            return "a standalone executable carries its own CPython (3.11 here): no cross-version build"
+        if self.ctx.python_dist is None or not self.ctx.python_dist.exists():
+            return f"no CPython distribution at {self.ctx.python_dist} (--python-dist)"
+        return None
+
+    def version(self):
+        dist = self.ctx.python_dist.name if self.ctx.python_dist else "none"
+        return f"pyzap --standalone with {dist}"
+
+    def plan(self, wl, out, cache):
+        art = out / "app"
+        argv = [self.ctx.pyzap or "pyzap-not-found", "build", *wl.inputs(out), *pyzap_index_args(self.ctx),
+                "--standalone", "--python-dist", self.ctx.python_dist, *self._entry_args(wl), "-o", art]
+        return BuildPlan([Step(argv, label="pyzap build --standalone")], art, [art])
 
 
 class Pex(Tool):
@@ -104,10 +133,12 @@ class Pex(Tool):
 
     def plan(self, wl, out, cache):
         art = out / "app.pex"
+        target = ([f"--platform={wl.cross_platform}-cp-{wl.cross_python.replace('.', '')}-cp{wl.cross_python.replace('.', '')}"]
+                  if wl.cross_python else ["--python", self.rt(wl)])
         argv = [self.ctx.bin("pex"), *wl.inputs(out), *self._entry_args(wl), "-o", art,
-                "--python", self.ctx.runtime_python, "--pex-root", cache / "pex",
+                *target, "--pex-root", cache / "pex",
                 "--no-pypi", "--index-url", self.ctx.index_url, "-f", self.ctx.peer_wheels / "pex"]
-        return BuildPlan([Step(argv, label="pex")], art, [self.ctx.runtime_python, art])
+        return BuildPlan([Step(argv, label="pex")], art, [self.rt(wl), art])
 
 
 class Shiv(Tool):
@@ -120,9 +151,10 @@ class Shiv(Tool):
 
     def plan(self, wl, out, cache):
         art = out / "app.pyz"
-        argv = [self.ctx.bin("shiv"), *self._entry_args(wl), "-o", art, "-p", self.ctx.runtime_python,
-                "--index-url", self.ctx.index_url, *wl.inputs(out)]
-        return BuildPlan([Step(argv, label="shiv")], art, [self.ctx.runtime_python, art])
+        # Arguments shiv does not know go to its `pip install --target`.
+        argv = [self.ctx.bin("shiv"), *self._entry_args(wl), "-o", art, "-p", self.rt(wl),
+                "--index-url", self.ctx.index_url, *wl.pip_cross_args(), *wl.inputs(out)]
+        return BuildPlan([Step(argv, label="shiv")], art, [self.rt(wl), art])
 
 
 class Zipapp(Tool):
@@ -137,16 +169,19 @@ class Zipapp(Tool):
         site = out / "site"
         steps = [
             Step([self.ctx.bin("pip"), "install", "--quiet", "--no-input", "--target", site,
-                  "--index-url", self.ctx.index_url, *wl.inputs(out)], label="pip install --target"),
-            Step([self.ctx.bin("python"), "-m", "zipapp", site, "-m", wl.entry, "-p", self.ctx.runtime_python, "-o", art],
+                  "--index-url", self.ctx.index_url, *wl.pip_cross_args(), *wl.inputs(out)], label="pip install --target"),
+            Step([self.ctx.bin("python"), "-m", "zipapp", site, "-m", wl.entry, "-p", self.rt(wl), "-o", art],
                  label="python -m zipapp"),
         ]
-        return BuildPlan(steps, art, [self.ctx.runtime_python, art])
+        return BuildPlan(steps, art, [self.rt(wl), art])
 
 
 class Uv(Tool):
     name = "uv"
     kind = "venv (uv venv + uv pip install --compile-bytecode)"
+
+    def unsupported(self, wl):
+        return "a venv needs the target interpreter at build time: not a cross-target build" if wl.cross_python else None
 
     def version(self):
         return self.ctx.tool_version([self.ctx.bin("uv"), "--version"])
@@ -169,6 +204,9 @@ class Venv(Tool):
     # installs into the venv instead (pip --python, pip >= 22.3).
     kind = "venv (python -m venv --without-pip + pip --python VENV install)"
 
+    def unsupported(self, wl):
+        return "a venv needs the target interpreter at build time: not a cross-target build" if wl.cross_python else None
+
     def version(self):
         pip = self.ctx.tool_version([self.ctx.bin("pip"), "--version"]).split(" from")[0]
         return f"python -m venv (Python {self.ctx.python_version}) + {pip}"
@@ -186,6 +224,9 @@ class Venv(Tool):
 class PyInstaller(Tool):
     name = "pyinstaller"
     kind = "single-file binary (--onefile)"
+
+    def unsupported(self, wl):
+        return "PyInstaller freezes the interpreter it runs on: no cross-version builds" if wl.cross_python else None
 
     def version(self):
         return "PyInstaller " + self.ctx.pyinstaller_version
@@ -228,5 +269,5 @@ def venv_run(venv: Path, wl: Workload) -> list:
     return [venv / "bin" / "python", "-c", wl.wrapper_code()]
 
 
-ALL_TOOLS = [Pyzap, Pex, Shiv, Zipapp, Uv, Venv, PyInstaller]
+ALL_TOOLS = [Pyzap, Pex, Shiv, Zipapp, Uv, Venv, PyInstaller, PyzapStandalone]
 TOOL_NAMES = [t.name for t in ALL_TOOLS]

@@ -31,6 +31,17 @@ class Workload:
     expect: str = ""  # the run's stdout must contain this
     runs: str = ""  # human description of the start-up run
     note: str = ""
+    # A cross-target build: made on this CPython 3.11 for another version
+    # and platform, run by that version (an empty venv of it).
+    cross_python: str | None = None  # "3.9"
+    cross_platform: str | None = None  # "manylinux_2_28_x86_64"
+
+    def pip_cross_args(self) -> list:
+        """pip's flags for installing this workload's target, not this machine's."""
+        if not self.cross_python:
+            return []
+        return ["--platform", self.cross_platform, "--python-version", self.cross_python,
+                "--implementation", "cp", "--only-binary=:all:"]
 
     def inputs(self, build_dir: Path) -> list:
         """Positional build inputs: requirement strings, or the project's copy."""
@@ -61,6 +72,8 @@ class Workload:
             "runs": self.runs,
             "expect": self.expect,
             "note": self.note,
+            "cross_python": self.cross_python,
+            "cross_platform": self.cross_platform,
         }
 
 
@@ -152,6 +165,21 @@ def all_workloads(repo: Path) -> list:
             expect='"requests": {',
             runs="entry point requests.help:main (imports requests, urllib3, idna, charset_normalizer, certifi; prints a JSON report); "
             "venvs run `python -c 'import sys; from requests.help import main; sys.exit(main())'`",
+        ),
+        Workload(
+            key="black-cp39",
+            title="black for CPython 3.9 (cross-target build)",
+            requirements=["black"],
+            script="black",
+            entry="black:patched_main",
+            args=["--version"],
+            expect="(compiled: yes)",
+            runs="`black --version` under CPython 3.9 (an empty venv of it); built by the tools running on 3.11",
+            note="built on CPython 3.11 for CPython 3.9 on manylinux_2_28_x86_64, without a 3.9 interpreter at build "
+                 "time (so without precompiled bytecode where a tool would need one to compile it); the tools that "
+                 "need the target interpreter to build (venvs, PyInstaller, standalone) are shown as unsupported",
+            cross_python="3.9",
+            cross_platform="manylinux_2_28_x86_64",
         ),
         Workload(
             key="large",

@@ -218,10 +218,11 @@ def _extract(artifact, root, final, prefix):
         with zipfile.ZipFile(artifact) as outer:
             zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
             try:
-                _unpack(zf, inner_prefix, prefix, artifact, tmp, made)
+                names = _unpack(zf, inner_prefix, prefix, artifact, tmp, made)
             finally:
                 if window is not None:
                     window.close()
+        _compile_missing(tmp, final, names)
         # Durable before trusted: the files reach the disk, then the marker
         # (written last: a directory without it is never used), then the
         # rename, so a power cut never leaves a marked but partial tree.
@@ -258,7 +259,9 @@ def _extract(artifact, root, final, prefix):
 
 def _unpack(zf, prefix, tree, artifact, tmp, made):
     """Write the files of `zf` under `prefix` into the directory `tmp`
-    (`tree` is where they are in the artifact, for messages)."""
+    (`tree` is where they are in the artifact, for messages); return the
+    set of their paths relative to `tmp`."""
+    names = set()
     for info in zf.infolist():
         name = info.filename
         if not name.startswith(prefix):
@@ -291,6 +294,39 @@ def _unpack(zf, prefix, tree, artifact, tmp, made):
                 if not chunk:
                     break
                 dst.write(chunk)
+        names.add("/".join(parts))
+    return names
+
+
+def _compile_missing(tmp, final, names):
+    """Compile the sources that came without bytecode for this interpreter
+    (a build for another Python version has none) into the tree being
+    extracted, as unchecked hash-based pycs like the writer's, so that warm
+    starts never compile, even with PYTHONDONTWRITEBYTECODE set: the cache
+    is written now anyway, and never again."""
+    tag = sys.implementation.cache_tag
+    if tag is None:
+        return
+    todo = []
+    for rel in names:
+        if not rel.endswith(".py"):
+            continue
+        head, _, base = rel.rpartition("/")
+        pyc = "%s__pycache__/%s.%s.pyc" % (head + "/" if head else "", base[:-3], tag)
+        if pyc not in names:
+            todo.append((rel, pyc))
+    if not todo:
+        return
+    import py_compile
+
+    for rel, pyc in sorted(todo):
+        try:
+            py_compile.compile(
+                os.path.join(tmp, *rel.split("/")), cfile=os.path.join(tmp, *pyc.split("/")),
+                dfile=os.path.join(final, *rel.split("/")), doraise=True,
+                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        except (py_compile.PyCompileError, SyntaxError, ValueError):
+            pass  # as compileall: a file that does not compile stays source only
 
 
 class _Window:

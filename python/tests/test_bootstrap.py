@@ -393,6 +393,25 @@ class EntryPoints(BootstrapTestCase):
             self.assertEqual(sorted(os.listdir(self.extracted())),
                              [".pyzap-complete", "edir", "epth.pth", "extpkg", "nsp"], layout)
 
+    def test_missing_bytecode_is_compiled_on_extraction(self):
+        # A bundle built for another Python version has no pycs for this
+        # one: the first run compiles them into the cache (unchecked hash,
+        # so no source stat), and warm starts load them, PYTHONDONTWRITEBYTECODE or not.
+        files = base_files()
+        tag = sys.implementation.cache_tag
+        files["__pyzap__/extract/extpkg/broken.py"] = b"def (:\n"  # stays source only
+        self.boot = build(self.art, base_boot(), files)
+        self.ok(self.run_art("quiet", env=self.env(PYTHONDONTWRITEBYTECODE="1")))
+        pyc = os.path.join(self.extracted(), "extpkg", "__pycache__", "__init__.%s.pyc" % tag)
+        with open(pyc, "rb") as f:
+            head = f.read(8)
+        self.assertEqual(int.from_bytes(head[4:8], "little"), 0b01)  # hash-based, unchecked
+        self.assertFalse(os.path.exists(os.path.join(os.path.dirname(pyc), "broken.%s.pyc" % tag)))
+        before = sorted(os.listdir(os.path.dirname(pyc)))
+        out = self.probe("probe", env=self.env(PYTHONDONTWRITEBYTECODE="1"))
+        self.assertEqual(out["ext_data"], "hello from data")
+        self.assertEqual(sorted(os.listdir(os.path.dirname(pyc))), before)
+
     def test_corrupt_nested_tree(self):
         # Damage the compressed bytes of one file inside the nested archive:
         # a one-line error, no partial tree left behind.

@@ -81,11 +81,21 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
         cache: &cache,
         ui,
     };
-    let per_target: Vec<Vec<Bundled>> = plan
+    let mut per_target: Vec<Vec<Bundled>> = plan
         .targets
         .iter()
         .map(|t| fetch.resolve_and_fetch(&t.target))
         .collect::<Result<_>>()?;
+    if let ([target], [bundled]) = (plan.targets.as_slice(), per_target.as_mut_slice()) {
+        if target.compiler.is_none() && !args.no_compile {
+            // Without bytecode, a zipped site would compile its imports at
+            // every start; extracted, the first run compiles them once into
+            // the cache (the bootstrap does, for a tree that lacks them).
+            for b in bundled.iter_mut() {
+                b.dist.placement = Placement::Extract;
+            }
+        }
+    }
 
     let src = sources::collect_src(&args.src)?;
     let mut dists: Vec<pyzap_wheel::InstalledDist> = Vec::new();
@@ -181,7 +191,8 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
             extra_jobs.clear();
             if !args.no_compile {
                 ui.info(&format!(
-                    "no bytecode: no Python {} to compile with (give --python with one)",
+                    "no bytecode: no Python {} to compile with, so the first run compiles it \
+                     into its cache (give --python with one to precompile)",
                     target.version_string()
                 ));
             }

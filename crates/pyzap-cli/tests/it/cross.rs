@@ -71,6 +71,68 @@ fn build_for_39_with_only_311_runs_under_39() {
     assert!(info.contains("bytecode:     none"), "{info}");
     assert!(info.contains("(format 1)"), "{info}");
     assert!(info.contains("25.11.0"), "{info}");
+    // Built without bytecode: the first run compiled it into the cache.
+    assert!(
+        extracted_file(&root, "__pycache__/_black_version.cpython-39.pyc").is_file(),
+        "no bytecode compiled at the first run"
+    );
+}
+
+/// `rel` inside the one extracted site dir under `root`.
+fn extracted_file(root: &Path, rel: &str) -> PathBuf {
+    let sites: Vec<PathBuf> = fs_err::read_dir(root.join("site"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sites.len(), 1, "{sites:?}");
+    sites[0].join(rel)
+}
+
+#[test]
+fn pure_cross_build_is_extracted_and_compiled_once() {
+    // No 3.9 to precompile with: a zipped site would compile its imports at
+    // every start, so pyzap extracts it and the first run compiles it once.
+    let (Some(py39), Some(py311)) = (python(9), python(11)) else {
+        return;
+    };
+    let out = scratch().join("six-cross-39.pyz");
+    let path = only_311_on_path(&py311.path);
+    let build = run_ok(
+        pyzap()
+            .env("PATH", &path)
+            .args(["build", "six", "-e", "six", "--no-index", "-f"])
+            .arg(wheelhouse())
+            .args(["--python-version", "3.9", "--python"])
+            .arg(&py311.path)
+            .arg("-o")
+            .arg(&out),
+    );
+    assert!(
+        stderr(&build).contains("the first run compiles it"),
+        "{}",
+        stderr(&build)
+    );
+    let info = stdout(&run_ok(pyzap().arg("info").arg(&out)));
+    assert!(
+        info.lines()
+            .any(|l| l.contains("six") && l.contains("extract")),
+        "{info}"
+    );
+    let root = fresh_dir("root-");
+    for _ in 0..2 {
+        let run = run_ok(
+            run_artifact(&py39.path, &out, &root)
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PYZAP_INTERPRETER", "1")
+                .args(["-c", "import six; print(six.__file__)"]),
+        );
+        assert!(
+            stdout(&run).starts_with(root.to_str().unwrap()),
+            "{}",
+            stdout(&run)
+        );
+    }
+    assert!(extracted_file(&root, "__pycache__/six.cpython-39.pyc").is_file());
 }
 
 #[test]

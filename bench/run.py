@@ -122,7 +122,7 @@ def parse_args(argv):
             args.skip["pyinstaller"] = {w for w in WORKLOADS if w not in keep}
             args.skip_reason["pyinstaller"] = (
                 f"built for {pyi} only: its --onefile builds take 17-20 s each whatever the app, so the other "
-                f"workloads would add ~12 min to the full run (`--pyinstaller all` includes them)" if args.pyinstaller is None
+                f"workloads would add ~15 min to the full run (`--pyinstaller all` includes them)" if args.pyinstaller is None
                 else f"built for {pyi} only (--pyinstaller {pyi})")
     sa = args.standalone or DEFAULT_STANDALONE
     if "pyzap-standalone" not in args.skip:

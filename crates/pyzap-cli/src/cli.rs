@@ -34,8 +34,12 @@ impl Cli {
         let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         if let Some((_, sub)) = matches.subcommand() {
             match &mut cli.command {
-                Command::Build(args) => args.binary_order = Some(binary_options_in_order(sub)),
-                Command::Lock(args) => args.binary_order = Some(binary_options_in_order(sub)),
+                Command::Build(args) => {
+                    args.source.binary_order = Some(binary_options_in_order(sub))
+                }
+                Command::Lock(args) => {
+                    args.source.binary_order = Some(binary_options_in_order(sub))
+                }
                 _ => {}
             }
         }
@@ -87,9 +91,11 @@ pub enum Command {
     },
 }
 
-#[derive(Args, Debug, Default)]
-pub struct BuildArgs {
-    /// What to bundle: requirement specs (`black`, `flask>=3`, `requests[socks]`), `git+URL[@REF]` sources,
+/// What to resolve and where to find it: the options `pyzap build` and
+/// `pyzap lock` share, so both resolve alike.
+#[derive(Args, Debug, Default, Clone)]
+pub struct SourceArgs {
+    /// What to bundle (or lock): requirement specs (`black`, `flask>=3`, `requests[socks]`), `git+URL[@REF]` sources,
     /// a project directory with pyproject.toml (`.`, `./examples/echo-wsgi`), or wheel files
     pub inputs: Vec<String>,
     /// Read requirements from a file (pip's requirements.txt format); repeatable
@@ -98,10 +104,6 @@ pub struct BuildArgs {
     /// Constrain versions with a file (pip's constraints format); repeatable
     #[arg(long = "constraint", value_name = "FILE")]
     pub constraints: Vec<PathBuf>,
-    /// Put a plain source directory's files into the artifact root as they are
-    /// (the stdlib zipapp workflow); its __main__.py is the entry point when none is given
-    #[arg(long = "src", value_name = "DIR")]
-    pub src: Vec<PathBuf>,
     /// Look for wheels and sdists in this directory or HTML page of links; repeatable
     /// (also `PIP_FIND_LINKS`, space-separated)
     #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL")]
@@ -119,15 +121,45 @@ pub struct BuildArgs {
     /// Make no network request: use only what the cache holds
     #[arg(long)]
     pub offline: bool,
-    /// Install exactly the distributions of this PEP 751 lock file (from `pyzap lock`):
-    /// no resolution, every file checked against the lock's sha256
-    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints"])]
-    pub lock: Option<PathBuf>,
     /// pip's hash-checking mode: every requirement pinned with `==` and given
     /// `--hash`es in a requirements file, dependencies included (on by itself
     /// when any requirement has a `--hash`)
     #[arg(long)]
     pub require_hashes: bool,
+    /// The target interpreter (name on PATH or path); default `python3`
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
+    /// Allow pre-releases
+    #[arg(long)]
+    pub pre: bool,
+    /// Refuse to build sdists; only wheels are used
+    #[arg(long)]
+    pub no_build: bool,
+    /// Use these projects' sdists, never their wheels (pip's syntax: comma-separated
+    /// names, `:all:` or `:none:`); repeatable, also a requirements-file line
+    #[arg(long = "no-binary", value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Never use these projects' sdists (names, `:all:` or `:none:`); a name
+    /// beats `:all:`, and a later option overrides an earlier one, as in pip
+    #[arg(long = "only-binary", value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    /// Both options in command-line order, when known (`Cli::parse_ordered`).
+    #[arg(skip)]
+    pub binary_order: Option<Vec<(FormatOption, String)>>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Put a plain source directory's files into the artifact root as they are
+    /// (the stdlib zipapp workflow); its __main__.py is the entry point when none is given
+    #[arg(long = "src", value_name = "DIR")]
+    pub src: Vec<PathBuf>,
+    /// Install exactly the distributions of this PEP 751 lock file (from `pyzap lock`):
+    /// no resolution, every file checked against the lock's sha256
+    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints"])]
+    pub lock: Option<PathBuf>,
     /// Console script to run (from any bundled distribution's entry points)
     #[arg(
         short = 'c',
@@ -139,9 +171,6 @@ pub struct BuildArgs {
     /// Entry point as `module` (run like `python -m`) or `module:function`
     #[arg(short = 'e', long = "entry-point", value_name = "MODULE[:FUNCTION]")]
     pub entry_point: Option<String>,
-    /// The target interpreter (name on PATH or path); default `python3`
-    #[arg(long, value_name = "PYTHON")]
-    pub python: Option<String>,
     /// Build for CPython X.Y (or X.Y.Z) without that interpreter here;
     /// repeatable: several versions (or platforms) make one artifact whose
     /// bootstrap picks the right native wheels at run time. Only wheels are used
@@ -172,23 +201,6 @@ pub struct BuildArgs {
     /// Do not precompile bytecode (smaller, slower first imports)
     #[arg(long)]
     pub no_compile: bool,
-    /// Allow pre-releases
-    #[arg(long)]
-    pub pre: bool,
-    /// Refuse to build sdists; only wheels are used
-    #[arg(long)]
-    pub no_build: bool,
-    /// Use these projects' sdists, never their wheels (pip's syntax: comma-separated
-    /// names, `:all:` or `:none:`); repeatable, also a requirements-file line
-    #[arg(long = "no-binary", value_name = "NAMES")]
-    pub no_binary: Vec<String>,
-    /// Never use these projects' sdists (names, `:all:` or `:none:`); a name
-    /// beats `:all:`, and a later option overrides an earlier one, as in pip
-    #[arg(long = "only-binary", value_name = "NAMES")]
-    pub only_binary: Vec<String>,
-    /// Both options in command-line order, when known (`Cli::parse_ordered`).
-    #[arg(skip)]
-    pub binary_order: Option<Vec<(FormatOption, String)>>,
     /// Build a standalone executable that runs where no Python is installed:
     /// a launcher, the CPython of --python-dist, then the zip a .pyz holds
     #[arg(long, requires = "python_dist")]
@@ -218,49 +230,8 @@ pub struct BuildArgs {
 /// `pyzap lock`: the inputs and sources of `pyzap build`, and where to write.
 #[derive(Args, Debug)]
 pub struct LockArgs {
-    /// Requirement specs (`black`, `flask>=3`) or wheel files
-    pub inputs: Vec<String>,
-    /// Read requirements from a file (pip's requirements.txt format); repeatable
-    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
-    pub requirements: Vec<PathBuf>,
-    /// Constrain versions with a file (pip's constraints format); repeatable
-    #[arg(long = "constraint", value_name = "FILE")]
-    pub constraints: Vec<PathBuf>,
-    /// Look for wheels and sdists in this directory or HTML page of links; repeatable
-    #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL")]
-    pub find_links: Vec<String>,
-    /// The package index (PEP 503/691 simple API); default `https://pypi.org/simple/`
-    #[arg(short = 'i', long = "index-url", value_name = "URL")]
-    pub index_url: Option<String>,
-    /// Another index to search as well; repeatable
-    #[arg(long = "extra-index-url", value_name = "URL")]
-    pub extra_index_url: Vec<String>,
-    /// Use no package index: only --find-links locations
-    #[arg(long)]
-    pub no_index: bool,
-    /// Make no network request: use only what the cache holds
-    #[arg(long)]
-    pub offline: bool,
-    /// The target interpreter (name on PATH or path); default `python3`
-    #[arg(long, value_name = "PYTHON")]
-    pub python: Option<String>,
-    /// Allow pre-releases
-    #[arg(long)]
-    pub pre: bool,
-    /// Refuse sdists; only wheels are locked
-    #[arg(long)]
-    pub no_build: bool,
-    /// Use these projects' sdists, never their wheels (see `pyzap build --help`)
-    #[arg(long = "no-binary", value_name = "NAMES")]
-    pub no_binary: Vec<String>,
-    /// Never use these projects' sdists (see `pyzap build --help`)
-    #[arg(long = "only-binary", value_name = "NAMES")]
-    pub only_binary: Vec<String>,
-    #[arg(skip)]
-    pub binary_order: Option<Vec<(FormatOption, String)>>,
-    /// pip's hash-checking mode for the requirements (see `pyzap build --help`)
-    #[arg(long)]
-    pub require_hashes: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
     /// Where to write the lock file
     #[arg(
         short = 'o',
@@ -271,7 +242,7 @@ pub struct LockArgs {
     pub output: PathBuf,
 }
 
-impl BuildArgs {
+impl SourceArgs {
     /// `--no-binary` / `--only-binary` values in the order given (without a
     /// recorded order: every --no-binary, then every --only-binary).
     pub fn binary_options(&self) -> Vec<(FormatOption, String)> {
@@ -293,21 +264,7 @@ impl LockArgs {
     /// The same choices as a `pyzap build`, so both resolve alike.
     pub fn as_build_args(&self) -> BuildArgs {
         BuildArgs {
-            inputs: self.inputs.clone(),
-            requirements: self.requirements.clone(),
-            constraints: self.constraints.clone(),
-            find_links: self.find_links.clone(),
-            index_url: self.index_url.clone(),
-            extra_index_url: self.extra_index_url.clone(),
-            no_index: self.no_index,
-            offline: self.offline,
-            python: self.python.clone(),
-            pre: self.pre,
-            no_build: self.no_build,
-            no_binary: self.no_binary.clone(),
-            only_binary: self.only_binary.clone(),
-            binary_order: self.binary_order.clone(),
-            require_hashes: self.require_hashes,
+            source: self.source.clone(),
             output: self.output.clone(),
             ..BuildArgs::default()
         }

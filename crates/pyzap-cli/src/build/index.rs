@@ -40,12 +40,13 @@ fn parse_url(text: &str) -> Result<Url> {
 /// `PIP_INDEX_URL`, `UV_INDEX_URL`, the public index. Extra indexes and
 /// find-links locations add up from all places. `--no-index` (anywhere) drops them all.
 pub fn client(args: &BuildArgs, inputs: &Inputs, cache: &Path) -> Result<IndexClient> {
-    let no_index = args.no_index
+    let no_index = args.source.no_index
         || inputs.no_index
         || env_one("PIP_NO_INDEX").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
     let mut index_urls = Vec::new();
     if !no_index {
         let primary = args
+            .source
             .index_url
             .clone()
             .or_else(|| inputs.index_urls.last().cloned())
@@ -54,6 +55,7 @@ pub fn client(args: &BuildArgs, inputs: &Inputs, cache: &Path) -> Result<IndexCl
             .unwrap_or_else(|| DEFAULT_INDEX_URL.to_string());
         index_urls.push(parse_url(&primary)?);
         let extras = args
+            .source
             .extra_index_url
             .iter()
             .cloned()
@@ -77,7 +79,7 @@ pub fn client(args: &BuildArgs, inputs: &Inputs, cache: &Path) -> Result<IndexCl
         index_urls,
         find_links,
         cache_dir: cache.join("index"),
-        offline: args.offline,
+        offline: args.source.offline,
         retries: 3,
     };
     tracing::debug!(

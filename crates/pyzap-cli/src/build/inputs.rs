@@ -47,13 +47,13 @@ fn is_path_like(s: &str) -> bool {
 
 pub fn collect(args: &BuildArgs) -> Result<Inputs> {
     let mut out = Inputs {
-        find_links: args.find_links.clone(),
+        find_links: args.source.find_links.clone(),
         ..Default::default()
     };
-    for (option, value) in args.binary_options() {
+    for (option, value) in args.source.binary_options() {
         out.formats.apply(&FormatChoice::parse(option, &value)?);
     }
-    for input in &args.inputs {
+    for input in &args.source.inputs {
         if input.starts_with("git+") {
             let checkout = super::vcs::checkout(input)?;
             out.projects.push(read_project(&checkout.path)?);
@@ -73,11 +73,11 @@ pub fn collect(args: &BuildArgs) -> Result<Inputs> {
         out.requirements.push(pyzap_spec::parse_requirement(input)?);
     }
     let mut read = |p: &Path| fs_err::read_to_string(p);
-    for file in &args.requirements {
+    for file in &args.source.requirements {
         let parsed = RequirementsFile::parse(file, &mut read)?;
         absorb(&mut out, parsed, false)?;
     }
-    for file in &args.constraints {
+    for file in &args.source.constraints {
         let parsed = RequirementsFile::parse(file, &mut read)?;
         absorb(&mut out, parsed, true)?;
     }

@@ -33,9 +33,9 @@ pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
             p.dir.display()
         );
     }
-    let hash_check = HashCheck::from_inputs(&inputs, args.require_hashes)?;
+    let hash_check = HashCheck::from_inputs(&inputs, args.source.require_hashes)?;
     let cache = super::cache_dir()?;
-    let python = Interpreter::find(args.python.as_deref().unwrap_or("python3"))?;
+    let python = Interpreter::find(args.source.python.as_deref().unwrap_or("python3"))?;
     let target = &python.target;
     ui.step(&format!("target: {}", target.describe()));
     let find_links = index::client(&build_args, &inputs, &cache)?;
@@ -51,7 +51,7 @@ pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
         target,
         &find_links,
         &roots,
-        !args.no_build,
+        !args.source.no_build,
         ui,
     )?;
     let downloaded = super::download(&find_links, &files, ui)?;

@@ -29,7 +29,7 @@ use pyzap_artifact::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let inputs = inputs::collect(args)?;
-    let hash_check = hashes::HashCheck::from_inputs(&inputs, args.require_hashes)?;
+    let hash_check = hashes::HashCheck::from_inputs(&inputs, args.source.require_hashes)?;
     let cache = cache_dir()?;
     let standalone = crate::standalone::prepare(args, &cache, ui)?;
     let plan = targets::plan(args, standalone.as_ref())?;
@@ -57,7 +57,7 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
             &project.dir,
             &project.pyproject,
             work.path(),
-            args.pre,
+            args.source.pre,
         )?;
         pin_local_wheel(&find_links, &wheel, &mut top_level, &mut roots)?;
     }
@@ -286,7 +286,7 @@ impl FetchContext<'_> {
             (self.args, self.inputs, self.find_links, self.roots, self.ui);
         let cache = self.cache;
         // Nothing can be built for an interpreter that is not here.
-        let allow_sdists = !args.no_build && !self.plan.cross;
+        let allow_sdists = !args.source.no_build && !self.plan.cross;
         let (files, lock_check);
         let hash_check = match self.locked {
             Some(lock) => {
@@ -320,7 +320,7 @@ impl FetchContext<'_> {
                         find_links,
                         &path,
                         self.work,
-                        args.pre,
+                        args.source.pre,
                     )?
                 }
             };

@@ -36,7 +36,7 @@ pub fn resolve_files(
         &inputs.constraints,
         &target.markers,
         &ResolveOptions {
-            allow_prereleases: args.pre,
+            allow_prereleases: args.source.pre,
         },
     )
     .map_err(super::resolve_error)?;

@@ -63,7 +63,7 @@ pub fn plan(args: &BuildArgs, standalone: Option<&Standalone>) -> Result<Plan> {
     if args.python_versions.is_empty() && args.platforms.is_empty() {
         let python = match standalone {
             Some(s) => s.interpreter()?,
-            None => Interpreter::find(args.python.as_deref().unwrap_or("python3"))?,
+            None => Interpreter::find(args.source.python.as_deref().unwrap_or("python3"))?,
         };
         return Ok(Plan {
             targets: vec![TargetPlan {
@@ -82,7 +82,7 @@ pub fn plan(args: &BuildArgs, standalone: Option<&Standalone>) -> Result<Plan> {
     // The build machine's interpreter: --python when given; python3 when
     // the version or the platform must come from it.
     let need_host = platforms.is_empty() || args.python_versions.is_empty();
-    let host = match args.python.as_deref() {
+    let host = match args.source.python.as_deref() {
         Some(p) => Some(Interpreter::find(p)?),
         None if need_host => Some(Interpreter::find("python3").context(
             "without --platform (or --python-version) the target takes the build machine's Python\nhint: give both --python-version and --platform",

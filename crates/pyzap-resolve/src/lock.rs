@@ -396,25 +396,10 @@ mod tests {
     use super::*;
     use pyzap_spec::Target;
 
+    /// CPython 3.11.7 on manylinux_2_36_x86_64, as `--python-version` makes it.
     fn target() -> Target {
-        Target::from_facts(pyzap_spec::InterpreterFacts {
-            implementation_name: "cpython".into(),
-            implementation_version: "3.11.7".into(),
-            python_full_version: "3.11.7".into(),
-            python_version: "3.11".into(),
-            os_name: "posix".into(),
-            platform_machine: "x86_64".into(),
-            platform_python_implementation: "CPython".into(),
-            platform_release: "6.1.0".into(),
-            platform_system: "Linux".into(),
-            platform_version: "#1 SMP".into(),
-            sys_platform: "linux".into(),
-            cache_tag: "cpython-311".into(),
-            abiflags: String::new(),
-            libc: ("glibc".into(), "2.36".into()),
-            pyc_magic: "a70d0d0a".into(),
-        })
-        .unwrap()
+        let platform: pyzap_spec::PlatformTag = "manylinux_2_36_x86_64".parse().unwrap();
+        Target::cross("3.11.7", Some(&platform), None).unwrap()
     }
 
     fn file(name: &str, hash: char) -> LockedFile {

@@ -155,7 +155,7 @@ def _check_root(root):
               % (root, st.st_mode & 0o777))
 
 
-def _extracted_dir(artifact, extract_hash, prefix):
+def _extracted_dir(artifact, extract_hash, prefix, compile_missing):
     root = _cache_root()
     _check_root(root)
     final = os.path.join(root, "site", extract_hash)
@@ -164,7 +164,7 @@ def _extracted_dir(artifact, extract_hash, prefix):
         return final  # the warm path
     except OSError:
         pass
-    _extract(artifact, root, final, prefix)
+    _extract(artifact, root, final, prefix, compile_missing)
     return final
 
 
@@ -198,7 +198,7 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def _extract(artifact, root, final, prefix):
+def _extract(artifact, root, final, prefix, compile_missing=True):
     """Cold path: unzip `prefix` (__pyzap__/extract/) and rename it to `final`."""
     import time
     import zipfile
@@ -222,7 +222,8 @@ def _extract(artifact, root, final, prefix):
             finally:
                 if window is not None:
                     window.close()
-        _compile_missing(tmp, final, names)
+        if compile_missing:
+            _compile_missing(tmp, final, names)
         # Durable before trusted: the files reach the disk, then the marker
         # (written last: a directory without it is never used), then the
         # rename, so a power cut never leaves a marked but partial tree.
@@ -736,7 +737,8 @@ def _main():
     if extract_hash:
         if not extract_hash.isalnum():
             _fail("bad extract_hash %r in __pyzap__/boot of %s" % (extract_hash, artifact))
-        extracted = _extracted_dir(artifact, extract_hash, extract_prefix)
+        extracted = _extracted_dir(artifact, extract_hash, extract_prefix,
+                                   boot.get("no_compile") != "1")
         ours.append(extracted)
     if target_site:
         ours.append(os.path.join(artifact, target_site))

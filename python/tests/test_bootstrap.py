@@ -411,6 +411,11 @@ class EntryPoints(BootstrapTestCase):
         out = self.probe("probe", env=self.env(PYTHONDONTWRITEBYTECODE="1"))
         self.assertEqual(out["ext_data"], "hello from data")
         self.assertEqual(sorted(os.listdir(os.path.dirname(pyc))), before)
+        # Built with --no-compile: the sources stay sources.
+        shutil.rmtree(self.root)
+        self.boot = build(self.art, base_boot(no_compile="1"), files)
+        self.ok(self.run_art("quiet", env=self.env(PYTHONDONTWRITEBYTECODE="1")))
+        self.assertFalse(os.path.exists(os.path.dirname(pyc)))
 
     def test_corrupt_nested_tree(self):
         # Damage the compressed bytes of one file inside the nested archive:

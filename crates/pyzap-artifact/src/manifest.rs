@@ -86,6 +86,10 @@ pub struct Manifest {
     pub pth: Vec<String>,
     /// True when `--src` files sit at the zip root.
     pub src: bool,
+    /// Built with `--no-compile`: the first run does not compile the
+    /// extracted sources either (otherwise it compiles those without bytecode).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_compile: bool,
     /// Format 2 only: one section per target, which the bootstrap chooses
     /// from at run time. `target` is then the first of them, `distributions`
     /// the union, and `extract_hash`, `bytecode` and `pth` describe the
@@ -135,6 +139,9 @@ impl Manifest {
             self.extract_hash.as_deref().unwrap_or(""),
             u8::from(self.src),
         );
+        if self.no_compile {
+            out.push_str("no_compile=1\n");
+        }
         for p in &self.pth {
             out.push_str(&format!("pth={p}\n"));
         }

@@ -72,6 +72,7 @@ fn manifest() -> Manifest {
         extract_hash: Some("abc".into()),
         bytecode: Some("cpython-311".into()),
         distributions: Vec::new(),
+        no_compile: false,
         pth: Vec::new(),
         src: false,
         targets: Vec::new(),

@@ -491,6 +491,7 @@ fn manifest(
         distributions: bundled.iter().map(dist_record).collect(),
         pth,
         src,
+        no_compile: args.no_compile,
         targets: Vec::new(),
     })
 }

@@ -218,3 +218,36 @@ fn bad_platform_and_version_are_one_error() {
     let err = build_err(&py311.path, &["black", "--python-version", "2.7"]);
     assert!(err.contains("unsupported Python version `2.7`"), "{err}");
 }
+
+#[test]
+fn no_compile_means_no_bytecode_at_the_first_run_either() {
+    let Some(py39) = python(9) else {
+        return;
+    };
+    let out = scratch().join("black-cross-nocompile.pyz");
+    run_ok(
+        pyzap()
+            .args([
+                "build",
+                "black",
+                "-c",
+                "black",
+                "--no-compile",
+                "--no-index",
+                "-f",
+            ])
+            .arg(wheelhouse())
+            .args([
+                "--python-version",
+                "3.9",
+                "--platform",
+                "manylinux_2_28_x86_64",
+            ])
+            .arg("-o")
+            .arg(&out),
+    );
+    let root = fresh_dir("root-");
+    let version = black_version(&py39.path, &out, &root);
+    assert!(version.contains("25.11.0"), "{version}");
+    assert!(!extracted_file(&root, "__pycache__/_black_version.cpython-39.pyc").exists());
+}

@@ -69,3 +69,23 @@ pub enum ArtifactError {
         source: std::io::Error,
     },
 }
+
+impl ArtifactError {
+    /// `map_err` adapter: an I/O failure writing the artifact at `path`.
+    pub(crate) fn write(path: &std::path::Path) -> impl Fn(std::io::Error) -> Self + Copy + '_ {
+        move |source| Self::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// `map_err` adapter: the zip library failed on the archive at `path`.
+    pub(crate) fn zip(
+        path: &std::path::Path,
+    ) -> impl Fn(zip::result::ZipError) -> Self + Copy + '_ {
+        move |source| Self::Zip {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -72,6 +72,44 @@ fn has_end_record(path: &Path) -> bool {
 
 pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
     let (mut archive, size) = open(path)?;
+    let manifest = read_manifest(&mut archive, path)?;
+    let mut head = Vec::new();
+    fs_err::File::open(path)
+        .and_then(|f| f.take(256).read_to_end(&mut head))
+        .map_err(|source| ArtifactError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let shebang = head.starts_with(b"#!").then(|| {
+        String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned()
+    });
+    let nested: Vec<String> = archive
+        .file_names()
+        .filter_map(|name| name.ok())
+        .filter(|name| crate::writer::nested_tree(name).is_some())
+        .map(|name| name.into_owned())
+        .collect();
+    let mut entries = archive.len();
+    for name in nested {
+        let mut entry = archive
+            .by_name(&name)
+            .map_err(|source| ArtifactError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        entries += open_nested(path, &mut entry)?.len();
+    }
+    Ok(ArtifactInfo {
+        path: path.to_path_buf(),
+        shebang,
+        manifest,
+        entries,
+        size,
+    })
+}
+
+/// The manifest of the artifact open as `archive`; a zip without one is not an artifact.
+fn read_manifest(archive: &mut Archive, path: &Path) -> Result<Manifest, ArtifactError> {
     let mut text = String::new();
     archive
         .by_name("__pyzap__/manifest.json")
@@ -84,39 +122,9 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
             path: path.to_path_buf(),
             source: zip::result::ZipError::Io(e),
         })?;
-    let manifest: Manifest =
-        serde_json::from_str(&text).map_err(|e| ArtifactError::NotAnArtifact {
-            path: path.to_path_buf(),
-            reason: format!("its manifest is unreadable ({e})"),
-        })?;
-    let mut head = Vec::new();
-    fs_err::File::open(path)
-        .and_then(|f| f.take(256).read_to_end(&mut head))
-        .map_err(|source| ArtifactError::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let shebang = head.starts_with(b"#!").then(|| {
-        String::from_utf8_lossy(head.split(|b| *b == b'\n').next().unwrap_or(&[])).into_owned()
-    });
-    let mut entries = archive.len();
-    for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|source| ArtifactError::Corrupt {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        if crate::writer::nested_tree(entry.name().unwrap_or_default().as_ref()).is_some() {
-            entries += open_nested(path, &mut entry)?.len();
-        }
-    }
-    Ok(ArtifactInfo {
+    serde_json::from_str(&text).map_err(|e| ArtifactError::NotAnArtifact {
         path: path.to_path_buf(),
-        shebang,
-        manifest,
-        entries,
-        size,
+        reason: format!("its manifest is unreadable ({e})"),
     })
 }
 
@@ -124,9 +132,10 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
 /// exist or be empty), so it can be inspected, edited and repacked. Nested
 /// archives of extracted trees (`__pyzap__/extract.zip`) are unpacked into
 /// their directory (`__pyzap__/extract/`), which the bootstrap also reads.
-pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError> {
-    read_artifact(path)?;
+/// Returns the number of files written and the artifact's manifest.
+pub fn extract_artifact(path: &Path, out: &Path) -> Result<(usize, Manifest), ArtifactError> {
     let (mut archive, _) = open(path)?;
+    let manifest = read_manifest(&mut archive, path)?;
     let io_err = |source: std::io::Error| ArtifactError::Extract {
         path: out.to_path_buf(),
         source,
@@ -138,7 +147,7 @@ pub fn extract_artifact(path: &Path, out: &Path) -> Result<usize, ArtifactError>
         )));
     }
     fs_err::create_dir_all(out).map_err(io_err)?;
-    unpack(&mut archive, path, "", out)
+    Ok((unpack(&mut archive, path, "", out)?, manifest))
 }
 
 /// Writes the entries of `archive` (read from `path`) under `out`/`base`.

@@ -237,10 +237,7 @@ fn write_bytecode_zip(path: &Path, pycs: &[(String, Vec<u8>)]) -> Result<()> {
     let dir = path.parent().expect("cache file has a parent");
     fs_err::create_dir_all(dir).map_err(|e| cache_io(dir, e))?;
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_io(dir, e))?;
-    let zip_err = |source| ArtifactError::Zip {
-        path: path.to_path_buf(),
-        source,
-    };
+    let zip_err = ArtifactError::zip(path);
     {
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(tmp.as_file()));
         let opts = zip::write::SimpleFileOptions::default()
@@ -259,10 +256,7 @@ fn write_bytecode_zip(path: &Path, pycs: &[(String, Vec<u8>)]) -> Result<()> {
 
 fn add_zip_entries(path: &Path, entries: &mut Vec<ArtifactEntry>) -> Result<()> {
     let file = fs_err::File::open(path).map_err(|e| cache_io(path, e))?;
-    let zip_err = |source| ArtifactError::Zip {
-        path: path.to_path_buf(),
-        source,
-    };
+    let zip_err = ArtifactError::zip(path);
     let archive =
         zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(zip_err)?;
     for (index, name) in archive.file_names().enumerate() {

@@ -120,14 +120,8 @@ pub(crate) fn write_zip(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let write_err = |source: std::io::Error| ArtifactError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    let zip_err = |source| ArtifactError::Zip {
-        path: out.to_path_buf(),
-        source,
-    };
+    let write_err = ArtifactError::write(out);
+    let zip_err = ArtifactError::zip(out);
     let time = dos_time(opts.timestamp);
     let mut sources = Sources::default();
     let mut inner_files: BTreeMap<String, tempfile::NamedTempFile> = BTreeMap::new();
@@ -232,14 +226,8 @@ fn write_entries<W: Write + Seek>(
     sources: &mut Sources,
     out: &Path,
 ) -> Result<(ZipWriter<W>, usize), ArtifactError> {
-    let write_err = |source: std::io::Error| ArtifactError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    let zip_err = |source| ArtifactError::Zip {
-        path: out.to_path_buf(),
-        source,
-    };
+    let write_err = ArtifactError::write(out);
+    let zip_err = ArtifactError::zip(out);
     let base = SimpleFileOptions::default().last_modified_time(time);
     let dirs = parent_dirs(entries.keys().chain(nested.keys()));
     let mut names: Vec<String> = entries

@@ -100,13 +100,12 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
 }
 
 pub fn extract(path: &Path, outdir: &Path, ui: &Ui) -> Result<()> {
-    let info = pyzap_artifact::read_artifact(path)?;
-    let files = pyzap_artifact::extract_artifact(path, outdir)?;
+    let (files, manifest) = pyzap_artifact::extract_artifact(path, outdir)?;
     ui.info(&format!(
         "extracted {files} files into {}\nrepack with: python3 -m zipapp {} -p '{}' -o app.pyz",
         outdir.display(),
         outdir.display(),
-        info.manifest.shebang.trim_start_matches("#!")
+        manifest.shebang.trim_start_matches("#!")
     ));
     Ok(())
 }

@@ -80,9 +80,7 @@ impl CacheLock {
             .write(true)
             .open(&path)?
             .into_file();
-        file.lock().map_err(|e| {
-            std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
-        })?;
+        file.lock().map_err(|e| lock_error(&path, e))?;
         Ok(CacheLock { _file: file, path })
     }
 
@@ -90,9 +88,7 @@ impl CacheLock {
     /// an exclusive holder has it (builds share; `cache clean` excludes them).
     pub fn shared(path: &Path) -> Result<Self, FsError> {
         let file = Self::open(path)?;
-        file.lock_shared().map_err(|e| {
-            std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
-        })?;
+        file.lock_shared().map_err(|e| lock_error(path, e))?;
         Ok(CacheLock {
             _file: file,
             path: path.to_path_buf(),
@@ -108,20 +104,14 @@ impl CacheLock {
                 path: path.to_path_buf(),
             })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(std::io::Error::new(
-                e.kind(),
-                format!("locking {}: {e}", path.display()),
-            )
-            .into()),
+            Err(std::fs::TryLockError::Error(e)) => Err(lock_error(path, e).into()),
         }
     }
 
     /// An exclusive lock on the file `path`, waiting for other holders.
     pub fn exclusive(path: &Path) -> Result<Self, FsError> {
         let file = Self::open(path)?;
-        file.lock().map_err(|e| {
-            std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
-        })?;
+        file.lock().map_err(|e| lock_error(path, e))?;
         Ok(CacheLock {
             _file: file,
             path: path.to_path_buf(),
@@ -139,6 +129,11 @@ impl CacheLock {
             .open(path)?
             .into_file())
     }
+}
+
+/// A failed `flock`, naming the lock file.
+fn lock_error(path: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
 }
 
 #[cfg(test)]

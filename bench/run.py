@@ -113,31 +113,30 @@ def parse_args(argv):
                           ("pyinstaller", "skipped in --quick (a --onefile build takes ~20 s per run)")):
             if tool not in explicit:
                 args.skip[tool], args.skip_reason[tool] = True, why
-    pyi = args.pyinstaller or ("all" if args.quick else FULL_PYINSTALLER)
-    if "pyinstaller" not in args.skip:
-        if pyi == "none":
-            args.skip["pyinstaller"], args.skip_reason["pyinstaller"] = True, "skipped (--pyinstaller none)"
-        elif pyi != "all":
-            keep = {w.strip() for w in pyi.split(",")}
-            args.skip["pyinstaller"] = {w for w in WORKLOADS if w not in keep}
-            args.skip_reason["pyinstaller"] = (
-                f"built for {pyi} only: its --onefile builds take 17-20 s each whatever the app, so the other "
-                f"workloads would add ~15 min to the full run (`--pyinstaller all` includes them)" if args.pyinstaller is None
-                else f"built for {pyi} only (--pyinstaller {pyi})")
-    sa = args.standalone or DEFAULT_STANDALONE
-    if "pyzap-standalone" not in args.skip:
-        if sa == "none":
-            args.skip["pyzap-standalone"], args.skip_reason["pyzap-standalone"] = True, "skipped (--standalone none)"
-        elif sa != "all":
-            keep = {w.strip() for w in sa.split(",")}
-            args.skip["pyzap-standalone"] = {w for w in WORKLOADS if w not in keep}
-            args.skip_reason["pyzap-standalone"] = (
-                f"built for {sa} only, next to PyInstaller (`--standalone all` includes every workload)"
-                if args.standalone is None else f"built for {sa} only (--standalone {sa})")
+    restrict(args, "pyinstaller", "--pyinstaller", args.pyinstaller, "all" if args.quick else FULL_PYINSTALLER,
+             ": its --onefile builds take 17-20 s each whatever the app, so the other workloads would add ~15 min "
+             "to the full run (`--pyinstaller all` includes them)")
+    restrict(args, "pyzap-standalone", "--standalone", args.standalone, DEFAULT_STANDALONE,
+             ", next to PyInstaller (`--standalone all` includes every workload)")
     if args.python_dist is None:
         found = sorted(glob.glob(DEFAULT_PYTHON_DIST_GLOB))
         args.python_dist = found[-1] if found else DEFAULT_PYTHON_DIST_GLOB
     return args
+
+
+def restrict(args, tool, option, given, default, why_default):
+    """Apply `option` (all | none | a comma list of workloads) to `tool`:
+    the workloads it does not build are recorded in args.skip with a reason."""
+    if tool in args.skip:
+        return
+    value = given or default
+    if value == "none":
+        args.skip[tool], args.skip_reason[tool] = True, f"skipped ({option} none)"
+    elif value != "all":
+        keep = {w.strip() for w in value.split(",")}
+        args.skip[tool] = {w for w in WORKLOADS if w not in keep}
+        args.skip_reason[tool] = (f"built for {value} only{why_default}" if given is None
+                                  else f"built for {value} only ({option} {value})")
 
 
 def find_pyzap(args):

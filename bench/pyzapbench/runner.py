@@ -358,15 +358,18 @@ class Bench:
 
         def env_for(phase, name, i):
             if name == "floor":
-                return self.ctx.env(**({"PYTHONDONTWRITEBYTECODE": "1"} if phase == "warm_start_dwb_s" else {})), None
-            if phase == "first_run_s":  # a fresh, empty runtime cache for every run
-                root = wdir / "first" / f"{name}-{i}"
-                return self.ctx.env(**tools[name].runtime_env(root)), root
+                return self.ctx.env(**({"PYTHONDONTWRITEBYTECODE": "1"} if phase == "warm_start_dwb_s" else {}))
+            if phase == "first_run_s":
+                # A fresh, empty runtime cache for every run, removed with wdir
+                # when the workload is done: deleting 40 MB trees between runs
+                # (ext4 with `discard` here) slowed every later file creation,
+                # a drift that grew run after run (pyzap 0.5 -> 2.4 s on `large`).
+                return self.ctx.env(**tools[name].runtime_env(wdir / "first" / f"{name}-{i}"))
             mode = "dwb" if phase == "warm_start_dwb_s" else "writable"
             extra = tools[name].runtime_env(wdir / mode / name)
             if mode == "dwb":
                 extra["PYTHONDONTWRITEBYTECODE"] = "1"
-            return self.ctx.env(**extra), None
+            return self.ctx.env(**extra)
 
         phases = ("warm_start_dwb_s", "first_run_s", "warm_start_s")
         live = {ph: [name for name, _ in entries] + ([] if ph == "first_run_s" else ["floor"]) for ph in phases}
@@ -380,7 +383,7 @@ class Bench:
         # Prime the warm runtime caches: one untimed run each, under its own setting.
         for ph in ("warm_start_dwb_s", "warm_start_s"):
             for name in list(live[ph]):
-                env, _ = env_for(ph, name, 0)
+                env = env_for(ph, name, 0)
                 r = measure.run(argv_of[name], env=env, cwd=cwd, timeout=300)
                 if name != "floor":
                     res[name].spent += r.seconds
@@ -392,13 +395,9 @@ class Bench:
         for i in range(self.args.start_runs):
             for ph in phases:
                 for name in rotate(live[ph], i):
-                    env, _ = env_for(ph, name, i)
+                    env = env_for(ph, name, i)
                     settle()
                     r = measure.run(argv_of[name], env=env, cwd=cwd, timeout=120)
-                    # The first-run caches stay until the workload is done:
-                    # deleting 40 MB trees between runs (ext4 with `discard`
-                    # here) slowed every later file creation, a drift that
-                    # grew run after run (pyzap 0.5 -> 2.4 s on `large`).
                     fig = floor[ph] if name == "floor" else res[name].figures[ph]
                     if name != "floor":
                         res[name].spent += r.seconds

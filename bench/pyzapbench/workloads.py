@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import measure
@@ -123,18 +123,19 @@ def large_set(wheelhouse: Path, index_url: str, python: str, env: dict, uv: str)
 
 
 def all_workloads(repo: Path) -> list:
+    black = Workload(
+        key="black",
+        title="black",
+        requirements=["black"],
+        script="black",
+        entry="black:patched_main",
+        args=["--version"],
+        expect="(compiled:",
+        runs="`black --version` (black's console script: black:patched_main)",
+        note="mypyc-compiled native wheel with package data",
+    )
     return [
-        Workload(
-            key="black",
-            title="black",
-            requirements=["black"],
-            script="black",
-            entry="black:patched_main",
-            args=["--version"],
-            expect="(compiled:",
-            runs="`black --version` (black's console script: black:patched_main)",
-            note="mypyc-compiled native wheel with package data",
-        ),
+        black,
         Workload(
             key="flask-gunicorn",
             title="flask + gunicorn",
@@ -166,13 +167,10 @@ def all_workloads(repo: Path) -> list:
             runs="entry point requests.help:main (imports requests, urllib3, idna, charset_normalizer, certifi; prints a JSON report); "
             "venvs run `python -c 'import sys; from requests.help import main; sys.exit(main())'`",
         ),
-        Workload(
+        replace(
+            black,
             key="black-cp39",
             title="black for CPython 3.9 (cross-target build)",
-            requirements=["black"],
-            script="black",
-            entry="black:patched_main",
-            args=["--version"],
             expect="(compiled: yes)",
             runs="`black --version` under CPython 3.9 (an empty venv of it); built by the tools running on 3.11",
             note="built on CPython 3.11 for CPython 3.9 on manylinux_2_28_x86_64, without a 3.9 interpreter at build "

@@ -25,6 +25,35 @@ fn only_311_on_path(py311: &Path) -> PathBuf {
     dir
 }
 
+/// `pyzap build ARGS --no-index -f WHEELHOUSE -o OUT`, with `PATH` set to
+/// `path` when given (so no other Python can be found behind our back).
+fn build_offline(path: Option<&Path>, args: &[&str], out: &Path) -> std::process::Output {
+    let mut cmd = pyzap();
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    run_ok(
+        cmd.arg("build")
+            .args(args)
+            .args(["--no-index", "-f"])
+            .arg(wheelhouse())
+            .arg("-o")
+            .arg(out),
+    )
+}
+
+/// black for CPython 3.9 on manylinux_2_28_x86_64: a target given in full,
+/// so no interpreter is needed.
+const BLACK_FOR_39: [&str; 7] = [
+    "black",
+    "-c",
+    "black",
+    "--python-version",
+    "3.9",
+    "--platform",
+    "manylinux_2_28_x86_64",
+];
+
 fn black_version(python: &Path, artifact: &Path, root: &Path) -> String {
     let out = run_ok(run_artifact(python, artifact, root).arg("--version"));
     stdout(&out)
@@ -50,15 +79,18 @@ fn build_for_39_with_only_311_runs_under_39() {
     };
     let out = scratch().join("black-cross-39.pyz");
     let path = only_311_on_path(&py311.path);
-    run_ok(
-        pyzap()
-            .env("PATH", &path)
-            .args(["build", "black", "-c", "black", "--no-index", "-f"])
-            .arg(wheelhouse())
-            .args(["--python-version", "3.9", "--python"])
-            .arg(&py311.path)
-            .arg("-o")
-            .arg(&out),
+    build_offline(
+        Some(&path),
+        &[
+            "black",
+            "-c",
+            "black",
+            "--python-version",
+            "3.9",
+            "--python",
+            py311.path.to_str().unwrap(),
+        ],
+        &out,
     );
     let root = fresh_dir("root-");
     // black's 3.9 wheel (25.11.0) differs from its 3.11 one (26.x).
@@ -97,15 +129,18 @@ fn pure_cross_build_is_extracted_and_compiled_once() {
     };
     let out = scratch().join("six-cross-39.pyz");
     let path = only_311_on_path(&py311.path);
-    let build = run_ok(
-        pyzap()
-            .env("PATH", &path)
-            .args(["build", "six", "-e", "six", "--no-index", "-f"])
-            .arg(wheelhouse())
-            .args(["--python-version", "3.9", "--python"])
-            .arg(&py311.path)
-            .arg("-o")
-            .arg(&out),
+    let build = build_offline(
+        Some(&path),
+        &[
+            "six",
+            "-e",
+            "six",
+            "--python-version",
+            "3.9",
+            "--python",
+            py311.path.to_str().unwrap(),
+        ],
+        &out,
     );
     assert!(
         stderr(&build).contains("the first run compiles it"),
@@ -142,20 +177,7 @@ fn wheel_only_cross_build_needs_no_python() {
     };
     let out = scratch().join("black-cross-nopython.pyz");
     let empty = fresh_dir("path-empty-");
-    run_ok(
-        pyzap()
-            .env("PATH", &empty)
-            .args(["build", "black", "-c", "black", "--no-index", "-f"])
-            .arg(wheelhouse())
-            .args([
-                "--python-version",
-                "3.9",
-                "--platform",
-                "manylinux_2_28_x86_64",
-            ])
-            .arg("-o")
-            .arg(&out),
-    );
+    build_offline(Some(&empty), &BLACK_FOR_39, &out);
     let version = black_version(&py39.path, &out, &fresh_dir("root-"));
     assert!(version.contains("25.11.0"), "{version}");
 }
@@ -225,27 +247,7 @@ fn no_compile_means_no_bytecode_at_the_first_run_either() {
         return;
     };
     let out = scratch().join("black-cross-nocompile.pyz");
-    run_ok(
-        pyzap()
-            .args([
-                "build",
-                "black",
-                "-c",
-                "black",
-                "--no-compile",
-                "--no-index",
-                "-f",
-            ])
-            .arg(wheelhouse())
-            .args([
-                "--python-version",
-                "3.9",
-                "--platform",
-                "manylinux_2_28_x86_64",
-            ])
-            .arg("-o")
-            .arg(&out),
-    );
+    build_offline(None, &[&BLACK_FOR_39[..], &["--no-compile"]].concat(), &out);
     let root = fresh_dir("root-");
     let version = black_version(&py39.path, &out, &root);
     assert!(version.contains("25.11.0"), "{version}");

@@ -34,13 +34,14 @@ fn info_lists_every_distribution_with_its_hash() {
     assert_eq!(manifest["target"]["python"], "3.11");
 }
 
-#[test]
-fn extract_then_repack_with_zipapp() {
-    let dir = fresh_dir("extract-");
+/// `pyzap extract ARTIFACT DIR/tree`, then `python -m zipapp DIR/tree -o
+/// DIR/re.pyz`; returns (tree, repacked artifact).
+fn extract_and_repack(
+    artifact: &std::path::Path,
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let tree = dir.join("tree");
-    run_ok(pyzap().arg("extract").arg(echo()).arg(&tree));
-    assert!(tree.join("__main__.py").is_file());
-    assert!(tree.join("__pyzap__/manifest.json").is_file());
+    run_ok(pyzap().arg("extract").arg(artifact).arg(&tree));
     let repacked = dir.join("re.pyz");
     run_ok(
         Command::new(&py311().path)
@@ -49,6 +50,15 @@ fn extract_then_repack_with_zipapp() {
             .arg("-o")
             .arg(&repacked),
     );
+    (tree, repacked)
+}
+
+#[test]
+fn extract_then_repack_with_zipapp() {
+    let dir = fresh_dir("extract-");
+    let (tree, repacked) = extract_and_repack(&echo(), &dir);
+    assert!(tree.join("__main__.py").is_file());
+    assert!(tree.join("__pyzap__/manifest.json").is_file());
     let out = run_ok(run_artifact(&py311().path, &repacked, &dir.join("root")).arg("--version"));
     assert_eq!(stdout(&out).trim(), "echo-wsgi 1.0.0");
 }
@@ -306,18 +316,9 @@ fn extracted_site_is_one_nested_archive() {
     assert!(entries > 300, "{info}");
 
     let dir = fresh_dir("extract-native-");
-    let tree = dir.join("tree");
-    run_ok(pyzap().arg("extract").arg(&artifact).arg(&tree));
+    let (tree, repacked) = extract_and_repack(&artifact, &dir);
     assert!(tree.join("__pyzap__/extract/black/__init__.py").is_file());
     assert!(!tree.join("__pyzap__/extract.zip").exists());
-    let repacked = dir.join("re.pyz");
-    run_ok(
-        Command::new(&py311().path)
-            .args(["-m", "zipapp"])
-            .arg(&tree)
-            .arg("-o")
-            .arg(&repacked),
-    );
     let out = run_ok(run_artifact(&py311().path, &repacked, &dir.join("root")).arg("--version"));
     assert!(stdout(&out).contains("(compiled: yes)"), "{}", stdout(&out));
 }

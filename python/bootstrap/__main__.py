@@ -214,11 +214,10 @@ def _extract(artifact, root, final, prefix, compile_missing=True):
         tmp = os.path.join(tmp_root, "%s.%d.%s" % (
             os.path.basename(final)[:16], os.getpid(), os.urandom(6).hex()))
         os.mkdir(tmp, 0o700)
-        made = {tmp}
         with zipfile.ZipFile(artifact) as outer:
             zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
             try:
-                names = _unpack(zf, inner_prefix, prefix, artifact, tmp, made)
+                names = _unpack(zf, inner_prefix, prefix, artifact, tmp)
             finally:
                 if window is not None:
                     window.close()
@@ -258,11 +257,12 @@ def _extract(artifact, root, final, prefix, compile_missing=True):
             _rmtree(tmp)
 
 
-def _unpack(zf, prefix, tree, artifact, tmp, made):
+def _unpack(zf, prefix, tree, artifact, tmp):
     """Write the files of `zf` under `prefix` into the directory `tmp`
     (`tree` is where they are in the artifact, for messages); return the
     set of their paths relative to `tmp`."""
     names = set()
+    made = {tmp}  # directories that exist
     for info in zf.infolist():
         name = info.filename
         if not name.startswith(prefix):

@@ -439,6 +439,17 @@ class EntryPoints(BootstrapTestCase):
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
         self.assertFalse(os.path.exists(self.extracted()))
 
+    def test_nested_tree_with_a_bad_local_header(self):
+        # The central directory points at the nested archive, but what is
+        # there is not a local file header: one line, nothing extracted.
+        with zipfile.ZipFile(self.art) as zf:
+            offset = zf.getinfo("__pyzap__/extract.zip").header_offset
+        with open(self.art, "r+b") as f:
+            f.seek(offset)
+            f.write(b"XXXX")
+        self.assertOneLineError(self.run_art("quiet"), "cannot read", "bad local header")
+        self.assertFalse(os.path.exists(self.extracted()))
+
     def test_relative_artifact_path_and_warm_run(self):
         self.probe("probe")
         out = self.probe("probe", art="app.pyz", cwd=self.tmp)

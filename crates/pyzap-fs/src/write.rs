@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::FsError;
 
-/// Writes `data` to a temporary file beside `path`, then renames it into place.
+/// Writes `data` to a temporary file beside `path`, flushes it to the disk,
+/// then renames it into place: after a crash or power cut the name holds
+/// either the old content, or the whole new one — never an empty file
+/// (rename can reach the disk before the data it names).
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), FsError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
@@ -23,6 +26,7 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), FsError> 
     tmp.write_all(data)?;
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| {
         std::io::Error::new(
             e.error.kind(),

@@ -27,6 +27,20 @@ pub struct CachedPage {
     pub body: String,
 }
 
+/// What vouches for cached core metadata. Metadata whose own digest the
+/// index published is content-addressed; anything else (a PEP 658 file
+/// without a digest, a range read) is only as good as the URL it came from,
+/// so it is keyed by that URL and the file's digest and can never be picked
+/// up for the same file served by another index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataKey {
+    Verified(String),
+    Unverified {
+        url: Url,
+        file_sha256: Option<String>,
+    },
+}
+
 /// A key for a URL that never holds its credentials.
 fn url_key(url: &Url) -> String {
     let mut bare = url.clone();
@@ -55,24 +69,34 @@ impl Cache {
     }
 
     pub fn write_page(&self, url: &Url, page: &CachedPage) -> Result<(), IndexError> {
-        let data = serde_json::to_vec(page).expect("a page serialises");
+        let data = serde_json::to_vec(page).map_err(|e| IndexError::Write {
+            path: self.page_path(url),
+            source: std::io::Error::other(e).into(),
+        })?;
         write(&self.page_path(url), &data)
     }
 
     /// Where a file with this digest lives (`files-v1/<sha256>/<filename>`).
-    pub fn file_path(&self, sha256: &str, filename: &str) -> PathBuf {
-        self.root
+    /// Both parts come from an index: anything but a 64-digit hex digest and
+    /// one plain file name is refused, so no entry can land outside the cache.
+    pub fn file_path(&self, sha256: &str, filename: &str) -> Result<PathBuf, IndexError> {
+        if crate::simple::sha256_digest(sha256).as_deref() != Some(sha256)
+            || !crate::find_links::is_single_component(filename)
+        {
+            return Err(IndexError::UnsafeName(format!("{sha256}/{filename}")));
+        }
+        Ok(self
+            .root
             .join(format!("files-{LAYOUT}"))
             .join(sha256)
-            .join(filename)
+            .join(filename))
     }
 
     /// A file downloaded from `url` whose index gave no digest: the digest we
     /// computed, remembered per URL.
     pub fn digest_for_url(&self, url: &Url) -> Option<String> {
         let text = fs_err::read_to_string(self.url_digest_path(url)).ok()?;
-        let text = text.trim();
-        (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| text.into())
+        crate::simple::sha256_digest(&text)
     }
 
     pub fn remember_digest(&self, url: &Url, sha256: &str) -> Result<(), IndexError> {
@@ -83,24 +107,40 @@ impl Cache {
         self.root.join(format!("urls-{LAYOUT}")).join(url_key(url))
     }
 
-    /// Core metadata of a file, keyed by the file's digest when known, else its URL.
-    pub fn metadata_path(&self, sha256: Option<&str>, url: &Url) -> PathBuf {
-        let key = match sha256 {
-            Some(h) => format!("sha256-{h}"),
-            None => format!("url-{}", url_key(url)),
+    fn metadata_path(&self, key: &MetadataKey) -> PathBuf {
+        let name = match key {
+            MetadataKey::Verified(digest) => format!("sha256-{digest}"),
+            MetadataKey::Unverified { url, file_sha256 } => {
+                let bare = url_key(url);
+                let material = format!("{bare}\n{}", file_sha256.as_deref().unwrap_or(""));
+                format!("url-{}", &pyzap_fs::sha256_hex(material.as_bytes())[..40])
+            }
         };
         self.root
             .join(format!("metadata-{LAYOUT}"))
-            .join(format!("{key}.METADATA"))
+            .join(format!("{name}.METADATA"))
     }
 
-    pub fn write_metadata(
-        &self,
-        sha256: Option<&str>,
-        url: &Url,
-        text: &str,
-    ) -> Result<(), IndexError> {
-        write(&self.metadata_path(sha256, url), text.as_bytes())
+    /// Cached core metadata; a verified entry is re-hashed on every read, so
+    /// a damaged or truncated entry is never used.
+    pub fn read_metadata(&self, key: &MetadataKey) -> Option<String> {
+        let data = fs_err::read(self.metadata_path(key)).ok()?;
+        if let MetadataKey::Verified(digest) = key {
+            if &pyzap_fs::sha256_hex(&data) != digest {
+                return None;
+            }
+        }
+        String::from_utf8(data).ok()
+    }
+
+    /// Stores core metadata that already parsed (callers parse first).
+    pub fn write_metadata(&self, key: &MetadataKey, text: &str) -> Result<(), IndexError> {
+        write(&self.metadata_path(key), text.as_bytes())
+    }
+
+    /// Forgets an entry found to disagree with its wheel.
+    pub fn remove_metadata(&self, key: &MetadataKey) {
+        let _ = fs_err::remove_file(self.metadata_path(key));
     }
 
     /// A temporary directory inside the cache, on the same file system as the entries.
@@ -118,8 +158,8 @@ impl Cache {
 }
 
 fn write(path: &Path, data: &[u8]) -> Result<(), IndexError> {
-    pyzap_fs::write_atomic(path, data, 0o644).map_err(|e| IndexError::Io {
+    pyzap_fs::write_atomic(path, data, 0o644).map_err(|source| IndexError::Write {
         path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
+        source,
     })
 }

@@ -14,7 +14,7 @@ use pyzap_spec::{Metadata, PackageName};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::cache::{Cache, CachedPage};
+use crate::cache::{Cache, CachedPage, MetadataKey};
 use crate::find_links::{read_wheel_metadata_from, FileLocation};
 use crate::http::{redact, HttpClient, HttpResponse};
 use crate::range_reader::RangeReader;
@@ -22,6 +22,12 @@ use crate::{simple, DistFile, DistKind, FindLinks, IndexError};
 
 /// The public index, used when no other is given.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
+
+/// The largest index or find-links page read (the largest public project
+/// pages are a few MiB); a larger answer is an error, not an allocation.
+const PAGE_LIMIT_MIB: u64 = 64;
+
+type Files = Arc<Vec<DistFile>>;
 
 /// A `--find-links` location: a directory, or an HTML page of links.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +82,14 @@ pub struct IndexClient {
     /// line): only those files count, so an index can never substitute its
     /// own distribution of the same name (dependency confusion).
     pinned: Mutex<HashMap<PackageName, Vec<DistFile>>>,
-    link_pages: Mutex<Option<Arc<Vec<DistFile>>>>,
-    projects: Mutex<HashMap<PackageName, Arc<Vec<DistFile>>>>,
+    link_pages: Mutex<Option<Result<Files, Arc<IndexError>>>>,
+    /// Each project's files, or the failure met reading them: a dead index
+    /// is tried once per run, not again by every later question.
+    projects: Mutex<HashMap<PackageName, Result<Files, Arc<IndexError>>>>,
+    /// Core metadata handed out that did not come from the wheel itself
+    /// (PEP 658 files, range reads), by wheel URL: checked against the
+    /// wheel's own METADATA when the wheel is downloaded.
+    served: Mutex<HashMap<String, (MetadataKey, String)>>,
 }
 
 impl IndexClient {
@@ -100,6 +112,7 @@ impl IndexClient {
             pinned: Mutex::default(),
             link_pages: Mutex::default(),
             projects: Mutex::default(),
+            served: Mutex::default(),
         })
     }
 
@@ -134,13 +147,19 @@ impl IndexClient {
     }
 
     /// Every file of `name` that any source offers.
-    pub fn files(&self, name: &PackageName) -> Result<Arc<Vec<DistFile>>, IndexError> {
-        if let Some(files) = lock(&self.projects).get(name) {
-            return Ok(files.clone());
+    pub fn files(&self, name: &PackageName) -> Result<Files, IndexError> {
+        if let Some(known) = lock(&self.projects).get(name) {
+            return known.clone().map_err(IndexError::Earlier);
         }
         if let Some(pinned) = lock(&self.pinned).get(name) {
             return Ok(Arc::new(pinned.clone()));
         }
+        let result = self.find_files(name).map(Arc::new).map_err(Arc::new);
+        lock(&self.projects).insert(name.clone(), result.clone());
+        result.map_err(IndexError::Earlier)
+    }
+
+    fn find_files(&self, name: &PackageName) -> Result<Vec<DistFile>, IndexError> {
         let mut files: Vec<DistFile> = lock(&self.local).files(name).to_vec();
         files.extend(
             self.link_pages()?
@@ -152,33 +171,40 @@ impl IndexClient {
             let url = index
                 .join(&format!("{name}/"))
                 .map_err(|e| IndexError::BadUrl(format!("{}: {e}", redact(index))))?;
-            if let Some(page) = self.fetch_page(&url)? {
-                let parsed = simple::parse_page(&page.body, &page.content_type, &url).map_err(
-                    |message| IndexError::BadPage {
+            let parse = |page: &CachedPage| {
+                simple::parse_page(&page.body, &page.content_type, &url).map_err(|message| {
+                    IndexError::BadPage {
                         url: redact(&url),
                         message,
-                    },
-                )?;
+                    }
+                })
+            };
+            if let Some(parsed) = self.fetch_page(&url, &parse)? {
                 files.extend(parsed.into_iter().filter(|f| &f.name == name));
             }
         }
-        let files = Arc::new(files);
-        lock(&self.projects).insert(name.clone(), files.clone());
         Ok(files)
     }
 
-    fn link_pages(&self) -> Result<Arc<Vec<DistFile>>, IndexError> {
+    fn link_pages(&self) -> Result<Files, IndexError> {
         let mut slot = lock(&self.link_pages);
-        if let Some(files) = &*slot {
-            return Ok(files.clone());
+        if let Some(known) = &*slot {
+            return known.clone().map_err(IndexError::Earlier);
         }
+        let result = self.read_link_pages().map(Arc::new).map_err(Arc::new);
+        *slot = Some(result.clone());
+        result.map_err(IndexError::Earlier)
+    }
+
+    fn read_link_pages(&self) -> Result<Vec<DistFile>, IndexError> {
         let mut files = Vec::new();
         for source in &self.options.find_links {
             let FindLinksSource::Page(url) = source else {
                 continue;
             };
-            match self.fetch_page(url)? {
-                Some(page) => files.extend(simple::parse_html(&page.body, url)),
+            let parse = |page: &CachedPage| Ok(simple::parse_html(&page.body, url));
+            match self.fetch_page(url, &parse)? {
+                Some(parsed) => files.extend(parsed),
                 None => {
                     return Err(IndexError::Status {
                         url: redact(url),
@@ -187,18 +213,21 @@ impl IndexClient {
                 }
             }
         }
-        let files = Arc::new(files);
-        *slot = Some(files.clone());
         Ok(files)
     }
 
-    /// A page through the cache: revalidated with its validators, `None` on 404/410.
-    fn fetch_page(&self, url: &Url) -> Result<Option<CachedPage>, IndexError> {
+    /// A page through the cache, parsed: revalidated with its validators,
+    /// `None` on 404/410. A page is cached only once it parsed, so one bad
+    /// answer (a proxy's error page) is never read back by later builds.
+    fn fetch_page(
+        &self,
+        url: &Url,
+        parse: &dyn Fn(&CachedPage) -> Result<Vec<DistFile>, IndexError>,
+    ) -> Result<Option<Vec<DistFile>>, IndexError> {
         let cached = self.cache.read_page(url);
         if self.options.offline {
-            return cached
-                .map(Some)
-                .ok_or_else(|| IndexError::Offline(redact(url)));
+            let page = cached.ok_or_else(|| IndexError::Offline(redact(url)))?;
+            return parse(&page).map(Some);
         }
         let mut headers = vec![("Accept", simple::ACCEPT.to_string())];
         if let Some(c) = &cached {
@@ -209,34 +238,33 @@ impl IndexClient {
                 headers.push(("If-Modified-Since", lm.clone()));
             }
         }
-        let mut response = self.get(url, &headers)?;
-        match response.status {
-            304 if cached.is_some() => {
+        let response = self.get(url, &headers)?;
+        match (response.status, cached) {
+            (304, Some(cached)) => {
                 tracing::debug!("{} not modified", redact(url));
-                Ok(cached)
+                match parse(&cached) {
+                    Ok(files) => Ok(Some(files)),
+                    // A damaged cached page: ask again without validators.
+                    Err(_) => self.fetch_page_fresh(url, parse),
+                }
             }
-            200 => {
-                let mut body = String::new();
-                response
-                    .body
-                    .read_to_string(&mut body)
-                    .map_err(|e| IndexError::Transfer {
-                        url: redact(url),
-                        message: e.to_string(),
-                    })?;
-                let page = CachedPage {
-                    etag: response.header("etag").map(str::to_string),
-                    last_modified: response.header("last-modified").map(str::to_string),
-                    content_type: response
-                        .header("content-type")
-                        .unwrap_or("text/html")
-                        .to_string(),
-                    body,
-                };
-                // Kept even without validators: --offline reads it.
-                self.cache.write_page(url, &page)?;
-                Ok(Some(page))
-            }
+            (200, _) => self.accept_page(url, response, parse).map(Some),
+            (404 | 410, _) => Ok(None),
+            (status, _) => Err(IndexError::Status {
+                url: redact(url),
+                status,
+            }),
+        }
+    }
+
+    fn fetch_page_fresh(
+        &self,
+        url: &Url,
+        parse: &dyn Fn(&CachedPage) -> Result<Vec<DistFile>, IndexError>,
+    ) -> Result<Option<Vec<DistFile>>, IndexError> {
+        let response = self.get(url, &[("Accept", simple::ACCEPT.to_string())])?;
+        match response.status {
+            200 => self.accept_page(url, response, parse).map(Some),
             404 | 410 => Ok(None),
             status => Err(IndexError::Status {
                 url: redact(url),
@@ -245,10 +273,51 @@ impl IndexClient {
         }
     }
 
-    /// A GET with retries (transport failures, 429 and 5xx), backing off between attempts.
+    /// Reads a 200 page (at most `PAGE_LIMIT_MIB`), parses it, then caches it.
+    fn accept_page(
+        &self,
+        url: &Url,
+        mut response: HttpResponse,
+        parse: &dyn Fn(&CachedPage) -> Result<Vec<DistFile>, IndexError>,
+    ) -> Result<Vec<DistFile>, IndexError> {
+        let limit = PAGE_LIMIT_MIB * 1024 * 1024;
+        let mut data = Vec::new();
+        (&mut response.body)
+            .take(limit + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| IndexError::Transfer {
+                url: redact(url),
+                message: e.to_string(),
+            })?;
+        if data.len() as u64 > limit {
+            return Err(IndexError::PageTooLarge {
+                url: redact(url),
+                limit: PAGE_LIMIT_MIB,
+            });
+        }
+        let page = CachedPage {
+            etag: response.header("etag").map(str::to_string),
+            last_modified: response.header("last-modified").map(str::to_string),
+            content_type: response
+                .header("content-type")
+                .unwrap_or("text/html")
+                .to_string(),
+            body: String::from_utf8_lossy(&data).into_owned(),
+        };
+        let files = parse(&page)?;
+        // Kept even without validators: --offline reads it.
+        self.cache.write_page(url, &page)?;
+        Ok(files)
+    }
+
+    /// A GET with retries (transport failures, 429 and 5xx), backing off
+    /// between attempts. A server that accepted and then stayed silent is
+    /// retried once only: waiting out the timeout again and again is how a
+    /// dead index used to take minutes to report.
     fn get(&self, url: &Url, headers: &[(&str, String)]) -> Result<HttpResponse, IndexError> {
         let attempts = self.options.retries + 1;
         let mut attempt = 0;
+        let mut timeouts = 0;
         loop {
             attempt += 1;
             tracing::debug!("GET {} (attempt {attempt})", redact(url));
@@ -258,13 +327,14 @@ impl IndexClient {
                     tracing::debug!("{} answered HTTP {}; retrying", redact(url), r.status);
                 }
                 Ok(r) => return Ok(r),
-                Err(e) if attempt < attempts => {
+                Err(e) if attempt < attempts && !(e.timed_out && timeouts >= 1) => {
+                    timeouts += u32::from(e.timed_out);
                     tracing::debug!("{}: {e}; retrying", redact(url));
                 }
                 Err(source) => {
                     return Err(IndexError::Unreachable {
                         url: redact(url),
-                        attempts,
+                        attempts: attempt,
                         source,
                     })
                 }
@@ -284,34 +354,74 @@ impl IndexClient {
             }
             FileLocation::Url(u) => u,
         };
-        let cached = self.cache.metadata_path(file.sha256.as_deref(), url);
-        let text = match fs_err::read_to_string(&cached) {
-            Ok(text) => text,
-            Err(_) => {
-                let text = self.fetch_metadata(file, url)?;
-                self.cache
-                    .write_metadata(file.sha256.as_deref(), url, &text)?;
-                text
-            }
+        let parse = |text: &str| {
+            Metadata::parse(text).map_err(|source| IndexError::BadMetadata {
+                path: PathBuf::from(redact(url)),
+                source,
+            })
         };
-        Metadata::parse(&text).map_err(|source| IndexError::BadMetadata {
-            path: PathBuf::from(redact(url)),
-            source,
-        })
+        let key = match &file.core_metadata {
+            Some(Some(digest)) if matches!(file.kind, DistKind::Wheel(_)) => {
+                MetadataKey::Verified(digest.clone())
+            }
+            _ => MetadataKey::Unverified {
+                url: url.clone(),
+                file_sha256: file.sha256.clone(),
+            },
+        };
+        if let Some(text) = self.cache.read_metadata(&key) {
+            if let Ok(meta) = parse(&text) {
+                self.served_from_index(file, url, &key, text);
+                return Ok(meta);
+            }
+        }
+        let (text, from_index) = self.fetch_metadata(file, url)?;
+        // Parsed before it is cached: a garbage answer is never stored.
+        let meta = parse(&text)?;
+        if from_index {
+            self.cache.write_metadata(&key, &text)?;
+            self.served_from_index(file, url, &key, text);
+        }
+        Ok(meta)
     }
 
-    fn fetch_metadata(&self, file: &DistFile, url: &Url) -> Result<String, IndexError> {
+    /// Remembers metadata that did not come from the wheel's own bytes.
+    fn served_from_index(&self, file: &DistFile, url: &Url, key: &MetadataKey, text: String) {
+        if matches!(file.kind, DistKind::Wheel(_)) {
+            lock(&self.served).insert(bare_url(url), (key.clone(), text));
+        }
+    }
+
+    /// PEP 658 requires the metadata file to be the wheel's METADATA; a range
+    /// read is only as honest as the server. Once the wheel itself is here,
+    /// what resolution used must be what the wheel says.
+    fn check_served_metadata(&self, url: &Url, path: &Path) -> Result<(), IndexError> {
+        let Some((key, served)) = lock(&self.served).get(&bare_url(url)).cloned() else {
+            return Ok(());
+        };
+        let actual = crate::find_links::read_wheel_metadata(path)?;
+        if actual != served {
+            self.cache.remove_metadata(&key);
+            lock(&self.served).remove(&bare_url(url));
+            return Err(IndexError::MetadataMismatch { url: redact(url) });
+        }
+        Ok(())
+    }
+
+    /// The metadata text, and whether it came from the index rather than
+    /// from the downloaded file itself.
+    fn fetch_metadata(&self, file: &DistFile, url: &Url) -> Result<(String, bool), IndexError> {
         let shown = PathBuf::from(redact(url));
         if !self.options.offline {
             if let (DistKind::Wheel(_), Some(digest)) = (&file.kind, &file.core_metadata) {
                 if let Some(text) = self.metadata_file(url, digest.as_deref())? {
-                    return Ok(text);
+                    return Ok((text, true));
                 }
             }
             if matches!(file.kind, DistKind::Wheel(_)) && self.cached_file(file).is_none() {
                 match RangeReader::open(self.http.as_ref(), url) {
                     Ok(Some(reader)) => match read_wheel_metadata_from(reader, &shown) {
-                        Ok(text) => return Ok(text),
+                        Ok(text) => return Ok((text, true)),
                         Err(e) => tracing::debug!("range read of {} failed: {e}", shown.display()),
                     },
                     Ok(None) => tracing::debug!("{} serves no ranges", shown.display()),
@@ -320,17 +430,11 @@ impl IndexClient {
             }
         }
         let path = self.download(file, &NoReporter)?;
-        let local = DistFile {
-            location: FileLocation::Path(path),
-            ..file.clone()
-        };
         let meta_text = match file.kind {
-            DistKind::Wheel(_) => {
-                crate::find_links::read_wheel_metadata(local.local_path().unwrap())
-            }
-            DistKind::Sdist => crate::find_links::read_sdist_pkg_info(local.local_path().unwrap()),
+            DistKind::Wheel(_) => crate::find_links::read_wheel_metadata(&path),
+            DistKind::Sdist => crate::find_links::read_sdist_pkg_info(&path),
         }?;
-        Ok(meta_text)
+        Ok((meta_text, false))
     }
 
     /// PEP 658: `<file url>.metadata`; `None` when the index does not serve it after all.
@@ -348,8 +452,8 @@ impl IndexClient {
             return Ok(None);
         }
         let mut data = Vec::new();
-        response
-            .body
+        (&mut response.body)
+            .take(PAGE_LIMIT_MIB * 1024 * 1024)
             .read_to_end(&mut data)
             .map_err(|e| IndexError::Transfer {
                 url: redact(&meta_url),
@@ -377,22 +481,35 @@ impl IndexClient {
             .sha256
             .clone()
             .or_else(|| self.cache.digest_for_url(url))?;
-        let path = self.cache.file_path(&digest, &file.filename);
+        let path = self.cache.file_path(&digest, &file.filename).ok()?;
         path.is_file().then_some(path)
     }
 
     /// The file on disk: local files as they are, remote ones from the cache
-    /// or downloaded into it, checked against the index's sha256.
+    /// or downloaded into it, checked against the index's sha256, and for
+    /// wheels against the core metadata resolution read.
     pub fn download(
         &self,
         file: &DistFile,
         reporter: &dyn DownloadReporter,
     ) -> Result<PathBuf, IndexError> {
-        if let Some(path) = self.cached_file(file) {
-            return Ok(path);
+        let path = match self.cached_file(file) {
+            Some(path) => path,
+            None => self.fetch_file(file, reporter)?,
+        };
+        if let (FileLocation::Url(url), DistKind::Wheel(_)) = (&file.location, &file.kind) {
+            self.check_served_metadata(url, &path)?;
         }
+        Ok(path)
+    }
+
+    fn fetch_file(
+        &self,
+        file: &DistFile,
+        reporter: &dyn DownloadReporter,
+    ) -> Result<PathBuf, IndexError> {
         let FileLocation::Url(url) = &file.location else {
-            unreachable!("local files are always cached");
+            return Err(IndexError::NotLocal(file.display_location()));
         };
         if self.options.offline {
             return Err(IndexError::Offline(redact(url)));
@@ -412,8 +529,10 @@ impl IndexClient {
             .header("content-length")
             .and_then(|s| s.parse().ok());
         reporter.started(&file.filename, size);
+        // Dropped (and deleted) on every early return: a body that fails a
+        // check never reaches the cache.
         let tmp = self.cache.temp_dir()?;
-        let tmp_path = tmp.path().join(&file.filename);
+        let tmp_path = tmp.path().join("download");
         let mut out = fs_err::File::create(&tmp_path).map_err(transfer)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
@@ -440,8 +559,15 @@ impl IndexClient {
                 });
             }
         }
-        let dest = self.cache.file_path(&actual, &file.filename);
-        let parent = dest.parent().expect("cache entries have a parent");
+        check_archive(&tmp_path, &file.filename).map_err(|(kind, source)| {
+            IndexError::NotAnArchive {
+                url: redact(url),
+                kind,
+                source,
+            }
+        })?;
+        let dest = self.cache.file_path(&actual, &file.filename)?;
+        let parent = dest.parent().unwrap_or(&dest);
         fs_err::create_dir_all(parent).map_err(transfer)?;
         // A racing build may have put the same bytes there: either copy is right.
         fs_err::rename(&tmp_path, &dest).map_err(transfer)?;
@@ -502,6 +628,43 @@ impl IndexClient {
             }
         });
     }
+}
+
+/// Whether a downloaded file opens as the archive its name says: a wheel
+/// or `.zip` sdist as a zip, a `.tar.gz` sdist as gzip'd tar read to the
+/// end. An index that gives no digest could otherwise have a proxy's error
+/// page cached as the file for good.
+fn check_archive(path: &Path, filename: &str) -> Result<(), (&'static str, std::io::Error)> {
+    let file = fs_err::File::open(path).map_err(|e| ("file", e))?;
+    if filename.ends_with(".whl") || filename.ends_with(".zip") {
+        let kind = if filename.ends_with(".whl") {
+            "wheel (zip archive)"
+        } else {
+            "zip archive"
+        };
+        zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map(drop)
+            .map_err(|e| (kind, std::io::Error::other(e)))
+    } else {
+        let kind = "gzip-compressed tar archive";
+        let mut archive =
+            tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
+        let entries = archive.entries().map_err(|e| (kind, e))?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| (kind, e))?;
+            std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| (kind, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// A URL as a map key: no credentials, no fragment.
+fn bare_url(url: &Url) -> String {
+    let mut bare = url.clone();
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    bare.set_fragment(None);
+    bare.to_string()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

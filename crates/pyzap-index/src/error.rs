@@ -51,4 +51,38 @@ pub enum IndexError {
     },
     #[error("{0} is not in the cache, and --offline forbids the network")]
     Offline(String),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: pyzap_fs::FsError,
+    },
+    #[error("the index named a file `{0}` that is not a plain file name with a sha256 digest")]
+    UnsafeName(String),
+    #[error(
+        "the core metadata the index served for {url} differs from the METADATA inside the wheel"
+    )]
+    MetadataMismatch { url: String },
+    #[error("{url} is larger than {limit} MiB, the limit for an index page")]
+    PageTooLarge { url: String, limit: u64 },
+    #[error("{url} is not a valid {kind}")]
+    NotAnArchive {
+        url: String,
+        kind: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The same failure, met again later in one run (it is not retried).
+    #[error(transparent)]
+    Earlier(std::sync::Arc<IndexError>),
+}
+
+impl IndexError {
+    /// The error itself, looking through a repeated one.
+    pub fn kind(&self) -> &IndexError {
+        match self {
+            IndexError::Earlier(inner) => inner.kind(),
+            other => other,
+        }
+    }
 }

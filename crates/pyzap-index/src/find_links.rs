@@ -153,6 +153,10 @@ impl FindLinks {
 /// A file named like a wheel or sdist, with no index facts yet; `None` for
 /// names that do not parse (pip ignores those too).
 pub(crate) fn classify(filename: &str, location: FileLocation) -> Option<DistFile> {
+    // The name becomes a path in the cache: it must be one plain component.
+    if !is_single_component(filename) {
+        return None;
+    }
     let (name, version, kind) = if filename.ends_with(".whl") {
         let wheel: WheelFilename = filename.parse().ok()?;
         (
@@ -175,6 +179,18 @@ pub(crate) fn classify(filename: &str, location: FileLocation) -> Option<DistFil
         yanked: None,
         core_metadata: None,
     })
+}
+
+/// Whether `name` can be used as one file name: not empty, not `.`/`..`, no
+/// separator, no control character.
+pub(crate) fn is_single_component(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.len() <= 255
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// The text of `<top>/PKG-INFO` in a `.tar.gz` sdist.

@@ -31,8 +31,21 @@ impl HttpResponse {
 
 /// A failure below HTTP: DNS, connect, TLS, timeout, a broken body.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub String);
+#[error("{message}")]
+pub struct TransportError {
+    pub message: String,
+    /// The server accepted but stayed silent: retrying it soon rarely helps.
+    pub timed_out: bool,
+}
+
+impl TransportError {
+    pub fn new(message: impl Into<String>) -> Self {
+        TransportError {
+            message: message.into(),
+            timed_out: false,
+        }
+    }
+}
 
 pub trait HttpClient: Send + Sync {
     /// Sends a GET with extra `headers`; any status is a response.
@@ -56,7 +69,10 @@ pub struct HttpOptions {
     pub connect_timeout: Duration,
     /// Until the response head arrives.
     pub response_timeout: Duration,
-    /// For the whole body (wheels can be large).
+    /// Between two reads of a body: a server that stops sending fails after
+    /// this long, however large the file.
+    pub idle_timeout: Duration,
+    /// For the whole body (wheels can be large): a backstop only.
     pub body_timeout: Duration,
 }
 
@@ -70,7 +86,8 @@ impl Default for HttpOptions {
         HttpOptions {
             connect_timeout: response.min(Duration::from_secs(15)),
             response_timeout: response,
-            body_timeout: response.max(Duration::from_secs(600)),
+            idle_timeout: response,
+            body_timeout: response.max(Duration::from_secs(3600)),
         }
     }
 }
@@ -78,10 +95,13 @@ impl Default for HttpOptions {
 /// The production client.
 pub struct UreqClient {
     agent: ureq::Agent,
-    /// Credentials seen in index URLs, reused for file URLs on the same host
-    /// (indexes often link files without them, as pip assumes).
+    /// Credentials seen in index URLs, reused for file URLs of the same
+    /// origin (indexes often link files without them, as pip assumes). Keyed
+    /// by scheme, host and port: another port of the same host is another
+    /// server, and credentials given for https never travel over http.
     learned: Mutex<HashMap<String, (String, String)>>,
     netrc: Vec<NetrcEntry>,
+    idle_timeout: Duration,
 }
 
 impl UreqClient {
@@ -124,26 +144,33 @@ impl UreqClient {
             agent,
             learned: Mutex::default(),
             netrc: read_netrc(),
+            idle_timeout: options.idle_timeout,
         }
     }
 
     fn credentials(&self, url: &Url) -> Option<(String, String)> {
         let host = url.host_str()?.to_string();
+        let origin = url.origin();
+        if !origin.is_tuple() {
+            return None;
+        }
+        let origin = origin.ascii_serialization();
         if !url.username().is_empty() {
             let user = percent_decode(url.username());
             let pass = percent_decode(url.password().unwrap_or(""));
             let mut learned = self.learned.lock().unwrap_or_else(|e| e.into_inner());
-            learned.insert(host, (user.clone(), pass.clone()));
+            learned.insert(origin, (user.clone(), pass.clone()));
             return Some((user, pass));
         }
         if let Some(c) = self
             .learned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&host)
+            .get(&origin)
         {
             return Some(c.clone());
         }
+        // netrc names hosts only (as curl, pip and uv read it).
         self.netrc
             .iter()
             .find(|e| e.machine.as_deref() == Some(host.as_str()))
@@ -166,7 +193,10 @@ impl HttpClient for UreqClient {
             let token = data_encoding::BASE64.encode(format!("{user}:{pass}").as_bytes());
             request = request.header("Authorization", format!("Basic {token}"));
         }
-        let response = request.call().map_err(|e| TransportError(e.to_string()))?;
+        let response = request.call().map_err(|e| TransportError {
+            timed_out: matches!(e, ureq::Error::Timeout(_)),
+            message: e.to_string(),
+        })?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -177,8 +207,89 @@ impl HttpClient for UreqClient {
         Ok(HttpResponse {
             status,
             headers,
-            body: Box::new(body),
+            body: Box::new(IdleTimeoutReader::new(body, self.idle_timeout)),
         })
+    }
+}
+
+/// A body read on a helper thread, so that a read waiting longer than the
+/// idle timeout fails at once. ureq only bounds a whole body, and a wheel
+/// may rightly take minutes; a server that sends the head and then nothing
+/// must not. The helper ends with the body, or at ureq's whole-body bound
+/// when the server never sends again.
+struct IdleTimeoutReader {
+    chunks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    pending: Vec<u8>,
+    offset: usize,
+    idle: Duration,
+    done: bool,
+}
+
+impl IdleTimeoutReader {
+    fn new(mut inner: impl Read + Send + 'static, idle: Duration) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        std::thread::spawn(move || loop {
+            let mut buf = vec![0u8; 64 * 1024];
+            let result = match inner.read(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    Ok(buf)
+                }
+                Err(e) => Err(e),
+            };
+            let last = !matches!(&result, Ok(b) if !b.is_empty());
+            if tx.send(result).is_err() || last {
+                break;
+            }
+        });
+        IdleTimeoutReader {
+            chunks: rx,
+            pending: Vec::new(),
+            offset: 0,
+            idle,
+            done: false,
+        }
+    }
+}
+
+impl Read for IdleTimeoutReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.offset == self.pending.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.chunks.recv_timeout(self.idle) {
+                Ok(Ok(chunk)) if chunk.is_empty() => {
+                    self.done = true;
+                    return Ok(0);
+                }
+                Ok(Ok(chunk)) => {
+                    self.pending = chunk;
+                    self.offset = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "the server sent nothing for {:.1} s (PYZAP_HTTP_TIMEOUT)",
+                            self.idle.as_secs_f64()
+                        ),
+                    ))
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = out.len().min(self.pending.len() - self.offset);
+        out[..n].copy_from_slice(&self.pending[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
     }
 }
 
@@ -252,6 +363,24 @@ mod tests {
         );
         let plain = Url::parse("https://example.org/simple/").unwrap();
         assert_eq!(redact(&plain), "https://example.org/simple/");
+    }
+
+    #[test]
+    fn learned_credentials_stay_with_scheme_host_and_port() {
+        let mut client = UreqClient::new(&HttpOptions::default());
+        client.netrc.clear();
+        let index = Url::parse("https://alice:pw@idx.example/simple/").unwrap();
+        assert!(client.credentials(&index).is_some());
+        let same = Url::parse("https://idx.example:443/files/a.whl").unwrap();
+        assert_eq!(client.credentials(&same).unwrap().0, "alice");
+        for other in [
+            "http://idx.example/files/a.whl",
+            "https://idx.example:8443/files/a.whl",
+            "https://files.idx.example/a.whl",
+        ] {
+            let other = Url::parse(other).unwrap();
+            assert_eq!(client.credentials(&other), None, "{other}");
+        }
     }
 
     #[test]

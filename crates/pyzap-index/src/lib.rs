@@ -18,4 +18,5 @@ pub use client::{
 pub use error::IndexError;
 pub use find_links::{DistFile, DistKind, FileLocation, FindLinks};
 pub use sdist_name::parse_sdist_filename;
+pub use simple::{parse_html, parse_page};
 pub use url::Url;

@@ -52,7 +52,15 @@ fn parse_json(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
         let Some(mut file) = classify(&f.filename, FileLocation::Url(url)) else {
             continue;
         };
-        file.sha256 = f.hashes.get("sha256").map(|h| h.to_ascii_lowercase());
+        // A digest that is not exactly a sha256 drops the file: it names a
+        // cache entry, so a hostile value could otherwise point anywhere.
+        file.sha256 = match f.hashes.get("sha256") {
+            Some(h) => match sha256_digest(h) {
+                Some(h) => Some(h),
+                None => continue,
+            },
+            None => None,
+        };
         file.requires_python = f.requires_python.as_deref().and_then(specifiers);
         file.yanked = match f.yanked {
             serde_json::Value::Bool(true) => Some(String::new()),
@@ -62,16 +70,25 @@ fn parse_json(body: &str, base: &Url) -> Result<Vec<DistFile>, String> {
         // PEP 714: `core-metadata` wins; `dist-info-metadata` is the old name.
         file.core_metadata = match f.core_metadata.or(f.dist_info_metadata) {
             Some(serde_json::Value::Bool(true)) => Some(None),
-            Some(serde_json::Value::Object(map)) => Some(
-                map.get("sha256")
-                    .and_then(|v| v.as_str())
-                    .map(|s| s.to_ascii_lowercase()),
-            ),
+            Some(serde_json::Value::Object(map)) => match map.get("sha256") {
+                None => Some(None),
+                Some(v) => match v.as_str().and_then(sha256_digest) {
+                    Some(h) => Some(Some(h)),
+                    None => continue,
+                },
+            },
             _ => None,
         };
         out.push(file);
     }
     Ok(out)
+}
+
+/// `text` as a lowercase sha256 hex digest, or `None` unless it is exactly 64 hex digits.
+pub(crate) fn sha256_digest(text: &str) -> Option<String> {
+    let text = text.trim();
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase())
 }
 
 fn specifiers(text: &str) -> Option<VersionSpecifiers> {
@@ -105,22 +122,33 @@ pub fn parse_html(body: &str, base: &Url) -> Vec<DistFile> {
             .and_then(|mut s| s.next_back())
             .map(percent_decode_path)
             .unwrap_or_default();
-        let sha256 = url
-            .fragment()
-            .and_then(|f| f.strip_prefix("sha256="))
-            .map(|h| h.to_ascii_lowercase());
+        // A `sha256=` fragment or metadata digest that is not exactly 64 hex
+        // digits drops the file (PEP 503: the fragment is `<hashname>=<hexdigest>`).
+        let sha256 = match url.fragment().and_then(|f| f.strip_prefix("sha256=")) {
+            Some(h) => match sha256_digest(h) {
+                Some(h) => Some(h),
+                None => continue,
+            },
+            None => None,
+        };
+        let core_metadata =
+            match get("data-core-metadata").or_else(|| get("data-dist-info-metadata")) {
+                None => None,
+                Some(v) => match v.trim().strip_prefix("sha256=") {
+                    None => Some(None),
+                    Some(h) => match sha256_digest(h) {
+                        Some(h) => Some(Some(h)),
+                        None => continue,
+                    },
+                },
+            };
         let Some(mut file) = classify(&filename, FileLocation::Url(url)) else {
             continue;
         };
         file.sha256 = sha256;
         file.requires_python = get("data-requires-python").and_then(|s| specifiers(s));
         file.yanked = get("data-yanked").cloned();
-        file.core_metadata = get("data-core-metadata")
-            .or_else(|| get("data-dist-info-metadata"))
-            .map(|v| {
-                v.strip_prefix("sha256=")
-                    .map(|h| h.trim().to_ascii_lowercase())
-            });
+        file.core_metadata = core_metadata;
         out.push(file);
     }
     out
@@ -249,25 +277,34 @@ mod tests {
     fn html_anchors_with_pep_503_658_592_attributes() {
         let base = Url::parse("https://idx.example/simple/flask/").unwrap();
         let body = r#"<html><body>
-<a href="../../files/flask-3.0.3-py3-none-any.whl#sha256=ABCD" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=ef01">flask-3.0.3-py3-none-any.whl</a><br/>
+<a href="../../files/flask-3.0.3-py3-none-any.whl#sha256=ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB" data-requires-python="&gt;=3.8" data-dist-info-metadata="sha256=efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef">flask-3.0.3-py3-none-any.whl</a><br/>
 <A HREF='/files/flask-3.1.3-py3-none-any.whl' data-yanked="broken" data-core-metadata="true">x</A>
 <a href="notes.txt">notes</a>
+<a href="/files/flask-2.0.0-py3-none-any.whl#sha256=abcd">a short digest: dropped</a>
 </body></html>"#;
         let files = parse_html(body, &base);
         assert_eq!(files.len(), 2);
         assert_eq!(
             files[0].location,
             FileLocation::Url(
-                Url::parse("https://idx.example/files/flask-3.0.3-py3-none-any.whl#sha256=ABCD")
+                Url::parse("https://idx.example/files/flask-3.0.3-py3-none-any.whl#sha256=ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB")
                     .unwrap()
             )
         );
-        assert_eq!(files[0].sha256.as_deref(), Some("abcd"));
+        assert_eq!(
+            files[0].sha256.as_deref(),
+            Some("abababababababababababababababababababababababababababababababab")
+        );
         assert_eq!(
             files[0].requires_python.as_ref().unwrap().to_string(),
             ">=3.8"
         );
-        assert_eq!(files[0].core_metadata, Some(Some("ef01".into())));
+        assert_eq!(
+            files[0].core_metadata,
+            Some(Some(
+                "efefefefefefefefefefefefefefefefefefefefefefefefefefefefefefefef".into()
+            ))
+        );
         assert_eq!(files[0].yanked, None);
         assert_eq!(files[1].yanked.as_deref(), Some("broken"));
         assert_eq!(files[1].core_metadata, Some(None));
@@ -277,13 +314,22 @@ mod tests {
     fn json_page() {
         let base = Url::parse("https://idx.example/simple/six/").unwrap();
         let body = r#"{"meta":{"api-version":"1.1"},"name":"six","files":[
- {"filename":"six-1.17.0-py2.py3-none-any.whl","url":"/f/six-1.17.0-py2.py3-none-any.whl","hashes":{"sha256":"AA"},"requires-python":">=2.7, !=3.0.*","yanked":false,"core-metadata":{"sha256":"bb"}},
+ {"filename":"six-1.17.0-py2.py3-none-any.whl","url":"/f/six-1.17.0-py2.py3-none-any.whl","hashes":{"sha256":"ABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABABAB"},"requires-python":">=2.7, !=3.0.*","yanked":false,"core-metadata":{"sha256":"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"}},
+ {"filename":"six-1.15.0-py2.py3-none-any.whl","url":"/f/six-1.15.0-py2.py3-none-any.whl","hashes":{"sha256":"../x"}},
  {"filename":"six-1.16.0.tar.gz","url":"https://other.example/six-1.16.0.tar.gz","hashes":{},"yanked":"bad","dist-info-metadata":true},
  {"filename":"junk.txt","url":"junk.txt","hashes":{}}]}"#;
         let files = parse_page(body, "application/vnd.pypi.simple.v1+json", &base).unwrap();
         assert_eq!(files.len(), 2);
-        assert_eq!(files[0].sha256.as_deref(), Some("aa"));
-        assert_eq!(files[0].core_metadata, Some(Some("bb".into())));
+        assert_eq!(
+            files[0].sha256.as_deref(),
+            Some("abababababababababababababababababababababababababababababababab")
+        );
+        assert_eq!(
+            files[0].core_metadata,
+            Some(Some(
+                "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd".into()
+            ))
+        );
         assert!(files[0].requires_python.is_some());
         assert_eq!(files[1].yanked.as_deref(), Some("bad"));
         assert_eq!(files[1].core_metadata, Some(None));

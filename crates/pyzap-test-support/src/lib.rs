@@ -3,9 +3,11 @@
 
 pub mod index_server;
 pub mod python;
+pub mod route_server;
 pub mod wheels;
 
 pub use index_server::{IndexConfig, IndexServer, PageFormat};
 pub use python::{interpreters, require, Interpreter};
+pub use route_server::{Route, RouteServer, SeenRequest, SilentServer};
 
 pub use wheels::{sha256_file, wheelhouse, WheelBuilder};

@@ -18,8 +18,11 @@ type Result<T> = std::result::Result<T, ArtifactError>;
 pub trait BytecodeCompiler {
     /// `sys.implementation.cache_tag` of the target (`cpython-311`).
     fn cache_tag(&self) -> &str;
-    /// Identifies the bytecode format (the interpreter's magic number).
-    fn magic(&self) -> &str;
+    /// Everything about the compiling interpreter that can change the bytes
+    /// it writes: the magic number alone is shared by every patch release of
+    /// a minor version, whose marshal output may differ, so a cache keyed by
+    /// it would make artifact bytes depend on which release compiled first.
+    fn identity(&self) -> String;
     /// `(co_filename, source)` pairs to pycs; `None` where a source does not compile.
     fn compile(
         &self,
@@ -128,7 +131,7 @@ pub fn add_distributions(
             "{}-{}-{}-{}-v{BYTECODE_LAYOUT}.zip",
             b.sha256,
             compiler.cache_tag(),
-            compiler.magic(),
+            pyzap_fs::sha256_hex(compiler.identity().as_bytes())[..16].to_string(),
             // Entry names differ by placement (zip vs extracted layout).
             b.dist.placement.as_str()
         ));

@@ -12,14 +12,16 @@ use pyzap_wheel::{layout_wheel, Wheel};
 
 struct FakeCompiler {
     calls: Cell<usize>,
+    /// The patch release: same magic number, possibly other bytes.
+    release: &'static str,
 }
 
 impl BytecodeCompiler for FakeCompiler {
     fn cache_tag(&self) -> &str {
         "cpython-311"
     }
-    fn magic(&self) -> &str {
-        "a70d0d0a"
+    fn identity(&self) -> String {
+        format!("cpython 3.11.{} magic a70d0d0a", self.release)
     }
     fn compile(
         &self,
@@ -28,7 +30,7 @@ impl BytecodeCompiler for FakeCompiler {
         self.calls.set(self.calls.get() + sources.len());
         Ok(sources
             .iter()
-            .map(|(name, _)| Some(format!("pyc of {name}").into_bytes()))
+            .map(|(name, _)| Some(format!("pyc of {name} by {}", self.release).into_bytes()))
             .collect())
     }
 }
@@ -86,6 +88,7 @@ fn entries_bytecode_cache_and_deterministic_output() {
     let cache = tmp.path().join("cache");
     let compiler = FakeCompiler {
         calls: Cell::new(0),
+        release: "7",
     };
 
     let mut first: Vec<ArtifactEntry> = Vec::new();
@@ -143,4 +146,36 @@ fn one_extracted_distribution_extracts_them_all() {
     pure[0].dist.placement = pyzap_wheel::Placement::Zip;
     unify_placement(&mut pure);
     assert_eq!(placements(&pure), ["zip"], "pure bundles stay zipped");
+}
+
+/// Security issue item 11: the bytecode cache was keyed by the magic number
+/// only, so the first 3.11.x to compile a wheel decided the bytes of every
+/// later 3.11.y build. Another patch release compiles its own.
+#[test]
+fn bytecode_cache_is_keyed_by_the_compiling_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundled = bundled(tmp.path());
+    let cache = tmp.path().join("cache");
+    let pyc = |release: &'static str| {
+        let compiler = FakeCompiler {
+            calls: Cell::new(0),
+            release,
+        };
+        let mut entries: Vec<ArtifactEntry> = Vec::new();
+        add_distributions(&bundled, Some(&compiler), &cache, Vec::new(), &mut entries).unwrap();
+        let out = tmp.path().join(format!("{release}.pyz"));
+        let opts = WriteOptions {
+            timestamp: 1_700_000_000,
+            zip64_ok: false,
+            python: "3.11".into(),
+        };
+        write_artifact(&out, &manifest(), entries, &opts).unwrap();
+        (compiler.calls.get(), fs_err::read(out).unwrap())
+    };
+    let (calls_a, a) = pyc("2");
+    let (calls_b, b) = pyc("7");
+    let (calls_c, c) = pyc("2");
+    assert_eq!((calls_a, calls_b, calls_c), (2, 2, 0));
+    assert_ne!(a, b, "3.11.7 reused the pycs of 3.11.2");
+    assert_eq!(a, c);
 }

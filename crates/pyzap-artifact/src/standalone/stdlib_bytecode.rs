@@ -23,7 +23,7 @@ pub fn precompile_stdlib(
     };
     let tag = compiler.cache_tag();
     let mut missing: Vec<(String, PathBuf)> = Vec::new();
-    let mut key = format!("stdlib-bytecode-1 {tag} {}\n", compiler.magic());
+    let mut key = format!("stdlib-bytecode-1 {tag} {}\n", compiler.identity());
     let lib = dist.root.join("lib");
     for entry in walkdir::WalkDir::new(&lib).sort_by_file_name() {
         let entry = entry.map_err(|e| ArtifactError::PythonDistIo {

@@ -380,8 +380,15 @@ impl pyzap_artifact::BytecodeCompiler for TargetCompiler<'_> {
         &self.0.target.facts.cache_tag
     }
 
-    fn magic(&self) -> &str {
-        &self.0.target.facts.pyc_magic
+    fn identity(&self) -> String {
+        let facts = &self.0.target.facts;
+        format!(
+            "{} {} (python {}) magic {}",
+            facts.implementation_name,
+            facts.implementation_version,
+            facts.python_full_version,
+            facts.pyc_magic
+        )
     }
 
     fn compile(
@@ -423,7 +430,7 @@ fn extract_hash(
     (!extracted.is_empty()).then(|| {
         let mut key = format!("pyzap-extract-{}\n", pyzap_artifact::FORMAT);
         if let Some(c) = compiler {
-            key.push_str(&format!("{} {}\n", c.cache_tag(), c.magic()));
+            key.push_str(&format!("{} {}\n", c.cache_tag(), c.identity()));
         }
         for b in &extracted {
             key.push_str(&format!("{} {}\n", b.dist.filename, b.sha256));

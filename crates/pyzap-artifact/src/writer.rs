@@ -124,14 +124,14 @@ pub(crate) fn write_zip(
     let zip_err = ArtifactError::zip(out);
     let time = dos_time(opts.timestamp);
     let mut sources = Sources::default();
-    let mut inner_files: BTreeMap<String, tempfile::NamedTempFile> = BTreeMap::new();
+    // Nested archives are unnamed files (O_TMPFILE): the kernel frees them
+    // however this process ends, so a killed build leaves nothing beside the
+    // user's output.
+    let mut inner_files: BTreeMap<String, std::fs::File> = BTreeMap::new();
     let mut nested_entries = 0;
     for (member, entries) in nested {
-        let tmp = tempfile::Builder::new()
-            .prefix(".pyzap-nested-")
-            .tempfile_in(dir)
-            .map_err(write_err)?;
-        let inner = ZipWriter::new(BufWriter::new(tmp.as_file()));
+        let tmp = tempfile::tempfile_in(dir).map_err(write_err)?;
+        let inner = ZipWriter::new(BufWriter::new(&tmp));
         let (inner, count) = write_entries(
             inner,
             &entries,
@@ -149,10 +149,16 @@ pub(crate) fn write_zip(
         inner_files.insert(member, tmp);
     }
 
+    // The artifact itself is written beside its final name, so the rename
+    // that publishes it is atomic. It is held locked while written, so the
+    // next build into this directory removes what a killed one left.
+    pyzap_fs::sweep_files(dir, PARTIAL_PREFIX);
     let tmp = tempfile::Builder::new()
-        .prefix(".pyzap-build-")
+        .prefix(PARTIAL_PREFIX)
         .tempfile_in(dir)
         .map_err(write_err)?;
+    pyzap_fs::hold_file(tmp.as_file(), tmp.path())
+        .map_err(|e| write_err(std::io::Error::other(e)))?;
     let mut file = BufWriter::new(tmp.as_file());
     for bytes in head {
         file.write_all(bytes).map_err(write_err)?;
@@ -212,6 +218,9 @@ fn parent_dirs<'a>(names: impl Iterator<Item = &'a String>) -> BTreeSet<String> 
         .collect()
 }
 
+/// The name prefix of an artifact being written beside its final name.
+const PARTIAL_PREFIX: &str = ".pyzap-build-";
+
 /// Open source zips (wheels, cached bytecode), each opened once per build.
 type Sources = HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>>;
 
@@ -221,7 +230,7 @@ type Sources = HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>>;
 fn write_entries<W: Write + Seek>(
     mut zip: ZipWriter<W>,
     entries: &BTreeMap<String, ArtifactEntry>,
-    nested: &mut BTreeMap<String, tempfile::NamedTempFile>,
+    nested: &mut BTreeMap<String, std::fs::File>,
     time: DateTime,
     sources: &mut Sources,
     out: &Path,
@@ -240,7 +249,7 @@ fn write_entries<W: Write + Seek>(
     let count = names.len();
     for name in names {
         if let Some(inner) = nested.get_mut(&name) {
-            let size = inner.as_file().metadata().map_err(write_err)?.len();
+            let size = inner.metadata().map_err(write_err)?.len();
             zip.start_file(
                 name.as_str(),
                 base.compression_method(zip::CompressionMethod::Stored)
@@ -248,8 +257,8 @@ fn write_entries<W: Write + Seek>(
                     .large_file(size >= u64::from(u32::MAX)),
             )
             .map_err(zip_err)?;
-            inner.as_file_mut().rewind().map_err(write_err)?;
-            std::io::copy(inner.as_file_mut(), &mut zip).map_err(write_err)?;
+            inner.rewind().map_err(write_err)?;
+            std::io::copy(inner, &mut zip).map_err(write_err)?;
             continue;
         }
         let Some(entry) = entries.get(&name) else {

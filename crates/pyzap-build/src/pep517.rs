@@ -23,6 +23,9 @@ pub struct BuildRequest<'a> {
     /// Wheels of the resolved build requirements.
     pub requirement_wheels: &'a [PathBuf],
     pub out_dir: &'a Path,
+    /// Where the isolated build environment is made (the caller's scratch
+    /// space, which it cleans up even after a kill).
+    pub work_dir: &'a Path,
 }
 
 /// Builds a wheel and returns its path in `out_dir`.
@@ -32,9 +35,9 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
         move |source| BuildError::Io { path, source }
     };
     let env = tempfile::Builder::new()
-        .prefix("pyzap-build-env-")
-        .tempdir()
-        .map_err(io(req.source_dir))?;
+        .prefix("env-")
+        .tempdir_in(req.work_dir)
+        .map_err(io(req.work_dir))?;
     for wheel_path in req.requirement_wheels {
         install_plain(wheel_path, env.path())?;
     }
@@ -47,6 +50,9 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
         .arg(req.out_dir)
         .arg(backend)
         .args(req.backend_path)
+        // The backend's own temporary files land in the caller's scratch
+        // space too, swept after a kill like the rest of it.
+        .env("TMPDIR", req.work_dir)
         .env(
             "SOURCE_DATE_EPOCH",
             std::env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| "315532800".into()),

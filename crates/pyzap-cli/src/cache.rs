@@ -39,6 +39,7 @@ const BUILD_ENTRIES: &[&str] = &[
     "python-dist",
     "python-dist-bytecode",
     "python-dist-downloads",
+    crate::build::WORK_DIR,
 ];
 /// Entries of the apps' runtime cache, kept.
 const RUNTIME_ENTRIES: &[&str] = &["site", "python", "tmp"];
@@ -152,7 +153,9 @@ fn prune(dir: &Path, max_age: Duration, ui: &Ui) -> Result<()> {
         for group in groups {
             for entry in children(&group)? {
                 let (size, last_used) = usage(&entry)?;
-                let leftover = is_leftover(&entry) || is_leftover(&group);
+                // With the lock held no build runs: all scratch space is left over.
+                let leftover =
+                    is_leftover(&entry) || is_leftover(&group) || *name == crate::build::WORK_DIR;
                 if leftover || last_used < cutoff {
                     remove_tree(dir, &entry)?;
                     freed += size;

@@ -5,9 +5,11 @@
 mod error;
 mod hash;
 mod paths;
+mod scratch;
 mod write;
 
 pub use error::FsError;
 pub use hash::{sha256_file, sha256_hex, Sha256Writer};
 pub use paths::{safe_join, validate_archive_path};
+pub use scratch::{age_for_tests, hold_file, sweep_files, ScratchDir};
 pub use write::{ensure_private_dir, write_atomic, CacheLock};

@@ -143,17 +143,12 @@ impl Cache {
         let _ = fs_err::remove_file(self.metadata_path(key));
     }
 
-    /// A temporary directory inside the cache, on the same file system as the entries.
-    pub fn temp_dir(&self) -> Result<tempfile::TempDir, IndexError> {
+    /// A temporary directory inside the cache, on the same file system as
+    /// the entries; a killed download's is removed by the next one.
+    pub fn temp_dir(&self) -> Result<pyzap_fs::ScratchDir, IndexError> {
         let dir = self.root.join(format!("tmp-{LAYOUT}"));
-        fs_err::create_dir_all(&dir).map_err(|source| IndexError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        tempfile::Builder::new()
-            .prefix("dl-")
-            .tempdir_in(&dir)
-            .map_err(|source| IndexError::Io { path: dir, source })
+        pyzap_fs::ScratchDir::new(&dir, "dl-")
+            .map_err(|source| IndexError::Write { path: dir, source })
     }
 }
 

@@ -45,7 +45,8 @@ fn is_path_like(s: &str) -> bool {
         || Path::new(s).is_dir()
 }
 
-pub fn collect(args: &BuildArgs) -> Result<Inputs> {
+/// Reads the inputs; git repositories are cloned into `work`.
+pub fn collect(args: &BuildArgs, work: &Path) -> Result<Inputs> {
     let mut out = Inputs {
         find_links: args.source.find_links.clone(),
         ..Default::default()
@@ -55,7 +56,7 @@ pub fn collect(args: &BuildArgs) -> Result<Inputs> {
     }
     for input in &args.source.inputs {
         if input.starts_with("git+") {
-            let checkout = super::vcs::checkout(input)?;
+            let checkout = super::vcs::checkout(input, work)?;
             out.projects.push(read_project(&checkout.path)?);
             out.checkouts.push(checkout);
             continue;

@@ -26,7 +26,9 @@ use crate::ui::Ui;
 /// `pyzap lock`.
 pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
     let build_args = args.as_build_args();
-    let inputs = inputs::collect(&build_args)?;
+    let cache = super::cache_dir()?;
+    let work = pyzap_fs::ScratchDir::new(&cache.join(super::WORK_DIR), "lock-")?;
+    let inputs = inputs::collect(&build_args, work.path())?;
     if let Some(p) = inputs.projects.first() {
         bail!(
             "pyzap lock cannot lock the local project {}: a directory has no file to hash\nhint: build its wheel and lock the wheel's path, or lock its dependencies",
@@ -34,7 +36,6 @@ pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
         );
     }
     let hash_check = HashCheck::from_inputs(&inputs, args.source.require_hashes)?;
-    let cache = super::cache_dir()?;
     let python = Interpreter::find(args.source.python.as_deref().unwrap_or("python3"))?;
     let target = &python.target;
     ui.step(&format!("target: {}", target.describe()));

@@ -28,9 +28,12 @@ use crate::ui::Ui;
 use pyzap_artifact::{Bundled, CompileJob, SITE_ZIP};
 
 pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
-    let inputs = inputs::collect(args)?;
-    let hash_check = hashes::HashCheck::from_inputs(&inputs, args.source.require_hashes)?;
     let cache = cache_dir()?;
+    // Clones, unpacked sdists, build environments: under the cache, and
+    // swept by the next build when this one is killed.
+    let work = pyzap_fs::ScratchDir::new(&cache.join(WORK_DIR), "build-")?;
+    let inputs = inputs::collect(args, work.path())?;
+    let hash_check = hashes::HashCheck::from_inputs(&inputs, args.source.require_hashes)?;
     let standalone = crate::standalone::prepare(args, &cache, ui)?;
     let plan = targets::plan(args, standalone.as_ref())?;
     for t in &plan.targets {
@@ -48,7 +51,6 @@ pub fn run(args: &BuildArgs, ui: &Ui) -> Result<()> {
     let locked = args.lock.as_deref().map(lockfile::read).transpose()?;
     let mut roots: Vec<Requirement> = inputs.requirements.clone();
     let mut top_level: Vec<PackageName> = Vec::new();
-    let work = tempfile::Builder::new().prefix("pyzap-build-").tempdir()?;
     for project in &inputs.projects {
         ui.step(&format!("building project {}", project.dir.display()));
         let wheel = sources::build_project(
@@ -526,6 +528,9 @@ fn verify_once(wheel: &Wheel, sha256: &str, cache: &Path) -> Result<()> {
 }
 
 /// The build cache: `$PYZAP_CACHE_DIR`, else `$XDG_CACHE_HOME/pyzap`, else `~/.cache/pyzap`.
+/// The builds' scratch space inside the build cache.
+pub const WORK_DIR: &str = "work";
+
 pub fn cache_dir() -> Result<PathBuf> {
     let dir = if let Some(d) = std::env::var_os("PYZAP_CACHE_DIR").filter(|d| !d.is_empty()) {
         PathBuf::from(d)

@@ -81,6 +81,7 @@ pub fn build_project(
             .unwrap_or(&[]),
         requirement_wheels: &wheels,
         out_dir: &out_dir,
+        work_dir: work,
     })?;
     Ok(wheel)
 }

@@ -67,9 +67,9 @@ fn git(args: &[&str]) -> Result<()> {
 }
 
 /// Clones `spec` and returns the project directory to build.
-pub fn checkout(spec: &str) -> Result<Checkout> {
+pub fn checkout(spec: &str, work: &std::path::Path) -> Result<Checkout> {
     let (url, reference, subdirectory) = parse(spec)?;
-    let dir = tempfile::Builder::new().prefix("pyzap-git-").tempdir()?;
+    let dir = tempfile::Builder::new().prefix("git-").tempdir_in(work)?;
     let dest = dir.path().join("src");
     let dest_str = dest.to_string_lossy().into_owned();
     git(&["clone", "--quiet", &url, &dest_str]).with_context(|| format!("cloning {url}"))?;

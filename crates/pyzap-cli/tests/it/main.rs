@@ -6,6 +6,7 @@ mod cross;
 mod errors;
 mod index;
 mod inspect;
+mod litter;
 mod lock;
 mod runtime;
 mod servers;

@@ -4,6 +4,7 @@
 mod common;
 mod cross;
 mod errors;
+mod hostile_index;
 mod index;
 mod inspect;
 mod litter;

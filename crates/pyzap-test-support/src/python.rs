@@ -73,7 +73,8 @@ pub fn interpreters() -> Vec<Interpreter> {
     (8..=13).filter_map(find).collect()
 }
 
-/// The interpreter for `version`, or a loud `SKIPPED` line on stderr.
+/// The interpreter for `version`, or a skip (see [`crate::skip`]).
+#[track_caller]
 pub fn require(version: (u32, u32)) -> Option<Interpreter> {
     let found = if version.0 == 3 {
         find(version.1)
@@ -81,10 +82,10 @@ pub fn require(version: (u32, u32)) -> Option<Interpreter> {
         None
     };
     if found.is_none() {
-        eprintln!(
-            "SKIPPED: no python{}.{} on this machine",
+        crate::skip(&format!(
+            "no python{}.{} on this machine",
             version.0, version.1
-        );
+        ));
     }
     found
 }

@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use crate::common::*;
 use pyzap_test_support::Interpreter;
 
+#[track_caller]
 fn python(minor: u32) -> Option<&'static Interpreter> {
     let found = pythons().iter().find(|p| p.version == (3, minor));
     if found.is_none() {
-        eprintln!("SKIPPED: no python3.{minor}: the cross-build tests need it");
+        pyzap_test_support::skip(&format!(
+            "no python3.{minor}: the cross-build tests need it"
+        ));
     }
     found
 }

@@ -26,7 +26,7 @@ fn unknown_requirement() {
 #[test]
 fn no_compatible_wheel_lists_tags_and_files() {
     let Some(py38) = pythons().iter().find(|p| p.version == (3, 8)) else {
-        eprintln!("SKIPPED: no python3.8: cannot test a wheel that does not fit the target");
+        pyzap_test_support::skip("no python3.8: cannot test a wheel that does not fit the target");
         return;
     };
     let err = build_err(

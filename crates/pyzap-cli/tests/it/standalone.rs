@@ -293,7 +293,7 @@ fn in_private_mounts(script: &str) -> Option<std::process::Output> {
         .status()
         .ok()?;
     if !probe.success() {
-        eprintln!("SKIPPED: unshare -m is not allowed here");
+        pyzap_test_support::skip("unshare -m is not allowed here");
         return None;
     }
     Some(

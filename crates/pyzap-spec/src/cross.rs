@@ -46,7 +46,11 @@ impl std::str::FromStr for PlatformTag {
         let versioned = |rest: &str| -> Option<((u32, u32), String)> {
             let mut parts = rest.splitn(3, '_');
             let major = parts.next()?.parse().ok()?;
-            let minor = parts.next()?.parse().ok()?;
+            let minor = parts
+                .next()?
+                .parse()
+                .ok()
+                .filter(|m| *m <= crate::target::MAX_MINOR)?;
             Some(((major, minor), parts.next()?.to_string()))
         };
         let legacy = [
@@ -307,5 +311,20 @@ mod tests {
         assert_eq!(t.facts.platform_release, "6.1.0");
         assert_eq!(t.facts.python_full_version, "3.9.0");
         assert!(Target::cross("3.9", None, None).is_err());
+    }
+
+    #[test]
+    fn huge_minor_versions_are_refused_not_expanded() {
+        let linux = Some("linux_x86_64".parse::<PlatformTag>().unwrap());
+        let err = Target::cross("3.4000000000", linux.as_ref(), None).unwrap_err();
+        assert!(err.to_string().contains("`3.4000000000`"), "{err}");
+        for bad in [
+            "manylinux_2_4000000000_x86_64",
+            "musllinux_1_4000000000_x86_64",
+        ] {
+            let err = bad.parse::<PlatformTag>().unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+        assert!(Target::cross("3.99", linux.as_ref(), None).is_ok());
     }
 }

@@ -213,4 +213,15 @@ mod tests {
             "--no-binary: `not a name` is not a project name, `:all:` or `:none:`"
         );
     }
+
+    #[test]
+    fn unicode_and_punctuated_names_are_reported() {
+        for bad in ["é", "six.", "-", "a\u{0}b"] {
+            let e = FormatChoice::parse(OnlyBinary, bad).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("--only-binary: `{bad}` is not a project name, `:all:` or `:none:`")
+            );
+        }
+    }
 }

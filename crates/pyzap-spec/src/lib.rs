@@ -8,6 +8,7 @@ mod error;
 mod format_control;
 mod metadata;
 mod pyproject;
+mod requirement;
 mod requirements_txt;
 mod tags;
 mod target;
@@ -24,17 +25,8 @@ pub use pep508_rs::{
     VersionOrUrl,
 };
 pub use pyproject::{BuildSystem, PyProject};
+pub use requirement::parse_requirement;
 pub use requirements_txt::{RequirementEntry, RequirementsFile};
 pub use tags::{Tag, TagPriority};
 pub use target::{InterpreterFacts, Target};
 pub use wheel_name::WheelFilename;
-
-/// Parses one PEP 508 requirement line (`flask>=3`, `requests[socks]; python_version<"3.12"`).
-pub fn parse_requirement(text: &str) -> Result<Requirement, SpecError> {
-    text.trim()
-        .parse::<Requirement>()
-        .map_err(|err| SpecError::Requirement {
-            text: text.trim().to_string(),
-            message: err.message.to_string(),
-        })
-}

@@ -4,6 +4,7 @@
 
 use std::str::FromStr;
 
+use crate::requirement::{parse_specifiers, parse_version};
 use crate::{ExtraName, PackageName, Requirement, SpecError, Version, VersionSpecifiers};
 
 #[derive(Debug, Clone)]
@@ -48,25 +49,15 @@ impl Metadata {
         let name = one("name").ok_or(SpecError::MetadataField("Name"))?;
         let version = one("version").ok_or(SpecError::MetadataField("Version"))?;
         let requires_python = match one("requires-python") {
-            Some(s) if !s.is_empty() => {
-                Some(
-                    VersionSpecifiers::from_str(s).map_err(|e| SpecError::Version {
-                        text: s.to_string(),
-                        message: e.to_string(),
-                    })?,
-                )
-            }
+            Some(s) if !s.is_empty() => Some(parse_specifiers(s)?),
             _ => None,
         };
         Ok(Metadata {
-            name: PackageName::from_str(name).map_err(|e| SpecError::Requirement {
+            name: PackageName::from_str(name).map_err(|_| SpecError::Requirement {
                 text: name.to_string(),
-                message: e.to_string(),
+                message: "not a valid project name".into(),
             })?,
-            version: Version::from_str(version).map_err(|e| SpecError::Version {
-                text: version.to_string(),
-                message: e.to_string(),
-            })?,
+            version: parse_version(version)?,
             requires_dist: all("requires-dist")
                 .map(crate::parse_requirement)
                 .collect::<Result<_, _>>()?,
@@ -99,5 +90,30 @@ mod tests {
     fn missing_version_is_an_error() {
         let err = Metadata::parse("Name: x\n").unwrap_err();
         assert_eq!(err.to_string(), "METADATA has no `Version` field");
+    }
+
+    #[test]
+    fn metadata_requires_dist_foo_dot_ge_does_not_panic() {
+        let err = Metadata::parse("Name: x\nVersion: 1\nRequires-Dist: foo.>=1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid requirement `foo.>=1`: name `foo.` must end with a letter or digit"
+        );
+    }
+
+    #[test]
+    fn bad_name_version_and_requires_python_name_the_value() {
+        let err = Metadata::parse("Name: a b\nVersion: 1\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid requirement `a b`: not a valid project name"
+        );
+        let err = Metadata::parse("Name: x\nVersion: 1é\n").unwrap_err();
+        assert!(err.to_string().starts_with("invalid version `1é`"), "{err}");
+        let err = Metadata::parse("Name: x\nVersion: 1\nRequires-Python: >=é\n").unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid version `>=é`"),
+            "{err}"
+        );
     }
 }

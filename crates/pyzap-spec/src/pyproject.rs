@@ -115,4 +115,15 @@ mod tests {
             PyProject::parse("[project]\nname='x'\ndependencies=['wait ress']\n").unwrap_err();
         assert!(err.to_string().contains("wait ress"), "{err}");
     }
+
+    #[test]
+    fn pyproject_dependency_foo_dot_ge_does_not_panic() {
+        let err = PyProject::parse("[project]\nname='x'\ndependencies=['foo.>=1']\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid requirement `foo.>=1`: name `foo.` must end with a letter or digit"
+        );
+        let err = PyProject::parse("[project]\noptional-dependencies={a=['x[y-]']}\n").unwrap_err();
+        assert!(err.to_string().contains("extra `y-`"), "{err}");
+    }
 }

@@ -35,6 +35,20 @@ pub struct RequirementsFile {
     pub format_choices: Vec<FormatChoice>,
 }
 
+/// How deep `-r`/`-c` includes may nest. Paths that differ only by `.`
+/// components are one file, but `-r ../d/req.txt` inside `d/req.txt` names
+/// a new path every time; without a bound that recursion would run until
+/// the path grew too long for the OS, deep enough to overflow a thread's stack.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// The files read so far (each is read once, as pip does) and the depth of
+/// the current include chain.
+#[derive(Default)]
+struct Includes {
+    seen: BTreeSet<PathBuf>,
+    depth: usize,
+}
+
 impl RequirementsFile {
     /// Reads `path` and everything it includes, with `read` doing the I/O.
     pub fn parse(
@@ -42,8 +56,7 @@ impl RequirementsFile {
         read: &mut dyn FnMut(&Path) -> io::Result<String>,
     ) -> Result<Self, SpecError> {
         let mut out = RequirementsFile::default();
-        let mut seen = BTreeSet::new();
-        out.parse_into(path, false, read, &mut seen)?;
+        out.parse_into(path, false, read, &mut Includes::default())?;
         Ok(out)
     }
 
@@ -52,9 +65,9 @@ impl RequirementsFile {
         path: &Path,
         as_constraints: bool,
         read: &mut dyn FnMut(&Path) -> io::Result<String>,
-        seen: &mut BTreeSet<PathBuf>,
+        includes: &mut Includes,
     ) -> Result<(), SpecError> {
-        if !seen.insert(path.to_path_buf()) {
+        if !includes.seen.insert(path.to_path_buf()) {
             return Ok(()); // an include cycle: pip reads each file once too
         }
         let text = read(path).map_err(|source| SpecError::RequirementsRead {
@@ -78,17 +91,28 @@ impl RequirementsFile {
                 match opt.as_str() {
                     "-r" | "--requirement" | "-c" | "--constraint" => {
                         let value = value.ok_or_else(|| err(format!("{opt} needs a file")))?;
+                        if includes.depth == MAX_INCLUDE_DEPTH {
+                            return Err(err(format!(
+                                "{opt} {value}: requirements files nest more than \
+                                 {MAX_INCLUDE_DEPTH} deep (an include cycle through \
+                                 different paths?)"
+                            )));
+                        }
                         let include = base.join(value);
-                        let constraints = as_constraints || opt.starts_with("-c") || opt == "--constraint";
-                        self.parse_into(&include, constraints, read, seen)?;
+                        let constraints =
+                            as_constraints || opt.starts_with("-c") || opt == "--constraint";
+                        includes.depth += 1;
+                        let included = self.parse_into(&include, constraints, read, includes);
+                        includes.depth -= 1;
+                        included?;
                     }
                     "-f" | "--find-links" => {
                         let value = value.ok_or_else(|| err(format!("{opt} needs a value")))?;
                         self.find_links.push(resolve_local(base, &value));
                     }
-                    "-i" | "--index-url" => {
-                        self.index_urls.push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?)
-                    }
+                    "-i" | "--index-url" => self
+                        .index_urls
+                        .push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?),
                     "--extra-index-url" => self
                         .extra_index_urls
                         .push(value.ok_or_else(|| err(format!("{opt} needs a URL")))?),
@@ -101,13 +125,18 @@ impl RequirementsFile {
                         } else {
                             FormatOption::OnlyBinary
                         };
-                        let choice = FormatChoice::parse(option, &value).map_err(|e| err(e.to_string()))?;
+                        let choice =
+                            FormatChoice::parse(option, &value).map_err(|e| err(e.to_string()))?;
                         self.format_choices.push(choice);
                     }
                     // Accepted for compatibility; they do not change what pyzap installs.
                     "--pre" | "--trusted-host" | "--prefer-binary" | "--use-feature" => {}
                     "-e" | "--editable" => {
-                        return Err(err("editable requirements (-e) cannot go into an artifact; name the project directory as an input instead".into()))
+                        return Err(err(
+                            "editable requirements (-e) cannot go into an artifact; \
+                             name the project directory as an input instead"
+                                .into(),
+                        ))
                     }
                     other => return Err(err(format!("unknown option `{other}`"))),
                 }
@@ -164,30 +193,32 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
 
 /// A `#` starts a comment at the start of a line or after white space (pip's rule).
 fn strip_comment(line: &str) -> &str {
-    let bytes = line.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
-            return line[..i].trim_end();
+    let mut previous = None;
+    for (i, c) in line.char_indices() {
+        if c == '#' && previous.is_none_or(char::is_whitespace) {
+            return line[..i].trim_end(); // `i` is where the `#` starts: a char boundary
         }
+        previous = Some(c);
     }
     line.trim_end()
 }
 
-/// `${VAR}` is replaced from the environment, as pip does (only that form).
+/// `${VAR}` is replaced from the environment, as pip does (only that form,
+/// and only names of `A-Z`, `0-9` and `_`, as pip's `ENV_VAR_RE`; anything
+/// else is left as written).
 fn expand_env(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start + 2..].find('}') {
-            Some(end) => {
-                let name = &rest[start + 2..start + 2 + end];
+    while let Some((before, after)) = rest.split_once("${") {
+        out.push_str(before);
+        match after.split_once('}') {
+            Some((name, tail)) if is_env_name(name) => {
                 out.push_str(&std::env::var(name).unwrap_or_default());
-                rest = &rest[start + 3 + end..];
+                rest = tail;
             }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
+            _ => {
+                out.push_str("${");
+                rest = after;
             }
         }
     }
@@ -195,20 +226,33 @@ fn expand_env(line: &str) -> String {
     out
 }
 
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 fn split_words(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
 }
 
-/// `--opt=value`, `--opt value`, `-fvalue` forms.
+/// `--opt=value`, `--opt value`, `-fvalue` forms. A short option is the
+/// first two characters (not bytes: `-é` is one option, not a split `é`).
 fn option_value(tokens: &[String]) -> Result<(String, Option<String>), String> {
-    let first = &tokens[0];
-    let rest = tokens[1..].join(" ");
+    let Some((first, others)) = tokens.split_first() else {
+        return Err("empty option line".into());
+    };
+    let rest = others.join(" ");
     let rest = (!rest.is_empty()).then_some(rest);
     if let Some((opt, value)) = first.split_once('=') {
         return Ok((opt.to_string(), Some(value.to_string())));
     }
-    if !first.starts_with("--") && first.len() > 2 {
-        return Ok((first[..2].to_string(), Some(first[2..].to_string())));
+    if !first.starts_with("--") {
+        if let Some((at, _)) = first.char_indices().nth(2) {
+            let (opt, value) = first.split_at(at);
+            return Ok((opt.to_string(), Some(value.to_string())));
+        }
     }
     Ok((first.clone(), rest))
 }
@@ -350,5 +394,72 @@ mod tests {
             "pkg @ https://x/y.whl#sha256=00"
         );
         assert_eq!(strip_comment("pkg # c"), "pkg");
+    }
+
+    #[test]
+    fn requirements_line_dash_e_acute_does_not_panic() {
+        let err = parse(&[("req.txt", "-é\n")]).unwrap_err();
+        assert_eq!(err.to_string(), "req.txt:1: unknown option `-é`");
+        let err = parse(&[("req.txt", "-éx\n")]).unwrap_err();
+        assert_eq!(err.to_string(), "req.txt:1: unknown option `-é`");
+        let err = parse(&[("req.txt", "-\u{1F600}\u{1F600}\n")]).unwrap_err();
+        assert_eq!(err.to_string(), "req.txt:1: unknown option `-\u{1F600}`");
+        // A short option with its value attached still splits after two characters.
+        let r = parse(&[("req.txt", "-fwheels\n")]).unwrap();
+        assert_eq!(r.find_links, ["wheels"]);
+    }
+
+    #[test]
+    fn requirements_line_foo_dot_ge_does_not_panic() {
+        let err = parse(&[("req.txt", "six\nfoo.>=1 --hash=sha256:00\n")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "req.txt:2: invalid requirement `foo.>=1`: name `foo.` must end with a letter or digit"
+        );
+    }
+
+    #[test]
+    fn requirements_hash_oddities_are_errors() {
+        for (line, message) in [
+            ("six --hash\n", "--hash needs a value"),
+            ("six --hash=\n", "--hash `` is not `algorithm:digest`"),
+            (
+                "six --hash=sha256:\n",
+                "--hash `sha256:` is not `algorithm:digest`",
+            ),
+            ("six --hash=é\n", "--hash `é` is not `algorithm:digest`"),
+            ("six --hashé\n", "unknown per-requirement option `--hashé`"),
+        ] {
+            let err = parse(&[("req.txt", line)]).unwrap_err();
+            assert_eq!(err.to_string(), format!("req.txt:1: {message}"), "{line}");
+        }
+        // An unterminated continuation at the end of the file ends the line.
+        let r = parse(&[("req.txt", "six \\\n    --hash=sha256:AB \\")]).unwrap();
+        assert_eq!(r.requirements[0].hashes, ["sha256:ab"]);
+    }
+
+    #[test]
+    fn comments_and_env_vars_next_to_multibyte_text() {
+        assert_eq!(strip_comment("é#x"), "é#x");
+        assert_eq!(strip_comment("é #x"), "é");
+        assert_eq!(strip_comment("é\u{3000}#x"), "é");
+        assert_eq!(expand_env("a${é}b${"), "a${é}b${");
+        assert_eq!(expand_env("${lower}"), "${lower}");
+        assert_eq!(expand_env("x${PYZAP_SPEC_SURELY_UNSET_VAR}y"), "xy");
+    }
+
+    #[test]
+    fn include_through_ever_longer_paths_stops() {
+        let mut reads = 0;
+        let err = RequirementsFile::parse(Path::new("d/req.txt"), &mut |_| {
+            reads += 1;
+            Ok("-r ../d/req.txt\n".to_string())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("nest more than 32 deep"), "{err}");
+        assert_eq!(reads, 33);
+        // The same file through `./` is one file, read once.
+        let r = parse(&[("d/req.txt", "-r ./req.txt\nsix\n")]).unwrap();
+        assert_eq!(r.requirements.len(), 1);
     }
 }

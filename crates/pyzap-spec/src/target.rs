@@ -98,7 +98,7 @@ impl Target {
 }
 
 pub(crate) fn marker_environment(facts: &InterpreterFacts) -> Result<MarkerEnvironment, SpecError> {
-    MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+    let builder = pep508_rs::MarkerEnvironmentBuilder {
         implementation_name: &facts.implementation_name,
         implementation_version: &facts.implementation_version,
         os_name: &facts.os_name,
@@ -110,14 +110,22 @@ pub(crate) fn marker_environment(facts: &InterpreterFacts) -> Result<MarkerEnvir
         python_full_version: &facts.python_full_version,
         python_version: &facts.python_version,
         sys_platform: &facts.sys_platform,
-    })
-    .map_err(|e| SpecError::Interpreter(e.to_string()))
+    };
+    // The builder parses the versions with pep440_rs: guarded like every foreign parse.
+    crate::requirement::guard(|| MarkerEnvironment::try_from(builder))
+        .map_err(SpecError::Interpreter)?
+        .map_err(|e| SpecError::Interpreter(e.to_string()))
 }
+
+/// The largest minor version (of Python, glibc or musl) pyzap accepts. Tag
+/// lists grow with the minor version (`py30` … `py3N`, `manylinux_2_5` …
+/// `manylinux_2_N`), so `3.4000000000` would ask for billions of tags.
+pub(crate) const MAX_MINOR: u32 = 99;
 
 pub(crate) fn parse_major_minor(version: &str) -> Result<(u32, u32), SpecError> {
     let mut it = version.split('.').map(str::parse::<u32>);
     match (it.next(), it.next()) {
-        (Some(Ok(a)), Some(Ok(b))) => Ok((a, b)),
+        (Some(Ok(a)), Some(Ok(b))) if b <= MAX_MINOR => Ok((a, b)),
         _ => Err(SpecError::Interpreter(format!(
             "bad python_version `{version}`"
         ))),
@@ -185,5 +193,17 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("only CPython"));
+    }
+
+    #[test]
+    fn huge_minor_version_does_not_exhaust_memory() {
+        let mut f = facts_311();
+        f.python_version = "3.4000000000".into();
+        let err = Target::from_facts(f).unwrap_err().to_string();
+        assert!(err.contains("`3.4000000000`"), "{err}");
+        let mut f = facts_311();
+        f.libc = ("glibc".into(), "2.4000000000".into());
+        let t = Target::from_facts(f).unwrap();
+        assert_eq!(t.tags.iter().next().unwrap().platform, "linux_x86_64");
     }
 }

@@ -60,7 +60,7 @@ impl FromStr for WheelFilename {
         let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
         Ok(WheelFilename {
             name: PackageName::from_str(name).map_err(|_| bad())?,
-            version: Version::from_str(version).map_err(|_| bad())?,
+            version: crate::requirement::parse_version(version).map_err(|_| bad())?,
             build,
             python_tags: split(py),
             abi_tags: split(abi),
@@ -109,5 +109,24 @@ mod tests {
         ] {
             assert!(bad.parse::<WheelFilename>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn odd_versions_and_unicode_in_wheel_names_do_not_panic() {
+        for bad in [
+            "foo.-1.0-py3-none-any.whl",
+            "foo-1.é-py3-none-any.whl",
+            "é-1.0-py3-none-any.whl",
+            "foo-1.0-é-py3-none-any.whl",
+        ] {
+            assert_eq!(
+                bad.parse::<WheelFilename>().unwrap_err().to_string(),
+                format!("`{bad}` is not a valid wheel filename")
+            );
+        }
+        let w: WheelFilename = "foo-1.18446744073709551615-py3-none-any.whl"
+            .parse()
+            .unwrap();
+        assert_eq!(w.to_string().parse::<WheelFilename>().unwrap(), w);
     }
 }

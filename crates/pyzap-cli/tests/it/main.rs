@@ -9,6 +9,7 @@ mod index;
 mod inspect;
 mod litter;
 mod lock;
+mod malformed;
 mod runtime;
 mod servers;
 mod standalone;

@@ -52,6 +52,16 @@ pub enum ArtifactError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Wheel(#[from] pyzap_wheel::WheelError),
+    /// A tree the runtime could not create; `origin` says where the entry came from.
+    #[error("cannot write artifact {path}: {entry} would be {problem} ({origin})")]
+    EntryClash {
+        path: PathBuf,
+        entry: String,
+        problem: &'static str,
+        origin: String,
+    },
     #[error("compiling bytecode failed: {0}")]
     Bytecode(String),
     #[error("cannot extract into {path}")]

@@ -218,6 +218,45 @@ fn parent_dirs<'a>(names: impl Iterator<Item = &'a String>) -> BTreeSet<String> 
         .collect()
 }
 
+/// Refuses a tree the runtime could not unpack: a name listed twice (the
+/// bootstrap creates each file exclusively), or a file where another entry
+/// needs a directory. `names` are sorted; `dirs` are the implied directories.
+fn check_tree(
+    names: &[String],
+    entries: &BTreeMap<String, ArtifactEntry>,
+    dirs: &BTreeSet<String>,
+    out: &Path,
+) -> Result<(), ArtifactError> {
+    let clash = |name: &String, problem| {
+        let (entry, origin) = match entries.get(name) {
+            Some(e) => (
+                e.name.clone(),
+                match &e.source {
+                    EntrySource::Zip { archive, .. } => format!("from {}", archive.display()),
+                    EntrySource::Bytes(_) => "made by the build".to_string(),
+                },
+            ),
+            None => (name.clone(), "a nested archive".to_string()),
+        };
+        Err(ArtifactError::EntryClash {
+            path: out.to_path_buf(),
+            entry,
+            problem,
+            origin,
+        })
+    };
+    if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
+        return clash(&pair[0], "in it twice");
+    }
+    match names
+        .iter()
+        .find(|n| !n.ends_with('/') && dirs.contains(&format!("{n}/")))
+    {
+        Some(name) => clash(name, "both a file and a directory"),
+        None => Ok(()),
+    }
+}
+
 /// The name prefix of an artifact being written beside its final name.
 const PARTIAL_PREFIX: &str = ".pyzap-build-";
 
@@ -246,6 +285,7 @@ fn write_entries<W: Write + Seek>(
         .cloned()
         .collect();
     names.sort();
+    check_tree(&names, entries, &dirs, out)?;
     let count = names.len();
     for name in names {
         if let Some(inner) = nested.get_mut(&name) {
@@ -391,6 +431,43 @@ mod tests {
         );
         assert_eq!(nested_tree("site-packages/extract.zip"), None);
         assert_eq!(nested_tree("__pyzap__/targets/a/b/extract.zip"), None);
+    }
+
+    #[test]
+    fn nested_tree_refuses_a_file_that_is_also_a_directory_and_names_twice() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out.pyz");
+        let bytes = |name: &str| ArtifactEntry {
+            name: name.to_string(),
+            source: EntrySource::Bytes(b"x".to_vec()),
+            mode: 0o644,
+        };
+        let tree = |names: &[&str]| -> BTreeMap<String, ArtifactEntry> {
+            names
+                .iter()
+                .map(|n| (n.to_string(), bytes(&format!("{SITE_EXTRACT}/{n}"))))
+                .collect()
+        };
+        let check = |entries: &BTreeMap<String, ArtifactEntry>| {
+            let dirs = parent_dirs(entries.keys());
+            let mut names: Vec<String> = entries.keys().chain(dirs.iter()).cloned().collect();
+            names.sort();
+            check_tree(&names, entries, &dirs, &out).map_err(|e| e.to_string())
+        };
+        let err = check(&tree(&["pkg/thing", "pkg/thing/x.py"])).unwrap_err();
+        assert!(
+            err.ends_with(
+                "out.pyz: __pyzap__/extract/pkg/thing would be both a file and a directory \
+                 (made by the build)"
+            ),
+            "{err}"
+        );
+        let err = check(&tree(&["pkg/a/", "pkg/a/b.py"])).unwrap_err();
+        assert!(
+            err.ends_with("__pyzap__/extract/pkg/a/ would be in it twice (made by the build)"),
+            "{err}"
+        );
+        check(&tree(&["pkg/a/b.py", "pkg/thing/x.py"])).unwrap();
     }
 
     #[test]

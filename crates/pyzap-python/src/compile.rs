@@ -11,20 +11,26 @@ use crate::PythonError;
 
 const COMPILER: &str = include_str!("../../../python/build/compile.py");
 
-/// Compiles `(co_filename, source)` pairs; `None` where a source does not compile.
+/// A source (or name) longer than this cannot be framed for the compiler.
+const MAX_FRAME: usize = u32::MAX as usize;
+
+/// Compiles `(co_filename, source)` pairs; `None` where a source does not
+/// compile (or is too big to send). Holds the sources given and the pycs
+/// made, nothing more: a caller bounds memory by the batches it passes
+/// (`pyzap-artifact` sends at most 8 MiB of source at a time).
 pub fn compile_sources(
     python: &Path,
     sources: &[(String, Vec<u8>)],
     jobs: usize,
 ) -> Result<Vec<Option<Vec<u8>>>, PythonError> {
-    if sources.is_empty() {
-        return Ok(Vec::new());
+    let fits = |(name, src): &&(String, Vec<u8>)| name.len() <= MAX_FRAME && src.len() <= MAX_FRAME;
+    let sendable: Vec<&(String, Vec<u8>)> = sources.iter().filter(fits).collect();
+    if sendable.is_empty() {
+        return Ok(vec![None; sources.len()]);
     }
-    let jobs = jobs.clamp(1, sources.len());
-    let chunk = sources.len().div_ceil(jobs);
     let results: Vec<Result<Vec<Option<Vec<u8>>>, PythonError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .chunks(chunk)
+        let handles: Vec<_> = split_by_bytes(&sendable, jobs)
+            .into_iter()
             .map(|part| scope.spawn(move || compile_chunk(python, part)))
             .collect();
         handles
@@ -32,16 +38,49 @@ pub fn compile_sources(
             .map(|h| h.join().expect("compile thread panicked"))
             .collect()
     });
-    let mut out = Vec::with_capacity(sources.len());
+    let mut compiled = Vec::with_capacity(sendable.len());
     for r in results {
-        out.extend(r?);
+        compiled.extend(r?);
     }
-    Ok(out)
+    let mut compiled = compiled.into_iter();
+    Ok(sources
+        .iter()
+        .map(|s| {
+            if fits(&s) {
+                compiled.next().flatten()
+            } else {
+                None
+            }
+        })
+        .collect())
+}
+
+/// At most `jobs` consecutive runs of about equal size in bytes, so that one
+/// process is not left with all the big files while the others idle.
+fn split_by_bytes<'a, 'b>(
+    items: &'a [&'b (String, Vec<u8>)],
+    jobs: usize,
+) -> Vec<&'a [&'b (String, Vec<u8>)]> {
+    let size = |(name, src): &(String, Vec<u8>)| name.len() + src.len() + 8;
+    let total: usize = items.iter().map(|i| size(i)).sum();
+    let jobs = jobs.clamp(1, items.len());
+    let share = total.div_ceil(jobs);
+    let mut parts = Vec::with_capacity(jobs);
+    let (mut start, mut filled) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        if filled > 0 && filled + size(item) > share && parts.len() + 1 < jobs {
+            parts.push(&items[start..i]);
+            (start, filled) = (i, 0);
+        }
+        filled += size(item);
+    }
+    parts.push(&items[start..]);
+    parts
 }
 
 fn compile_chunk(
     python: &Path,
-    part: &[(String, Vec<u8>)],
+    part: &[&(String, Vec<u8>)],
 ) -> Result<Vec<Option<Vec<u8>>>, PythonError> {
     let fail = |message: String| PythonError::Compile {
         path: python.to_path_buf(),
@@ -65,7 +104,7 @@ fn compile_chunk(
     let outcome = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> std::io::Result<()> {
             let mut w = BufWriter::new(stdin);
-            for (name, src) in part {
+            for (name, src) in part.iter().copied() {
                 w.write_all(&(name.len() as u32).to_le_bytes())?;
                 w.write_all(name.as_bytes())?;
                 w.write_all(&(src.len() as u32).to_le_bytes())?;
@@ -123,6 +162,29 @@ mod tests {
         );
         assert!(out[1].is_none());
         assert!(out[2].is_some());
+    }
+
+    #[test]
+    fn splits_by_bytes_not_counts() {
+        let item = |n: usize| (String::new(), vec![0u8; n]);
+        let items = [item(1000), item(10), item(10), item(10), item(980)];
+        let refs: Vec<&(String, Vec<u8>)> = items.iter().collect();
+        let lens = |jobs| -> Vec<usize> {
+            split_by_bytes(&refs, jobs)
+                .iter()
+                .map(|p| p.len())
+                .collect()
+        };
+        assert_eq!(lens(2), [1, 4], "the big first file alone");
+        assert_eq!(lens(1), [5]);
+        for jobs in 3..9 {
+            let l = lens(jobs);
+            assert!(l.len() <= jobs && l.iter().sum::<usize>() == 5, "{l:?}");
+        }
+        let items = [item(1000), item(1000), item(10), item(10), item(10)];
+        let refs: Vec<&(String, Vec<u8>)> = items.iter().collect();
+        let parts = split_by_bytes(&refs, 2);
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [1, 4]);
     }
 
     fn hex(b: &[u8]) -> String {

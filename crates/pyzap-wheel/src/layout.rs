@@ -4,11 +4,12 @@
 //! `.pth` files — makes the whole distribution extracted at run time, so code
 //! that expects a real file system finds one.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use pyzap_spec::{EntryPoints, PackageName, Version};
 
-use crate::{Scheme, Wheel};
+use crate::{Scheme, Wheel, WheelError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
@@ -77,6 +78,45 @@ fn zip_safe_file(rel: &str, dist_info: &str) -> bool {
         || rel.ends_with(".py")
         || rel.ends_with(".pyi")
         || rel.rsplit('/').next() == Some("py.typed")
+}
+
+/// Refuses a bundle in which one wheel installs a file where another
+/// installs a directory (`pkg/thing` and `pkg/thing/x`): pip would fail half
+/// way, and the runtime could not extract the tree. Paths are compared
+/// site-relative whatever the placement, as they would be in one
+/// site-packages. (Within one wheel, `Wheel::open` has refused it already.)
+pub fn check_site_clashes<'a>(
+    dists: impl IntoIterator<Item = &'a InstalledDist>,
+) -> Result<(), WheelError> {
+    let dists: Vec<&InstalledDist> = dists.into_iter().collect();
+    let mut dirs: HashMap<&str, usize> = HashMap::new();
+    for (i, d) in dists.iter().enumerate() {
+        for f in &d.site_files {
+            for (end, _) in f.dest.match_indices('/') {
+                dirs.entry(&f.dest[..end]).or_insert(i);
+            }
+        }
+    }
+    for (i, d) in dists.iter().enumerate() {
+        for f in &d.site_files {
+            let Some(&owner) = dirs.get(f.dest.as_str()) else {
+                continue;
+            };
+            return Err(if owner == i {
+                WheelError::FileDirClash {
+                    path: d.wheel_path.clone(),
+                    entry: f.dest.clone(),
+                }
+            } else {
+                WheelError::SiteClash {
+                    path: d.wheel_path.clone(),
+                    entry: f.dest.clone(),
+                    other: dists[owner].wheel_path.clone(),
+                }
+            });
+        }
+    }
+    Ok(())
 }
 
 pub fn layout_wheel(wheel: &Wheel) -> InstalledDist {

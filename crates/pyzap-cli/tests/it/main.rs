@@ -5,6 +5,7 @@ mod common;
 mod cross;
 mod errors;
 mod hostile_index;
+mod hostile_wheels;
 mod index;
 mod inspect;
 mod litter;

@@ -1,5 +1,7 @@
 //! Wheel validation on real wheels from the wheelhouse and hostile ones built in code.
 
+mod hostile;
+
 use pyzap_test_support::{wheelhouse, WheelBuilder};
 use pyzap_wheel::{layout_wheel, Placement, Wheel};
 

@@ -220,6 +220,9 @@ pub(crate) fn read_sdist_pkg_info(path: &Path) -> Result<String, IndexError> {
     })
 }
 
+/// The most core metadata read from one wheel.
+const METADATA_LIMIT: u64 = 32 * 1024 * 1024;
+
 /// The text of the wheel's `*.dist-info/METADATA` (exactly one must exist at the top level).
 pub(crate) fn read_wheel_metadata(path: &Path) -> Result<String, IndexError> {
     let file = fs_err::File::open(path).map_err(|source| IndexError::Io {
@@ -256,18 +259,32 @@ pub(crate) fn read_wheel_metadata_from<R: std::io::Read + std::io::Seek>(
             path: path.to_path_buf(),
         });
     };
-    let mut text = String::new();
-    archive
+    let entry = archive
         .by_name(name)
         .map_err(|source| IndexError::BadWheel {
             path: path.to_path_buf(),
             source,
-        })?
+        })?;
+    // Core metadata is a few KiB; the sizes in a zip are claims, so the
+    // read is bounded too.
+    let too_big = || IndexError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!("{name} is larger than 32 MiB")),
+    };
+    if entry.size() > METADATA_LIMIT {
+        return Err(too_big());
+    }
+    let mut text = String::new();
+    entry
+        .take(METADATA_LIMIT + 1)
         .read_to_string(&mut text)
         .map_err(|source| IndexError::Io {
             path: path.to_path_buf(),
             source,
         })?;
+    if text.len() as u64 > METADATA_LIMIT {
+        return Err(too_big());
+    }
     Ok(text)
 }
 

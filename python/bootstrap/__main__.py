@@ -51,16 +51,18 @@ def _read_boot(loader, artifact):
         text = loader.get_data(loader.archive + "/__pyzap__/boot").decode("utf-8")
     except OSError:
         _fail("%s has no __pyzap__/boot: not a pyzap artifact" % artifact)
-    except UnicodeDecodeError as e:
-        _fail("bad __pyzap__/boot in %s: %s" % (artifact, e))
-    boot = {"pth": [], "target": [], "target_pth": []}
-    for number, line in enumerate(text.splitlines(), 1):
+    except Exception as e:  # damaged compressed data (zlib.error), bad UTF-8 ...
+        _fail("bad __pyzap__/boot in %s (the file is damaged): %s" % (artifact, e))
+    boot = {"pth": [], "target": [], "target_pth": [], "target_digest": []}
+    # "\n" only: str.splitlines() would also split on \r, \x1c-\x1e, \x85,
+    # U+2028 and U+2029, so a name holding one could add a line.
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip() or line.startswith("#"):
             continue
         key, sep, value = line.partition("=")
         if not sep:
             _fail("bad __pyzap__/boot in %s: line %d has no '='" % (artifact, number))
-        if key in ("pth", "target", "target_pth"):
+        if key in ("pth", "target", "target_pth", "target_digest"):
             boot[key].append(value)
         else:
             boot[key] = value
@@ -155,7 +157,7 @@ def _check_root(root):
               % (root, st.st_mode & 0o777))
 
 
-def _extracted_dir(artifact, extract_hash, prefix, compile_missing):
+def _extracted_dir(artifact, extract_hash, prefix, compile_missing, digest):
     root = _cache_root()
     _check_root(root)
     final = os.path.join(root, "site", extract_hash)
@@ -164,8 +166,38 @@ def _extracted_dir(artifact, extract_hash, prefix, compile_missing):
         return final  # the warm path
     except OSError:
         pass
-    _extract(artifact, root, final, prefix, compile_missing)
+    _extract(artifact, root, final, prefix, compile_missing, digest)
     return final
+
+
+def _tree_digest(files):
+    """The digest of a tree (docs/artifact-format.md, "Tree digest"):
+    sha256 of "<name>\t<crc32 as 8 hex digits>\t<size>\n" per file, sorted."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(files):
+        crc, size = files[name]
+        h.update(("%s\t%08x\t%d\n" % (name, crc, size)).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _flat_tree(loader, prefix):
+    """{name: (crc, size)} of a tree stored as plain entries of the artifact
+    (a `pyzap extract` tree repacked by hand), from the table of contents
+    zipimport has already read; None when the tree is a nested archive."""
+    toc = getattr(loader, "_files", None)  # 3.8-3.12
+    if toc is None and hasattr(loader, "_get_files"):  # 3.13
+        toc = loader._get_files()
+    if toc is None or (prefix.rstrip("/") + ".zip") in toc:
+        return None
+    files = {}
+    for name, info in toc.items():
+        name = name.replace(os.sep, "/")
+        if name.startswith(prefix) and not name.endswith("/"):
+            # (path, compress, data_size, file_size, offset, time, date, crc)
+            files[name[len(prefix):]] = (info[7], info[3])
+    return files
 
 
 def _rmtree(path):
@@ -198,8 +230,9 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def _extract(artifact, root, final, prefix, compile_missing=True):
-    """Cold path: unzip `prefix` (__pyzap__/extract/) and rename it to `final`."""
+def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
+    """Cold path: unzip `prefix` (__pyzap__/extract/), check what was
+    unpacked against `digest`, and rename it to `final`."""
     import time
     import zipfile
     import zlib
@@ -217,10 +250,19 @@ def _extract(artifact, root, final, prefix, compile_missing=True):
         with zipfile.ZipFile(artifact) as outer:
             zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
             try:
-                names = _unpack(zf, inner_prefix, prefix, artifact, tmp)
+                files = _unpack(zf, inner_prefix, prefix, artifact, tmp)
             finally:
                 if window is not None:
                     window.close()
+        # Trusted only once it is what the build wrote: every file's data
+        # matched its CRC while unpacking, and the list of files (names,
+        # CRCs, sizes) matches the digest. A damaged copy of an artifact
+        # can then never leave a tree that an intact one would use.
+        if digest is not None and _tree_digest(files) != digest:
+            _fail("%s is damaged: the files under %s do not match the digest in its boot "
+                  "record (%d files found); replace the copy. Nothing was put in the cache."
+                  % (artifact, prefix, len(files)))
+        names = set(files)
         if compile_missing:
             _compile_missing(tmp, final, names)
         # Durable before trusted: the files reach the disk, then the marker
@@ -249,9 +291,10 @@ def _extract(artifact, root, final, prefix, compile_missing=True):
         _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
     except OSError as e:
         _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _HINT))
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-        # Damaged compressed data fails in zlib, or ends early (EOFError).
-        _fail("cannot read %s: %s" % (artifact, e))
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
+        # Damaged compressed data fails in zlib or ends early (EOFError); a
+        # damaged header can name a compression method zipfile lacks.
+        _fail("cannot read %s (the file is damaged): %s" % (artifact, e))
     finally:
         if tmp is not None:
             _rmtree(tmp)
@@ -259,9 +302,9 @@ def _extract(artifact, root, final, prefix, compile_missing=True):
 
 def _unpack(zf, prefix, tree, artifact, tmp):
     """Write the files of `zf` under `prefix` into the directory `tmp`
-    (`tree` is where they are in the artifact, for messages); return the
-    set of their paths relative to `tmp`."""
-    names = set()
+    (`tree` is where they are in the artifact, for messages); return
+    {path relative to `tmp`: (crc, size)} of the files written."""
+    names = {}
     made = {tmp}  # directories that exist
     for info in zf.infolist():
         name = info.filename
@@ -285,6 +328,8 @@ def _unpack(zf, prefix, tree, artifact, tmp):
         if parent not in made:
             os.makedirs(parent, 0o755, exist_ok=True)
             made.add(parent)
+        if "/".join(parts) in names:
+            _fail("%s is damaged: %s is listed twice" % (artifact, tree + "/".join(parts)))
         # Keep the executable bits of the unix mode in external_attr
         # (scripts, helper binaries shipped as package data).
         mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
@@ -295,7 +340,7 @@ def _unpack(zf, prefix, tree, artifact, tmp):
                 if not chunk:
                     break
                 dst.write(chunk)
-        names.add("/".join(parts))
+        names["/".join(parts)] = (info.CRC, info.file_size)
     return names
 
 
@@ -506,6 +551,9 @@ def _process_pth(loader, spec, artifact, site_zip, extracted, known):
     extract:<path relative to the extracted site dir>.
     """
     kind, _, rel = spec.partition(":")
+    if rel.startswith("/") or ".." in rel.split("/"):
+        # A .pth file's lines run as code: only the bundle's own files.
+        _fail("bad pth entry %r in __pyzap__/boot of %s: outside the bundle" % (spec, artifact))
     try:
         if kind == "zip" and site_zip:
             fullname = os.path.join(artifact, site_zip, rel)
@@ -726,6 +774,7 @@ def _main():
     extract_prefix = _EXTRACT_PREFIX
     target_site = None
     target_pth = ()
+    digest = boot.get("extract_digest")
     if boot["target"]:
         fields = _pick_target(boot, artifact)
         name = fields[0]
@@ -734,11 +783,23 @@ def _main():
         extract_prefix = "__pyzap__/targets/%s/extract/" % name
         target_pth = [p.partition(" ")[2] for p in boot["target_pth"]
                       if p.partition(" ")[0] == name]
+        digest = next((d.partition(" ")[2] for d in boot["target_digest"]
+                       if d.partition(" ")[0] == name), None)
     if extract_hash:
         if not extract_hash.isalnum():
             _fail("bad extract_hash %r in __pyzap__/boot of %s" % (extract_hash, artifact))
+        flat = _flat_tree(loader, extract_prefix)
+        if flat is not None:
+            # A tree repacked by hand (pyzap extract, edit, python -m
+            # zipapp): named by its content, so an edit gets a tree of its
+            # own and the original artifact's tree is never touched.
+            digest = _tree_digest(flat)
+            extract_hash = "flat" + digest[:32]
+        elif not digest or len(digest) != 64 or not digest.isalnum():
+            _fail("bad or missing tree digest in __pyzap__/boot of %s (the file is damaged)"
+                  % artifact)
         extracted = _extracted_dir(artifact, extract_hash, extract_prefix,
-                                   boot.get("no_compile") != "1")
+                                   boot.get("no_compile") != "1", digest)
         ours.append(extracted)
     if target_site:
         ours.append(os.path.join(artifact, target_site))

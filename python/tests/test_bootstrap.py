@@ -247,6 +247,19 @@ def _write_zip(f, files, compress=zipfile.ZIP_DEFLATED):
             zf.writestr(info, data)
 
 
+def tree_digest(files):
+    """The tree digest of docs/artifact-format.md, written independently of
+    the bootstrap's: sha256 over sorted "<name>\t<crc32>\t<size>\n" lines."""
+    import zlib
+
+    lines = []
+    for name in sorted(files):
+        data = files[name]
+        data = data[1] if isinstance(data, tuple) else data
+        lines.append("%s\t%08x\t%d\n" % (name, zlib.crc32(data) & 0xFFFFFFFF, len(data)))
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
 class _Nested(bytes):
     """A nested archive's bytes: stored in the outer zip, as the writer does."""
 
@@ -265,6 +278,18 @@ def build(path, boot, files, layout="nested"):
                 data = files[name]
                 h.update(name.encode() + b"\0" + (data[1] if isinstance(data, tuple) else data))
         boot = dict(boot, extract_hash=h.hexdigest()[:32])
+    trees = {}
+    for name in files:
+        tree = _tree_of(name)
+        if tree:
+            trees.setdefault(tree, {})[name[len(tree):]] = files[name]
+    if "extract_digest" not in boot and boot.get("extract_hash"):
+        boot = dict(boot, extract_digest=tree_digest(trees.get("__pyzap__/extract/", {})))
+    if "target_digest" not in boot and boot.get("target"):
+        boot = dict(boot, target_digest=[
+            "%s %s" % (line.split(" ")[0], tree_digest(
+                trees.get("__pyzap__/targets/%s/extract/" % line.split(" ")[0], {})))
+            for line in boot["target"]])
     lines = []
     for key, value in boot.items():
         for v in value if isinstance(value, list) else [value]:
@@ -390,7 +415,10 @@ class EntryPoints(BootstrapTestCase):
             self.assertEqual(out["tool_mode"] & 0o111, 0o111, layout)
             self.assertEqual(out["nsp"], ["zip", "extract"], layout)
             self.assertEqual(out["env"]["EPTH_RAN"], "1", layout)
-            self.assertEqual(sorted(os.listdir(self.extracted())),
+            # A repacked (flat) tree is named by its content, not by boot.
+            where = (os.path.join(self.root, "site", "flat" + self.boot["extract_digest"][:32])
+                     if layout == "flat" else self.extracted())
+            self.assertEqual(sorted(os.listdir(where)),
                              [".pyzap-complete", "edir", "epth.pth", "extpkg", "nsp"], layout)
 
     def test_missing_bytecode_is_compiled_on_extraction(self):
@@ -856,6 +884,140 @@ class Errors(BootstrapTestCase):
         self.assertOneLineError(self.run_art("quiet"), "unsafe", "extract/../")
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
         self.assertFalse(os.path.exists(os.path.join(self.root, "evil.py")))
+
+
+def _load_bootstrap():
+    """The bootstrap as a module (its `_main` is not run on import)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pyzap_bootstrap", BOOTSTRAP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _regions(path):
+    """{region: [offsets]} of an artifact written by build(): a few bytes of
+    the boot entry's data, the nested archive's member data, the nested
+    central directory, the outer central directory and the manifest."""
+    with zipfile.ZipFile(path) as zf:
+        infos = {i.filename: i for i in zf.infolist()}
+        with open(path, "rb") as f:
+            data = f.read()
+
+        def data_start(info):
+            head = data[info.header_offset:info.header_offset + 30]
+            return (info.header_offset + 30 + int.from_bytes(head[26:28], "little")
+                    + int.from_bytes(head[28:30], "little"))
+
+        def spread(start, size, n=4):
+            return sorted({start + (size - 1) * k // max(n - 1, 1) for k in range(n)})
+
+        boot = infos["__pyzap__/boot"]
+        manifest = infos["__pyzap__/manifest.json"]
+        nested = infos["__pyzap__/extract.zip"]
+        n_start = data_start(nested)
+        inner = data[n_start:n_start + nested.file_size]
+        with zipfile.ZipFile(io.BytesIO(inner)) as izf:
+            members = [i for i in izf.infolist() if not i.filename.endswith("/")]
+            inner_cd = inner.rfind(b"PK\x05\x06")
+            cd_offset = int.from_bytes(inner[inner_cd + 16:inner_cd + 20], "little")
+        first = members[0]
+        m_head = inner[first.header_offset:first.header_offset + 30]
+        m_start = (first.header_offset + 30 + int.from_bytes(m_head[26:28], "little")
+                   + int.from_bytes(m_head[28:30], "little"))
+        outer_eocd = data.rfind(b"PK\x05\x06")
+        outer_cd = int.from_bytes(data[outer_eocd + 16:outer_eocd + 20], "little")
+        # The bytes that once poisoned the cache: the nested archive's name
+        # in the outer central directory (the tree then looked absent and an
+        # empty one was marked complete), and the nested archive's end
+        # record (its entry count and directory size).
+        name_at = data.find(b"__pyzap__/extract.zip", outer_cd)
+        nested_eocd = n_start + inner_cd
+        return {
+            "boot": spread(data_start(boot), boot.compress_size),
+            "manifest": spread(data_start(manifest), manifest.compress_size),
+            "nested data": spread(n_start + m_start, max(first.compress_size, 1)),
+            "nested central directory": spread(n_start + cd_offset, inner_cd - cd_offset + 22)
+            + [nested_eocd + 8, nested_eocd + 10, nested_eocd + 12],
+            "outer central directory": spread(outer_cd, outer_eocd - outer_cd + 22)
+            + [name_at + len("__pyzap__/extract.zip") - 1, name_at + 10],
+        }
+
+
+class Trust(BootstrapTestCase):
+    """Runtime issue: what runs is what was built. A damaged copy of an
+    artifact never changes what an intact one runs; boot values cannot
+    add lines or point outside the bundle."""
+
+    def test_tree_digest_shared_vectors(self):
+        bootstrap = _load_bootstrap()
+        vectors_path = os.path.join(HERE, os.pardir, os.pardir, "docs", "tree-digest-vectors.json")
+        with open(vectors_path, encoding="utf-8") as f:
+            vectors = json.load(f)
+        for v in vectors:
+            files = {name: (crc, size) for name, crc, size in v["files"]}
+            self.assertEqual(bootstrap._tree_digest(files), v["digest"], v["name"])
+
+    def test_damaged_copies_never_poison_the_intact_artifact(self):
+        regions = _regions(self.art)
+        with open(self.art, "rb") as f:
+            intact = f.read()
+        damaged = os.path.join(self.tmp, "damaged.pyz")
+        runs = 0
+        for region, offsets in sorted(regions.items()):
+            for offset in offsets:
+                data = bytearray(intact)
+                data[offset] ^= 0xFF
+                with open(damaged, "wb") as f:
+                    f.write(data)
+                # The damaged copy runs first, on an empty cache; whatever it
+                # does (run, or fail in one line) ...
+                shutil.rmtree(self.root, ignore_errors=True)
+                self.run_art("probe", art=damaged)
+                runs += 1
+                # The intact artifact, on the same cache: always right.
+                out = self.probe("probe")
+                self.assertEqual(out["ext_data"], "hello from data", (region, offset))
+                self.assertEqual(out["nsp"], ["zip", "extract"], (region, offset))
+        self.assertGreaterEqual(runs, 15)
+
+    def test_a_tree_that_does_not_match_its_digest_is_refused(self):
+        # A boot whose digest is not the tree's (one flipped digit): one
+        # line, and nothing left in the cache for an intact artifact to use.
+        digest = self.boot["extract_digest"]
+        wrong = ("0" if digest[0] != "0" else "1") + digest[1:]
+        build(self.art, base_boot(extract_digest=wrong), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "is damaged", "Nothing was put in the cache")
+        self.assertFalse(os.path.exists(self.extracted()))
+        build(self.art, base_boot(extract_digest=""), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "tree digest")
+
+    def test_boot_is_split_on_newlines_only(self):
+        # U+2028 and \r inside a value stay inside it: no extra key appears.
+        boot = base_boot(entry_name="app\u2028entry_module=evil\rentry_function=evil")
+        build(self.art, boot, base_files())
+        self.ok(self.run_art("quiet"))
+
+    def test_pth_entries_cannot_leave_the_bundle(self):
+        for spec in ("extract:../../../etc/evil.pth", "zip:/etc/evil.pth", "extract:a/../../x.pth"):
+            build(self.art, base_boot(pth=[spec]), base_files())
+            self.assertOneLineError(self.run_art("quiet"), "outside the bundle")
+
+    def test_damaged_boot_is_one_line(self):
+        # Deflated boot data that does not inflate (zlib.error in zipimport).
+        with open(self.art, "rb") as f:
+            data = bytearray(f.read())
+        with zipfile.ZipFile(self.art) as zf:
+            info = zf.getinfo("__pyzap__/boot")
+        head = data[info.header_offset:info.header_offset + 30]
+        start = (info.header_offset + 30 + int.from_bytes(head[26:28], "little")
+                 + int.from_bytes(head[28:30], "little"))
+        for i in range(start, start + info.compress_size):
+            data[i] = 0xFF
+        with open(self.art, "wb") as f:
+            f.write(data)
+        self.assertOneLineError(self.run_art("quiet"), "__pyzap__/boot")
 
 
 class StartupImports(BootstrapTestCase):

@@ -27,6 +27,10 @@ pub enum ArtifactError {
         "the shebang `{shebang}` is {len} bytes; the kernel truncates shebang lines over 127 bytes"
     )]
     ShebangTooLong { shebang: String, len: usize },
+    #[error(
+        "a name in the artifact's boot record holds a control or line-separator character: {0}"
+    )]
+    BootValue(String),
     #[error("the shebang `{0}` must start with `#!` and be a single line")]
     ShebangInvalid(String),
     #[error("the artifact needs ZIP64 ({reason}), which zipimport on Python {python} cannot read (it can from 3.13)")]

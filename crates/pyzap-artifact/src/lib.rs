@@ -9,6 +9,7 @@ mod manifest;
 mod reader;
 mod site;
 mod standalone;
+mod tree_digest;
 mod writer;
 
 pub use error::ArtifactError;
@@ -25,6 +26,7 @@ pub use standalone::{
     build_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer, write_standalone,
     Payload, PayloadOptions, PythonDist,
 };
+pub use tree_digest::digest as tree_digest;
 pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};
 
 /// The bootstrap that becomes `__main__.py` at the zip root.

@@ -118,6 +118,24 @@ pub struct TargetSection {
     pub pth: Vec<String>,
 }
 
+/// Refuses a `boot` text in which a value could start a line of its own:
+/// the bootstrap splits on `\n` only, and a name carrying `\r`, U+2028 or
+/// another control character would otherwise run a different entry point
+/// than `pyzap info` shows.
+pub(crate) fn check_boot(text: &str) -> Result<(), crate::ArtifactError> {
+    for line in text.split('\n') {
+        if line
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            return Err(crate::ArtifactError::BootValue(
+                line.escape_debug().to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Manifest {
     /// The `__pyzap__/boot` text (see docs/artifact-format.md).
     pub fn boot_text(&self) -> String {

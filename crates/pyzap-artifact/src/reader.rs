@@ -166,12 +166,21 @@ fn unpack<R: Read + std::io::Seek>(
         source,
     };
     let mut files = 0;
+    let names: std::collections::HashSet<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok())
+        .map(|n| n.into_owned())
+        .collect();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(corrupt)?;
-        let name = format!(
-            "{base}{}",
-            entry.name().map(|n| n.into_owned()).unwrap_or_default()
-        );
+        let own_name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        // Bytecode beside its source is pyzap's (unchecked hash-based, so
+        // it would win over an edited source): the tree is for editing, and
+        // a repacked artifact compiles what it needs.
+        if bytecode_of_a_source(&own_name, &names) {
+            continue;
+        }
+        let name = format!("{base}{own_name}");
         let dest = pyzap_fs::safe_join(out, &name).map_err(|source| ArtifactError::Escape {
             path: path.to_path_buf(),
             entry: name.clone(),
@@ -210,6 +219,27 @@ fn unpack<R: Read + std::io::Seek>(
         files += 1;
     }
     Ok(files)
+}
+
+/// Bytecode with its source beside it: `dir/__pycache__/mod.<tag>.pyc`
+/// (extracted trees) or `dir/mod.pyc` (the zipped site, zipimport's
+/// layout), when `dir/mod.py` is in `names` too.
+fn bytecode_of_a_source(name: &str, names: &std::collections::HashSet<String>) -> bool {
+    let Some(stem) = name.strip_suffix(".pyc") else {
+        return false;
+    };
+    let cached = match stem.rsplit_once("/__pycache__/") {
+        Some((dir, file)) => Some((format!("{dir}/"), file)),
+        None => stem
+            .strip_prefix("__pycache__/")
+            .map(|f| (String::new(), f)),
+    };
+    match cached {
+        Some((dir, file)) => file
+            .split_once('.')
+            .is_some_and(|(module, _tag)| names.contains(&format!("{dir}{module}.py"))),
+        None => names.contains(&format!("{stem}.py")),
+    }
 }
 
 trait ReadSeek: Read + Seek {}

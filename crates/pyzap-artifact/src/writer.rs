@@ -78,19 +78,9 @@ pub(crate) fn write_zip(
         by_name.insert(e.name.clone(), e);
     }
     let json = serde_json::to_vec_pretty(manifest).expect("manifest serialises");
-    for (name, data) in [
-        ("__pyzap__/manifest.json", json),
-        ("__pyzap__/boot", manifest.boot_text().into_bytes()),
-    ] {
-        by_name.insert(
-            name.to_string(),
-            ArtifactEntry {
-                name: name.to_string(),
-                source: EntrySource::Bytes(data),
-                mode: 0o644,
-            },
-        );
-    }
+    by_name.insert(MANIFEST.to_string(), generated(MANIFEST, json));
+    // `boot` is written once the nested trees exist: it carries their digests.
+    by_name.remove(BOOT);
     // The trees the bootstrap unpacks go into nested archives (one outer
     // entry each), so that zipimport, which parses the whole outer central
     // directory at every start, reads a handful of entries instead of
@@ -108,7 +98,9 @@ pub(crate) fn write_zip(
             }
         }
     }
-    let total = outer.len() + nested.len() + parent_dirs(outer.keys().chain(nested.keys())).len();
+    // + 1: boot, added below.
+    let total =
+        outer.len() + 1 + nested.len() + parent_dirs(outer.keys().chain(nested.keys())).len();
     if total > MAX_ENTRIES && !opts.zip64_ok {
         return Err(ArtifactError::NeedsZip64 {
             reason: format!("{total} entries, over {MAX_ENTRIES}"),
@@ -129,6 +121,7 @@ pub(crate) fn write_zip(
     // user's output.
     let mut inner_files: BTreeMap<String, std::fs::File> = BTreeMap::new();
     let mut nested_entries = 0;
+    let mut digests: BTreeMap<String, String> = BTreeMap::new();
     for (member, entries) in nested {
         let tmp = tempfile::tempfile_in(dir).map_err(write_err)?;
         let inner = ZipWriter::new(BufWriter::new(&tmp));
@@ -146,8 +139,13 @@ pub(crate) fn write_zip(
             .map_err(zip_err)?
             .into_inner()
             .map_err(|e| write_err(e.into_error()))?;
+        let tree = nested_tree(&member).unwrap_or(&member).to_string();
+        digests.insert(tree, crate::tree_digest::of_zip(&tmp).map_err(zip_err)?);
         inner_files.insert(member, tmp);
     }
+    let boot = manifest.boot_text() + &crate::tree_digest::boot_lines(&digests);
+    crate::manifest::check_boot(&boot)?;
+    outer.insert(BOOT.to_string(), generated(BOOT, boot.into_bytes()));
 
     // The artifact itself is written beside its final name, so the rename
     // that publishes it is atomic. It is held locked while written, so the
@@ -254,6 +252,17 @@ fn check_tree(
     {
         Some(name) => clash(name, "both a file and a directory"),
         None => Ok(()),
+    }
+}
+
+const MANIFEST: &str = "__pyzap__/manifest.json";
+const BOOT: &str = "__pyzap__/boot";
+
+fn generated(name: &str, data: Vec<u8>) -> ArtifactEntry {
+    ArtifactEntry {
+        name: name.to_string(),
+        source: EntrySource::Bytes(data),
+        mode: 0o644,
     }
 }
 

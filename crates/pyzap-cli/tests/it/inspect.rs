@@ -322,3 +322,68 @@ fn extracted_site_is_one_nested_archive() {
     let out = run_ok(run_artifact(&py311().path, &repacked, &dir.join("root")).arg("--version"));
     assert!(stdout(&out).contains("(compiled: yes)"), "{}", stdout(&out));
 }
+
+/// The debugging flow (runtime issue, item 7): `pyzap extract`, edit a
+/// dependency's source, repack with `python3 -m zipapp`, run. The edit is
+/// seen on the first run with nothing to clear, and the original artifact
+/// keeps running its own code, before and after, on the same cache —
+/// for a zipped site (echo's waitress) and an extracted one (black's click).
+#[test]
+fn debugging_flow_sees_the_edit_and_leaves_the_original_alone() {
+    let black = shared_artifact("black311", |out| {
+        build(&py311().path, out, &["black", "-c", "black"])
+    });
+    for (artifact, edited, module) in [
+        (echo(), "site-packages/waitress/__init__.py", "waitress"),
+        (black, "__pyzap__/extract/click/__init__.py", "click"),
+    ] {
+        let dir = fresh_dir("debug-flow-");
+        let root = dir.join("root");
+        let probe = |art: &std::path::Path| {
+            let out = run_ok(
+                run_artifact(&py311().path, art, &root)
+                    .env("PYZAP_INTERPRETER", "1")
+                    .args([
+                        "-c",
+                        &format!(
+                            "import {module}; print(getattr({module}, 'PATCHED', 'original'))"
+                        ),
+                    ]),
+            );
+            stdout(&out).trim().to_string()
+        };
+        assert_eq!(probe(&artifact), "original");
+        let tree = dir.join("tree");
+        run_ok(pyzap().arg("extract").arg(&artifact).arg(&tree));
+        let source = tree.join(edited);
+        let mut text = fs_err::read_to_string(&source).unwrap();
+        text.push_str("\nPATCHED = 'patched'\n");
+        fs_err::write(&source, text).unwrap();
+        let repacked = dir.join("dbg.pyz");
+        run_ok(
+            Command::new(&py311().path)
+                .args(["-m", "zipapp"])
+                .arg(&tree)
+                .args(["-p", "/usr/bin/env python3", "-o"])
+                .arg(&repacked),
+        );
+        assert_eq!(
+            probe(&repacked),
+            "patched",
+            "{module}: the edit is not seen"
+        );
+        assert_eq!(
+            probe(&artifact),
+            "original",
+            "{module}: the original changed"
+        );
+        // (echo runs from the zip: it may have made no cache at all)
+        let _ = fs_err::remove_dir_all(&root);
+        assert_eq!(probe(&repacked), "patched");
+        assert_eq!(
+            probe(&artifact),
+            "original",
+            "{module}: the original runs the patch"
+        );
+    }
+}

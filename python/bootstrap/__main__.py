@@ -186,9 +186,7 @@ def _flat_tree(loader, prefix):
     """{name: (crc, size)} of a tree stored as plain entries of the artifact
     (a `pyzap extract` tree repacked by hand), from the table of contents
     zipimport has already read; None when the tree is a nested archive."""
-    toc = getattr(loader, "_files", None)  # 3.8-3.12
-    if toc is None and hasattr(loader, "_get_files"):  # 3.13
-        toc = loader._get_files()
+    toc = _toc(loader)
     if toc is None or (prefix.rstrip("/") + ".zip") in toc:
         return None
     files = {}
@@ -593,6 +591,69 @@ def _process_pth(loader, spec, artifact, site_zip, extracted, known):
     return added
 
 
+class _ZipSiteMetadata:
+    """`importlib.metadata` for site dirs inside the artifact.
+
+    The standard finder reads distributions from directories and from the
+    root of a zip on sys.path, not from a directory inside one
+    (`app.pyz/site-packages`), so a bundle running from its zip had no
+    metadata: plugins found through entry points (flake8, pytest) were
+    missing and `importlib.metadata.version()` failed. This finder serves
+    the `*.dist-info` directories of those site dirs. It does nothing for
+    imports, and costs nothing until metadata is asked for: the names come
+    from the table of contents zipimport has already read.
+    """
+
+    def __init__(self, loader, artifact, sites):
+        self._loader, self._artifact, self._sites = loader, artifact, sites
+        self._dists = None
+
+    def find_spec(self, *args, **kwargs):
+        return None
+
+    def invalidate_caches(self):
+        pass
+
+    def _dist_dirs(self):
+        if self._dists is None:
+            toc = _toc(self._loader) or {}
+            dists = []
+            for site in self._sites:
+                prefix = site + "/"
+                for name in toc:
+                    name = name.replace(os.sep, "/")
+                    rest = name[len(prefix):] if name.startswith(prefix) else ""
+                    top, _, leaf = rest.partition("/")
+                    if top.endswith(".dist-info") and leaf == "METADATA":
+                        dists.append((site, top))
+            self._dists = sorted(dists)
+        return self._dists
+
+    def find_distributions(self, context=None):
+        import importlib.metadata as metadata
+        import re
+        import zipfile
+
+        wanted = getattr(context, "name", None)
+        path = getattr(context, "path", None)
+        normal = (lambda n: re.sub(r"[-_.]+", "_", n).lower())
+        for site, dist_dir in self._dist_dirs():
+            if path is not None and os.path.join(self._artifact, site) not in path:
+                continue
+            if wanted is not None and normal(dist_dir.split("-")[0]) != normal(wanted):
+                continue
+            yield metadata.PathDistribution(
+                zipfile.Path(self._artifact, at="%s/%s/" % (site, dist_dir)))
+
+
+def _toc(loader):
+    """zipimport's table of contents of the artifact: {name: entry}."""
+    toc = getattr(loader, "_files", None)  # 3.8-3.12
+    if toc is None and hasattr(loader, "_get_files"):  # 3.13
+        toc = loader._get_files()
+    return toc
+
+
 def _new_main(**attrs):
     """A fresh `__main__` module, so the bootstrap's globals do not leak."""
     module = type(sys)("__main__")
@@ -840,6 +901,9 @@ def _main():
         ours.extend(_process_pth(loader, spec, artifact, target_site, extracted, known))
     if inherit:
         sys.path.extend(p for p in from_site if p not in known)
+    zipped_sites = [s for s in (target_site, site_zip) if s]
+    if zipped_sites:
+        sys.meta_path.append(_ZipSiteMetadata(loader, artifact, zipped_sites))
 
     caller = os.environ.get("PYTHONPATH", "")
     exported = list(ours)

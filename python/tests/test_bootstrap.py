@@ -1020,6 +1020,47 @@ class Trust(BootstrapTestCase):
         self.assertOneLineError(self.run_art("quiet"), "__pyzap__/boot")
 
 
+class Metadata(BootstrapTestCase):
+    """importlib.metadata sees the distributions of the zipped site."""
+
+    def test_distributions_in_the_zipped_site(self):
+        files = base_files()
+        files["site-packages/z_plugin_host-1.2.dist-info/METADATA"] = (
+            b"Metadata-Version: 2.1\nName: Z.Plugin-Host\nVersion: 1.2\n")
+        files["site-packages/z_plugin_host-1.2.dist-info/entry_points.txt"] = (
+            b"[z.plugins]\ndefault = app.cli:other\n")
+        files["site-packages/z_plugin_host-1.2.dist-info/RECORD"] = b""
+        build(self.art, base_boot(), files)
+        code = textwrap.dedent("""
+            import json, sys
+            import importlib.metadata as md
+            eps = md.entry_points()
+            group = (eps.select(group="z.plugins") if hasattr(eps, "select")
+                     else eps.get("z.plugins", []))
+            out = {
+                "version": md.version("z-plugin-host"),
+                "by_other_spelling": md.distribution("Z_PLUGIN.HOST").metadata["Name"],
+                "plugins": [(ep.name, ep.value) for ep in group],
+                "loaded": group and list(group)[0].load().__name__,
+                "files": md.distribution("z-plugin-host").read_text("entry_points.txt") is not None,
+            }
+            try:
+                md.version("not-bundled")
+                out["missing"] = "found"
+            except md.PackageNotFoundError:
+                out["missing"] = "not found"
+            print(json.dumps(out))
+        """)
+        proc = self.ok(self.run_art("-c", code, env=self.env(PYZAP_INTERPRETER="1")))
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        self.assertEqual(out["version"], "1.2")
+        self.assertEqual(out["by_other_spelling"], "Z.Plugin-Host")
+        self.assertEqual(out["plugins"], [["default", "app.cli:other"]])
+        self.assertEqual(out["loaded"], "other")
+        self.assertTrue(out["files"])
+        self.assertEqual(out["missing"], "not found")
+
+
 class StartupImports(BootstrapTestCase):
     """The warm path imports nothing beyond what `python app.pyz` already does."""
 

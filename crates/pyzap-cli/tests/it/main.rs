@@ -11,6 +11,7 @@ mod inspect;
 mod litter;
 mod lock;
 mod malformed;
+mod metadata;
 mod runtime;
 mod servers;
 mod standalone;

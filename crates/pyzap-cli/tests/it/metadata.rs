@@ -1,0 +1,85 @@
+//! Runtime issue, item 1: a bundle that runs from its zip still has its
+//! distributions' metadata, so plugins found through entry points work —
+//! flake8's checkers and pytest's plugins — exactly as where the same
+//! wheels are importable directly.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+/// The wheel files the artifact bundles, from `pyzap info --json`.
+fn bundled_wheels(artifact: &Path) -> Vec<PathBuf> {
+    let info = run_ok(pyzap().args(["info", "--json"]).arg(artifact));
+    let manifest: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    manifest["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| wheelhouse().join(d["filename"].as_str().unwrap()))
+        .collect()
+}
+
+/// `python -m MODULE ARGS` with only `wheels` importable (pure wheels are
+/// zips, and importlib.metadata reads the root of a zip on sys.path).
+fn reference(wheels: &[PathBuf], module: &str, args: &[&str], cwd: &Path) -> std::process::Output {
+    let path = std::env::join_paths(wheels).unwrap();
+    Command::new(&py311().path)
+        .env_clear()
+        .env("PYTHONPATH", path)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(["-s", "-m", module])
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn flake8_finds_its_plugins_from_a_zipped_bundle() {
+    let dir = fresh_dir("flake8-");
+    let artifact = dir.join("flake8");
+    build(&py311().path, &artifact, &["flake8", "-c", "flake8"]);
+    let listing = run_ok(pyzap().args(["info", "--json"]).arg(&artifact));
+    assert!(
+        String::from_utf8_lossy(&listing.stdout).contains("\"placement\": \"zip\""),
+        "flake8's bundle should run from the zip"
+    );
+    fs_err::write(
+        dir.join("bad.py"),
+        "import os\nx=1\ndef f( a ):\n    return undefined\n",
+    )
+    .unwrap();
+    let ours = run_artifact(&py311().path, &artifact, &dir.join("root"))
+        .arg("bad.py")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let theirs = reference(&bundled_wheels(&artifact), "flake8", &["bad.py"], &dir);
+    assert_eq!(stderr(&ours), stderr(&theirs));
+    assert_eq!(stdout(&ours), stdout(&theirs));
+    assert_eq!(ours.status.code(), theirs.status.code());
+    for code in ["F401", "E225", "F821"] {
+        assert!(stdout(&ours).contains(code), "{}", stdout(&ours));
+    }
+}
+
+#[test]
+fn pytest_loads_pytest_timeout_from_a_zipped_bundle() {
+    let dir = fresh_dir("pytest-");
+    let artifact = dir.join("pytest");
+    build(
+        &py311().path,
+        &artifact,
+        &["pytest", "pytest-timeout", "-c", "pytest"],
+    );
+    fs_err::write(dir.join("test_one.py"), "def test_ok():\n    assert 1\n").unwrap();
+    let out = run_artifact(&py311().path, &artifact, &dir.join("root"))
+        .args(["--timeout", "30", "-p", "no:cacheprovider", "test_one.py"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("1 passed"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("timeout: 30.0s"), "{}", stdout(&out));
+}

@@ -10,6 +10,12 @@ pub enum ArtifactError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read artifact {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("building the zip for {path} failed")]
     Zip {
         path: PathBuf,

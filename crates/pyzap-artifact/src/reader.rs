@@ -20,7 +20,7 @@ pub struct ArtifactInfo {
 type Archive = zip::ZipArchive<BufReader<std::fs::File>>;
 
 fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
-    let file = fs_err::File::open(path).map_err(|source| ArtifactError::Write {
+    let file = fs_err::File::open(path).map_err(|source| ArtifactError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -76,7 +76,7 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
     let mut head = Vec::new();
     fs_err::File::open(path)
         .and_then(|f| f.take(256).read_to_end(&mut head))
-        .map_err(|source| ArtifactError::Write {
+        .map_err(|source| ArtifactError::Read {
             path: path.to_path_buf(),
             source,
         })?;

@@ -1,9 +1,10 @@
-//! The command line, as clap types: what a newcomer sees in `--help`.
+//! The command line, as clap types: what a newcomer sees in `--help`; and
+//! the option structs of `pyzap-bundle` made from them.
 
 use std::path::PathBuf;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
-use pyzap_spec::FormatOption;
+use pyzap_bundle::{BundleOptions, FormatOption, LockOptions, SourceOptions, StandaloneOptions};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -93,7 +94,7 @@ pub enum Command {
 
 /// What to resolve and where to find it: the options `pyzap build` and
 /// `pyzap lock` share, so both resolve alike.
-#[derive(Args, Debug, Default, Clone)]
+#[derive(Args, Debug)]
 pub struct SourceArgs {
     /// What to bundle (or lock): requirement specs (`black`, `flask>=3`, `requests[socks]`), `git+URL[@REF]` sources,
     /// a project directory with pyproject.toml (`.`, `./examples/echo-wsgi`), or wheel files
@@ -148,7 +149,7 @@ pub struct SourceArgs {
     pub binary_order: Option<Vec<(FormatOption, String)>>,
 }
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug)]
 pub struct BuildArgs {
     #[command(flatten)]
     pub source: SourceArgs,
@@ -245,7 +246,7 @@ pub struct LockArgs {
 impl SourceArgs {
     /// `--no-binary` / `--only-binary` values in the order given (without a
     /// recorded order: every --no-binary, then every --only-binary).
-    pub fn binary_options(&self) -> Vec<(FormatOption, String)> {
+    fn binary_options(&self) -> Vec<(FormatOption, String)> {
         self.binary_order.clone().unwrap_or_else(|| {
             let no = self
                 .no_binary
@@ -258,15 +259,57 @@ impl SourceArgs {
             no.chain(only).collect()
         })
     }
+
+    pub fn options(&self) -> SourceOptions {
+        SourceOptions {
+            inputs: self.inputs.clone(),
+            requirements: self.requirements.clone(),
+            constraints: self.constraints.clone(),
+            find_links: self.find_links.clone(),
+            index_url: self.index_url.clone(),
+            extra_index_urls: self.extra_index_url.clone(),
+            no_index: self.no_index,
+            offline: self.offline,
+            require_hashes: self.require_hashes,
+            python: self.python.clone(),
+            pre: self.pre,
+            no_build: self.no_build,
+            binary_options: self.binary_options(),
+        }
+    }
+}
+
+impl BuildArgs {
+    pub fn options(&self, cache_dir: PathBuf) -> BundleOptions {
+        BundleOptions {
+            source: self.source.options(),
+            src: self.src.clone(),
+            lock: self.lock.clone(),
+            console_script: self.console_script.clone(),
+            entry_point: self.entry_point.clone(),
+            python_versions: self.python_versions.clone(),
+            platforms: self.platforms.clone(),
+            shebang: self.shebang.clone(),
+            output: self.output.clone(),
+            no_compile: self.no_compile,
+            // clap makes --standalone require --python-dist.
+            standalone: self.standalone.then(|| StandaloneOptions {
+                python_dist: self.python_dist.clone().unwrap_or_default(),
+                python_dist_sha256: self.python_dist_sha256.clone(),
+                strip_stdlib: !self.no_strip_stdlib,
+                launcher: self.launcher.clone(),
+            }),
+            cache_dir,
+        }
+    }
 }
 
 impl LockArgs {
-    /// The same choices as a `pyzap build`, so both resolve alike.
-    pub fn as_build_args(&self) -> BuildArgs {
-        BuildArgs {
-            source: self.source.clone(),
+    pub fn options(&self, cache_dir: PathBuf) -> LockOptions {
+        LockOptions {
+            source: self.source.options(),
             output: self.output.clone(),
-            ..BuildArgs::default()
+            cache_dir,
         }
     }
 }

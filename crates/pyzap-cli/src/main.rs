@@ -1,17 +1,22 @@
-//! The `pyzap` command: parses arguments, runs one command, and reports
-//! errors once, with their causes and hints, as a user should read them.
+//! The `pyzap` command: parses arguments, runs one command of
+//! `pyzap-bundle`, and reports errors once, with their causes and hints, as
+//! a user should read them.
 
-mod build;
-mod cache;
 mod cli;
-mod inspect;
-mod standalone;
 mod ui;
 
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use pyzap_bundle::{BundleError, InfoFormat, ResolveError};
+
+use crate::cli::{CacheCommand, Cli, Command};
+use crate::ui::Ui;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse_ordered();
+    let cli = Cli::parse_ordered();
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (_, 0) | (_, 1) => "warn",
@@ -26,14 +31,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    let ui = ui::Ui::new(cli.verbose, cli.quiet);
-    let result = match &cli.command {
-        cli::Command::Build(args) => cache::while_building(|| build::run(args, &ui)),
-        cli::Command::Lock(args) => cache::while_building(|| build::lockfile::run(args, &ui)),
-        cli::Command::Cache { command } => cache::run(command, &ui),
-        cli::Command::Info { artifact, json } => inspect::info(artifact, *json),
-        cli::Command::Extract { artifact, outdir } => inspect::extract(artifact, outdir, &ui),
-    };
+    let ui = Ui::new(cli.verbose, cli.quiet);
+    let result = run(&cli.command, &ui);
     ui.finish();
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,22 +46,53 @@ fn main() -> ExitCode {
     }
 }
 
-/// `error: …`, then `caused by: …` for each source, then `hint: …` lines.
-/// Hints travel inside messages after a `\nhint: ` so any layer can add one.
+fn run(command: &Command, ui: &Ui) -> Result<()> {
+    match command {
+        Command::Build(args) => {
+            pyzap_bundle::bundle(&args.options(pyzap_bundle::default_cache_dir()?), ui)?
+        }
+        Command::Lock(args) => {
+            pyzap_bundle::lock(&args.options(pyzap_bundle::default_cache_dir()?), ui)?
+        }
+        Command::Cache { command } => {
+            let dir = pyzap_bundle::default_cache_dir()?;
+            match command {
+                CacheCommand::Dir => println!("{}", dir.display()),
+                CacheCommand::Clean => pyzap_bundle::clean(&dir, ui)?,
+                CacheCommand::Prune { days } => {
+                    pyzap_bundle::prune(&dir, Duration::from_secs(days * 86_400), ui)?
+                }
+            }
+        }
+        Command::Info { artifact, json } => {
+            let format = if *json {
+                InfoFormat::Json
+            } else {
+                InfoFormat::Text
+            };
+            let text = pyzap_bundle::info(artifact, format)?;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+        Command::Extract { artifact, outdir } => pyzap_bundle::extract(artifact, outdir, ui)?,
+    }
+    Ok(())
+}
+
+/// `error: …`, then `caused by: …` for each source (a cause whose text an
+/// earlier line already holds is not repeated), then the `hint: …` lines of
+/// every error in the chain.
 fn report(err: &anyhow::Error) {
     let mut heads: Vec<String> = Vec::new();
     let mut hints: Vec<String> = Vec::new();
     for cause in err.chain() {
-        let text = cause.to_string();
-        let mut parts = text.split("\nhint: ");
-        let head = parts.next().unwrap_or("");
-        hints.extend(parts.map(str::to_string));
-        match head.strip_prefix("hint: ") {
-            Some(h) => hints.push(h.to_string()),
-            None if !head.is_empty() && !heads.iter().any(|h| h.contains(head)) => {
-                heads.push(head.to_string())
-            }
-            None => {}
+        if let Some(e) = cause.downcast_ref::<BundleError>() {
+            hints.extend(e.hints());
+        } else if let Some(e) = cause.downcast_ref::<ResolveError>() {
+            hints.extend(e.hints());
+        }
+        let head = cause.to_string();
+        if !head.is_empty() && !heads.iter().any(|h| h.contains(&head)) {
+            heads.push(head);
         }
     }
     let mut heads = heads.into_iter();

@@ -1,18 +1,21 @@
 //! What the user sees while pyzap works: step lines with `-v`, a summary
-//! unless `-q`, and a spinner and download bars on a terminal (never in CI logs).
+//! unless `-q`, and a spinner and download bars on a terminal (never in CI
+//! logs). `Ui` is the pipeline's `Reporter`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use pyzap_index::DownloadReporter;
+use pyzap_bundle::{DownloadReporter, Reporter};
 
 pub struct Ui {
     verbose: u8,
     quiet: bool,
     spinner: Option<ProgressBar>,
     multi: MultiProgress,
+    /// A bar per download while it runs, when the spinner is shown.
+    bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl Ui {
@@ -33,33 +36,6 @@ impl Ui {
             quiet,
             spinner,
             multi,
-        }
-    }
-
-    /// A step of long work: on the spinner, or a line with -v.
-    pub fn step(&self, msg: &str) {
-        if let Some(pb) = &self.spinner {
-            pb.set_message(msg.to_string());
-        } else if self.verbose > 0 {
-            eprintln!("pyzap: {msg}");
-        }
-    }
-
-    /// Something the user should read (auto-detected entry point, the summary).
-    pub fn info(&self, msg: &str) {
-        if self.quiet {
-            return;
-        }
-        match &self.spinner {
-            Some(pb) => pb.println(msg),
-            None => eprintln!("{msg}"),
-        }
-    }
-
-    /// A bar per download while it runs, when the spinner is shown.
-    pub fn download_reporter(&self) -> DownloadBars<'_> {
-        DownloadBars {
-            ui: self,
             bars: Mutex::default(),
         }
     }
@@ -72,18 +48,35 @@ impl Ui {
     }
 }
 
-/// Download progress as indicatif bars under the spinner; nothing off a terminal.
-pub struct DownloadBars<'a> {
-    ui: &'a Ui,
-    bars: Mutex<HashMap<String, ProgressBar>>,
-}
+impl Reporter for Ui {
+    /// A step of long work: on the spinner, or a line with -v.
+    fn step(&self, msg: &str) {
+        if let Some(pb) = &self.spinner {
+            pb.set_message(msg.to_string());
+        } else if self.verbose > 0 {
+            eprintln!("pyzap: {msg}");
+        }
+    }
 
-impl DownloadReporter for DownloadBars<'_> {
-    fn started(&self, filename: &str, size: Option<u64>) {
-        if self.ui.spinner.is_none() {
+    /// Something the user should read (auto-detected entry point, the summary).
+    fn info(&self, msg: &str) {
+        if self.quiet {
             return;
         }
-        let pb = self.ui.multi.add(match size {
+        match &self.spinner {
+            Some(pb) => pb.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+}
+
+/// Download progress as indicatif bars under the spinner; nothing off a terminal.
+impl DownloadReporter for Ui {
+    fn started(&self, filename: &str, size: Option<u64>) {
+        if self.spinner.is_none() {
+            return;
+        }
+        let pb = self.multi.add(match size {
             Some(n) => ProgressBar::new(n),
             None => ProgressBar::new_spinner(),
         });
@@ -106,7 +99,7 @@ impl DownloadReporter for DownloadBars<'_> {
     fn finished(&self, filename: &str) {
         if let Some(pb) = lock(&self.bars).remove(filename) {
             pb.finish_and_clear();
-            self.ui.multi.remove(&pb);
+            self.multi.remove(&pb);
         }
     }
 }

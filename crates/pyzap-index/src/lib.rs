@@ -19,4 +19,4 @@ pub use error::IndexError;
 pub use find_links::{DistFile, DistKind, FileLocation, FindLinks};
 pub use sdist_name::parse_sdist_filename;
 pub use simple::{parse_html, parse_page};
-pub use url::Url;
+pub use url::{ParseError as UrlParseError, Url};

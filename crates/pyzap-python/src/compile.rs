@@ -1,4 +1,4 @@
-//! Bytecode for the target: sources are streamed to `python/build/compile.py`
+//! Bytecode for the target: sources are streamed to `python/buildtime/compile.py`
 //! running under the target interpreter (one process per core), which
 //! answers with unchecked hash-based pycs (PEP 552) — valid whatever the zip
 //! timestamps, so reproducible builds stay reproducible.
@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::PythonError;
 
-const COMPILER: &str = include_str!("../../../python/build/compile.py");
+const COMPILER: &str = include_str!("../../../python/buildtime/compile.py");
 
 /// A source (or name) longer than this cannot be framed for the compiler.
 const MAX_FRAME: usize = u32::MAX as usize;

@@ -1,5 +1,5 @@
 //! Finding an interpreter (`python3.11`, `/usr/bin/python3`) and probing it
-//! once with `python/build/probe.py`.
+//! once with `python/buildtime/probe.py`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +8,7 @@ use pyzap_spec::{InterpreterFacts, Target};
 
 use crate::PythonError;
 
-const PROBE: &str = include_str!("../../../python/build/probe.py");
+const PROBE: &str = include_str!("../../../python/buildtime/probe.py");
 
 #[derive(Debug, Clone)]
 pub struct Interpreter {

@@ -33,10 +33,12 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
-    pub fn hints(&self) -> &[String] {
+    /// What the user can do about this error (shown as `hint:` lines): for a
+    /// conflict, why some projects offered no usable version.
+    pub fn hints(&self) -> Vec<String> {
         match self {
-            ResolveError::NoSolution { hints, .. } => hints,
-            _ => &[],
+            ResolveError::NoSolution { hints, .. } => hints.clone(),
+            _ => Vec::new(),
         }
     }
 }

@@ -1,17 +1,19 @@
 //! Choosing one version per project for a target: pubgrub over PEP 440
 //! ranges, with markers evaluated for the target and extras as virtual
-//! packages. Candidates come through the `Provider` trait. PEP 751 lock
-//! files (`pylock.toml`) write a resolution down and read it back.
+//! packages. Candidates come through the `Provider` trait (the layer above
+//! implements it over an index); `FileRules` chooses the file a target
+//! installs. PEP 751 lock files (`pylock.toml`) write a resolution down and
+//! read it back.
 
+mod choice;
 mod error;
-mod index_provider;
 mod lock;
 mod package;
 mod provider;
 mod resolver;
 
+pub use choice::{FileKind, FileRules};
 pub use error::ResolveError;
-pub use index_provider::IndexProvider;
 pub use lock::{FileSource, Lock, LockedChoice, LockedFile, LockedPackage, LOCK_VERSION};
 pub use package::Package;
 pub use provider::{CandidateMetadata, Provider};

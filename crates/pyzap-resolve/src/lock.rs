@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use pyzap_spec::{FormatControl, MarkerTree, PackageName, Target, Version, WheelFilename};
 use serde::Deserialize;
 
-use crate::ResolveError;
+use crate::{FileKind, FileRules, ResolveError};
 
 /// The lock-file format version pyzap writes (and the major it reads).
 pub const LOCK_VERSION: &str = "1.0";
@@ -239,9 +239,8 @@ impl Lock {
         })
     }
 
-    /// The file to install for each package that applies to `target`: the
-    /// wheel with the best tag rank, else the sdist when `allow_sdists`;
-    /// `formats` (`--no-binary` / `--only-binary`) narrows that per package.
+    /// The file to install for each package that applies to `target`, chosen
+    /// by the same rule as a resolution's (`FileRules::choose`).
     pub fn select<'a>(
         &'a self,
         target: &Target,
@@ -264,6 +263,11 @@ impl Lock {
                 });
             }
         }
+        let rules = FileRules {
+            target,
+            allow_sdists,
+            formats,
+        };
         let mut out = Vec::new();
         for p in &self.packages {
             if let Some(m) = &p.marker {
@@ -272,32 +276,24 @@ impl Lock {
                     continue;
                 }
             }
-            let sdist = p
-                .sdist
-                .as_ref()
-                .filter(|_| allow_sdists && formats.allows_sdists(&p.name));
-            let wheel = p
+            let wheels: Vec<(Option<WheelFilename>, &LockedFile)> = p
                 .wheels
                 .iter()
-                .filter(|_| formats.allows_wheels(&p.name))
-                .filter_map(|w| {
-                    let parsed: WheelFilename = w.filename.parse().ok()?;
-                    Some((target.tags.best(parsed.tags())?, w))
-                })
-                .min_by_key(|(rank, _)| *rank)
-                .map(|(_, w)| w);
-            let choice = match (wheel, sdist) {
-                (Some(file), _) => LockedChoice {
+                .map(|w| (w.filename.parse().ok(), w))
+                .collect();
+            // A wheel whose name does not parse fits no target: it is skipped.
+            let files = wheels
+                .iter()
+                .filter_map(|(parsed, w)| Some((FileKind::Wheel(parsed.as_ref()?), (*w, true))))
+                .chain(p.sdist.iter().map(|s| (FileKind::Sdist, (s, false))));
+            let chosen = rules.choose(&p.name, files);
+            let choice = match chosen {
+                Some((file, is_wheel)) => LockedChoice {
                     package: p,
                     file,
-                    is_wheel: true,
+                    is_wheel,
                 },
-                (None, Some(file)) => LockedChoice {
-                    package: p,
-                    file,
-                    is_wheel: false,
-                },
-                _ => {
+                None => {
                     return Err(ResolveError::LockNoFile {
                         name: p.name.to_string(),
                         version: p.version.to_string(),

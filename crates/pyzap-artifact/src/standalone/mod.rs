@@ -62,7 +62,7 @@ pub fn write_standalone(
 
 /// The trailer of a standalone executable, or `None` for a `.pyz`.
 pub fn read_trailer(path: &Path) -> Result<Option<Trailer>, ArtifactError> {
-    let io = |source| ArtifactError::Write {
+    let io = |source| ArtifactError::Read {
         path: path.to_path_buf(),
         source,
     };

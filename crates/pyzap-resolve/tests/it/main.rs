@@ -1,8 +1,6 @@
 //! Resolver behaviour on in-memory candidates: backtracking, extras,
 //! markers, Requires-Python and the explanation of a conflict.
 
-mod index;
-
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::str::FromStr;

@@ -3,10 +3,11 @@
 //! with neither the project's (or single top-level requirement's) only
 //! script, or a `--src` directory's `__main__.py`, is used — and said so.
 
-use anyhow::{bail, Result};
 use pyzap_artifact::{EntryKind, EntryPointRecord};
 use pyzap_spec::{EntryPoint, PackageName};
 use pyzap_wheel::InstalledDist;
+
+use crate::{BundleError, Result};
 
 pub struct EntryInputs<'a> {
     pub console_script: Option<&'a str>,
@@ -53,19 +54,20 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
             .iter()
             .map(|(n, _, d)| format!("{n} ({d})"))
             .collect();
-        bail!(
-            "no console script named `{name}` in the bundled distributions\nhint: available console scripts: {}",
-            if available.is_empty() { "none".to_string() } else { available.join(", ") }
-        );
+        return Err(BundleError::NoConsoleScript {
+            name: name.to_string(),
+            available: if available.is_empty() {
+                "none".to_string()
+            } else {
+                available.join(", ")
+            },
+        });
     }
     if let Some(text) = inp.entry_point {
         let ep: EntryPoint = text.parse()?;
         let path = ep.module.replace('.', "/");
         if !(inp.importable)(&path) {
-            bail!(
-                "entry point module `{}` is not in the bundle\nhint: check the module name; the bundle's code comes from the requirements, projects and --src directories you gave",
-                ep.module
-            );
+            return Err(BundleError::NoEntryModule { module: ep.module });
         }
         return Ok((record(&ep, None), None));
     }
@@ -98,13 +100,12 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
             [] => continue,
             many => {
                 let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
-                bail!(
-                    "{} declares several console scripts, so the entry point is ambiguous: {}\nhint: choose one with -c NAME, or give -e module:function",
-                    dist.name,
-                    names.join(", ")
-                );
+                return Err(BundleError::AmbiguousEntryPoint {
+                    dist: dist.name.clone(),
+                    scripts: names.join(", "),
+                });
             }
         }
     }
-    bail!("no entry point was given and none could be detected\nhint: pass -c CONSOLE_SCRIPT or -e module:function")
+    Err(BundleError::NoEntryPoint)
 }

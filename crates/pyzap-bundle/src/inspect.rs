@@ -1,28 +1,36 @@
-//! `pyzap info` and `pyzap extract`: reading an artifact back.
+//! `info` and `extract`: reading an artifact back. `info` returns its text
+//! (the caller prints it); the manifest is the single source of truth.
 
-use std::io::Write;
+use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Result;
+use crate::{Reporter, Result};
 
-use crate::ui::Ui;
+/// How `info` describes an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoFormat {
+    /// For people: the entry point, targets, bytecode and distributions.
+    Text,
+    /// The manifest as pretty-printed JSON.
+    Json,
+}
 
-pub fn info(path: &Path, json: bool) -> Result<()> {
+/// The description of the artifact at `path`, ending with a newline.
+pub fn info(path: &Path, format: InfoFormat) -> Result<String> {
     let info = pyzap_artifact::read_artifact(path)?;
     let m = &info.manifest;
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(m)?)?;
-        return Ok(());
+    if format == InfoFormat::Json {
+        return Ok(format!("{}\n", serde_json::to_string_pretty(m)?));
     }
-    writeln!(
+    let mut out = String::new();
+    let _ = writeln!(
         out,
         "artifact:     {} ({} bytes, {} entries)",
         path.display(),
         info.size,
         info.entries
-    )?;
-    match pyzap_artifact::read_trailer(path)? {
+    );
+    let _ = match pyzap_artifact::read_trailer(path)? {
         Some(t) => writeln!(
             out,
             "standalone:   launcher {} bytes, CPython {} payload {} bytes in {} parts ({}), interpreter {} (cache id {})",
@@ -33,16 +41,36 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
             t.arch,
             t.interpreter,
             t.id()
-        )?,
+        ),
         None => writeln!(
             out,
             "shebang:      {}",
             info.shebang.as_deref().unwrap_or("(none)")
-        )?,
+        ),
+    };
+    let _ = writeln!(out, "entry point:  {}", m.entry_point.describe());
+    describe_targets(&mut out, m);
+    let _ = writeln!(
+        out,
+        "built by:     pyzap {} (format {})",
+        m.pyzap_version, m.format
+    );
+    let _ = writeln!(out, "distributions ({}):", m.distributions.len());
+    for d in &m.distributions {
+        let _ = writeln!(
+            out,
+            "  {:<24} {:<12} {:<8} sha256:{}",
+            d.name, d.version, d.placement, d.sha256
+        );
     }
-    writeln!(out, "entry point:  {}", m.entry_point.describe())?;
+    Ok(out)
+}
+
+/// The `target:` and `bytecode:` lines: one per target of a multi-target
+/// artifact, else the one target's.
+fn describe_targets(out: &mut String, m: &pyzap_artifact::Manifest) {
     for t in &m.targets {
-        writeln!(
+        let _ = writeln!(
             out,
             "target:       {} (CPython {}, {} on {}{}), bytecode {}, {} distributions",
             t.name,
@@ -56,16 +84,16 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
             },
             t.bytecode.as_deref().unwrap_or("none"),
             t.distributions.len()
-        )?;
+        );
     }
     if !m.targets.is_empty() {
-        writeln!(
+        let _ = writeln!(
             out,
             "bytecode:     {} (shared site-packages)",
             m.bytecode.as_deref().unwrap_or("none")
-        )?;
+        );
     } else {
-        writeln!(
+        let _ = writeln!(
             out,
             "target:       CPython {} ({}, {}){}",
             m.target.python_full_version,
@@ -76,32 +104,20 @@ pub fn info(path: &Path, json: bool) -> Result<()> {
             } else {
                 ""
             }
-        )?;
-        writeln!(
+        );
+        let _ = writeln!(
             out,
             "bytecode:     {}",
             m.bytecode.as_deref().unwrap_or("none")
-        )?;
+        );
     }
-    writeln!(
-        out,
-        "built by:     pyzap {} (format {})",
-        m.pyzap_version, m.format
-    )?;
-    writeln!(out, "distributions ({}):", m.distributions.len())?;
-    for d in &m.distributions {
-        writeln!(
-            out,
-            "  {:<24} {:<12} {:<8} sha256:{}",
-            d.name, d.version, d.placement, d.sha256
-        )?;
-    }
-    Ok(())
 }
 
-pub fn extract(path: &Path, outdir: &Path, ui: &Ui) -> Result<()> {
+/// Unpacks the artifact at `path` into `outdir` (which must not exist, or
+/// be empty) and says how to repack it.
+pub fn extract(path: &Path, outdir: &Path, reporter: &dyn Reporter) -> Result<()> {
     let (files, manifest) = pyzap_artifact::extract_artifact(path, outdir)?;
-    ui.info(&format!(
+    reporter.info(&format!(
         "extracted {files} files into {}\nrepack with: python3 -m zipapp {} -p '{}' -o app.pyz",
         outdir.display(),
         outdir.display(),

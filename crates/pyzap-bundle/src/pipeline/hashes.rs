@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
 use pyzap_index::DistFile;
 use pyzap_spec::{PackageName, VersionOrUrl};
 use sha2::Digest;
 
 use super::inputs::Inputs;
+use crate::{BundleError, Result};
 
 pub struct HashCheck {
     /// Allowed `algorithm:hex` digests per project.
@@ -54,21 +54,20 @@ impl HashCheck {
                 .map(|r| format!("    {r}"))
                 .collect();
             if !unpinned.is_empty() {
-                bail!(
-                    "in --require-hashes mode, all requirements must have their versions pinned with ==. These do not:\n{}",
-                    unpinned.join("\n")
-                );
+                return Err(BundleError::Unpinned {
+                    requirements: unpinned.join("\n"),
+                });
             }
             if let Some(p) = inputs.projects.first() {
-                bail!(
-                    "cannot verify hashes for the local project {}: a directory has no hash\nhint: build its wheel, then give the wheel's path with a --hash in the requirements file",
-                    p.dir.display()
-                );
+                return Err(BundleError::HashOfProject { dir: p.dir.clone() });
             }
             for (name, hashes) in &wanted {
                 for h in hashes {
                     if !["sha256", "sha384", "sha512"].contains(&algorithm(h)) {
-                        bail!("--hash {h} for {name}: pip accepts sha256, sha384 and sha512 only");
+                        return Err(BundleError::HashAlgorithm {
+                            hash: h.clone(),
+                            name: name.clone(),
+                        });
                     }
                 }
             }
@@ -166,7 +165,9 @@ impl HashCheck {
             ));
         }
         if !report.is_empty() {
-            bail!("{}", report.join("\n"));
+            return Err(BundleError::Hashes {
+                report: report.join("\n"),
+            });
         }
         Ok(sha256s)
     }

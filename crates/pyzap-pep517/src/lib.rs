@@ -5,5 +5,5 @@
 mod error;
 mod pep517;
 
-pub use error::BuildError;
+pub use error::Pep517Error;
 pub use pep517::{build_wheel, unpack_sdist, BuildRequest};

@@ -1,5 +1,5 @@
 //! The build itself: lay the build requirements' wheels into a private
-//! directory, then run `python/build/pep517.py` with `-I -S` so nothing from
+//! directory, then run `python/buildtime/pep517.py` with `-I -S` so nothing from
 //! the build machine's site-packages leaks into the build.
 
 use std::io::Read;
@@ -8,9 +8,9 @@ use std::process::Command;
 
 use pyzap_wheel::{layout_wheel, SiteSource, Wheel};
 
-use crate::BuildError;
+use crate::Pep517Error;
 
-const HOOK: &str = include_str!("../../../python/build/pep517.py");
+const HOOK: &str = include_str!("../../../python/buildtime/pep517.py");
 
 /// The default backend when `[build-system]` names none (PEP 517).
 const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
@@ -29,10 +29,10 @@ pub struct BuildRequest<'a> {
 }
 
 /// Builds a wheel and returns its path in `out_dir`.
-pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
+pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, Pep517Error> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| BuildError::Io { path, source }
+        move |source| Pep517Error::Io { path, source }
     };
     let env = tempfile::Builder::new()
         .prefix("env-")
@@ -64,7 +64,7 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
     if !out.status.success() || !name.ends_with(".whl") {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        return Err(BuildError::Backend {
+        return Err(Pep517Error::Backend {
             path: req.source_dir.to_path_buf(),
             backend: backend.to_string(),
             output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
@@ -74,21 +74,21 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, BuildError> {
 }
 
 /// Installs a wheel's library files flat into `dir`: enough for a build backend.
-fn install_plain(wheel_path: &Path, dir: &Path) -> Result<(), BuildError> {
-    let err = |source| BuildError::Requirement {
+fn install_plain(wheel_path: &Path, dir: &Path) -> Result<(), Pep517Error> {
+    let err = |source| Pep517Error::Requirement {
         wheel: wheel_path.to_path_buf(),
         source,
     };
     let wheel = Wheel::open(wheel_path).map_err(err)?;
     wheel.verify().map_err(err)?;
     let dist = layout_wheel(&wheel);
-    let file = fs_err::File::open(wheel_path).map_err(|source| BuildError::Io {
+    let file = fs_err::File::open(wheel_path).map_err(|source| Pep517Error::Io {
         path: wheel_path.to_path_buf(),
         source,
     })?;
     let mut archive =
         zip::ZipArchive::new(std::io::BufReader::new(file.into_file())).map_err(|e| {
-            BuildError::Requirement {
+            Pep517Error::Requirement {
                 wheel: wheel_path.to_path_buf(),
                 source: pyzap_wheel::WheelError::Corrupt {
                     path: wheel_path.to_path_buf(),
@@ -101,7 +101,7 @@ fn install_plain(wheel_path: &Path, dir: &Path) -> Result<(), BuildError> {
             continue;
         };
         let dest = dir.join(&f.dest);
-        let io = |source| BuildError::Io {
+        let io = |source| Pep517Error::Io {
             path: dest.clone(),
             source,
         };
@@ -118,12 +118,12 @@ fn install_plain(wheel_path: &Path, dir: &Path) -> Result<(), BuildError> {
 }
 
 /// Unpacks an sdist (`.tar.gz`) into `dir` and returns its single top directory.
-pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, BuildError> {
-    let bad = |reason: String| BuildError::BadSdist {
+pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, Pep517Error> {
+    let bad = |reason: String| Pep517Error::BadSdist {
         path: sdist.to_path_buf(),
         reason,
     };
-    let file = fs_err::File::open(sdist).map_err(|source| BuildError::Io {
+    let file = fs_err::File::open(sdist).map_err(|source| Pep517Error::Io {
         path: sdist.to_path_buf(),
         source,
     })?;
@@ -146,18 +146,18 @@ pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, BuildError> {
         top.get_or_insert(first);
         let dest = dir.join(&name);
         if kind.is_dir() {
-            fs_err::create_dir_all(&dest).map_err(|source| BuildError::Io {
+            fs_err::create_dir_all(&dest).map_err(|source| Pep517Error::Io {
                 path: dest.clone(),
                 source,
             })?;
         } else {
             if let Some(p) = dest.parent() {
-                fs_err::create_dir_all(p).map_err(|source| BuildError::Io {
+                fs_err::create_dir_all(p).map_err(|source| Pep517Error::Io {
                     path: p.to_path_buf(),
                     source,
                 })?;
             }
-            entry.unpack(&dest).map_err(|source| BuildError::Io {
+            entry.unpack(&dest).map_err(|source| Pep517Error::Io {
                 path: dest.clone(),
                 source,
             })?;

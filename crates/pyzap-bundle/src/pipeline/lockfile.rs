@@ -1,5 +1,5 @@
-//! `pyzap lock` (resolve as `pyzap build` would, then write a PEP 751
-//! `pylock.toml`) and the lock side of `pyzap build --lock` (the locked file
+//! `lock` (resolve as `bundle` would, then write a PEP 751
+//! `pylock.toml`) and the lock side of `bundle` with a lock file (the locked file
 //! of each package for the target, with its hash). The format itself is
 //! `pyzap_resolve::Lock`.
 //!
@@ -12,72 +12,82 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use pyzap_index::{DistFile, DistKind, FileLocation, IndexClient, Url};
 use pyzap_python::Interpreter;
 use pyzap_resolve::{FileSource, Lock, LockedFile, LockedPackage};
 use pyzap_spec::{FormatControl, PackageName, Target};
 
 use super::hashes::HashCheck;
+use super::resolution::ResolveFor;
 use super::{index, inputs, resolution};
-use crate::cli::LockArgs;
-use crate::ui::Ui;
+use crate::{BundleError, LockOptions, Reporter, Result};
 
-/// `pyzap lock`.
-pub fn run(args: &LockArgs, ui: &Ui) -> Result<()> {
-    let build_args = args.as_build_args();
-    let cache = super::cache_dir()?;
-    let work = pyzap_fs::ScratchDir::new(&cache.join(super::WORK_DIR), "lock-")?;
-    let inputs = inputs::collect(&build_args, work.path())?;
+/// Resolves the inputs for the interpreter of `options.source.python` and
+/// writes the lock file.
+pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
+    let cache = &options.cache_dir;
+    let _hold = crate::cache::hold(cache)?;
+    let source = &options.source;
+    let work = pyzap_fs::ScratchDir::new(&cache.join(crate::cache::WORK_DIR), "lock-")?;
+    let inputs = inputs::collect(source, work.path())?;
     if let Some(p) = inputs.projects.first() {
-        bail!(
-            "pyzap lock cannot lock the local project {}: a directory has no file to hash\nhint: build its wheel and lock the wheel's path, or lock its dependencies",
-            p.dir.display()
-        );
+        return Err(BundleError::LockProject { dir: p.dir.clone() });
     }
-    let hash_check = HashCheck::from_inputs(&inputs, args.source.require_hashes)?;
-    let python = Interpreter::find(args.source.python.as_deref().unwrap_or("python3"))?;
+    let hash_check = HashCheck::from_inputs(&inputs, source.require_hashes)?;
+    let python = Interpreter::find(source.python.as_deref().unwrap_or("python3"))?;
     let target = &python.target;
-    ui.step(&format!("target: {}", target.describe()));
-    let find_links = index::client(&build_args, &inputs, &cache)?;
-    let mut roots = inputs.requirements.clone();
-    let mut top_level: Vec<PackageName> = Vec::new();
+    reporter.step(&format!("target: {}", target.describe()));
+    let index = index::client(source, &inputs, cache)?;
+    let mut roots = super::Roots::new(&inputs);
     for wheel in &inputs.wheel_files {
-        super::pin_local_wheel(&find_links, wheel, &mut top_level, &mut roots)?;
+        roots.pin_local_wheel(&index, wheel)?;
     }
-    top_level.extend(inputs.requirements.iter().map(|r| r.name.clone()));
+    roots.add_requirements(&inputs);
+    let resolve_for = ResolveFor {
+        allow_sdists: !source.no_build,
+        pre: source.pre,
+    };
     let files = resolution::resolve_files(
-        &build_args,
         &inputs,
         target,
-        &find_links,
-        &roots,
-        !args.source.no_build,
-        ui,
+        &index,
+        &roots.requirements,
+        &resolve_for,
+        reporter,
     )?;
-    let downloaded = super::download(&find_links, &files, ui)?;
+    let downloaded = super::download(&index, &files, reporter)?;
     let sha256s = hash_check.verify(&files, &downloaded)?;
-
-    let lock_dir = absolute(args.output.parent().unwrap_or(Path::new("")))?;
-    let mut packages = Vec::new();
-    for ((chosen, path), sha256) in files.iter().zip(&downloaded).zip(sha256s) {
-        packages.push(package(&find_links, chosen, path, &sha256, &lock_dir)?);
-    }
     let lock = Lock {
         created_by: format!("pyzap {}", env!("CARGO_PKG_VERSION")),
         environments: vec![Lock::environment_marker(target)],
         requires_python: Some(format!("=={}.*", target.version_string())),
-        packages,
-        roots: top_level,
+        packages: packages(&index, &files, &downloaded, sha256s, &options.output)?,
+        roots: roots.top_level,
     };
-    pyzap_fs::write_atomic(&args.output, lock.to_toml().as_bytes(), 0o644)?;
-    ui.info(&format!(
+    pyzap_fs::write_atomic(&options.output, lock.to_toml().as_bytes(), 0o644)?;
+    reporter.info(&format!(
         "locked {} distributions for {} in {}",
         files.len(),
         target.describe(),
-        args.output.display()
+        options.output.display()
     ));
     Ok(())
+}
+
+/// The lock's packages: each chosen file's version, paths relative to `output`'s directory.
+fn packages(
+    index: &IndexClient,
+    files: &[DistFile],
+    downloaded: &[PathBuf],
+    sha256s: Vec<String>,
+    output: &Path,
+) -> Result<Vec<LockedPackage>> {
+    let lock_dir = absolute(output.parent().unwrap_or(Path::new("")))?;
+    let mut packages = Vec::new();
+    for ((chosen, path), sha256) in files.iter().zip(downloaded).zip(sha256s) {
+        packages.push(package(index, chosen, path, &sha256, &lock_dir)?);
+    }
+    Ok(packages)
 }
 
 /// The lock entry of `chosen`'s version: its wheels and sdist with known hashes.
@@ -136,7 +146,7 @@ fn package(
     })
 }
 
-/// A lock file read for `pyzap build --lock`.
+/// A lock file read for `bundle` with a lock file.
 pub struct LoadedLock {
     lock: Lock,
     dir: PathBuf,
@@ -145,7 +155,10 @@ pub struct LoadedLock {
 
 pub fn read(path: &Path) -> Result<LoadedLock> {
     let text = fs_err::read_to_string(path)?;
-    let lock = Lock::from_toml(&text).with_context(|| format!("reading {}", path.display()))?;
+    let lock = Lock::from_toml(&text).map_err(|source| BundleError::LockFile {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })?;
     Ok(LoadedLock {
         lock,
         dir: absolute(path.parent().unwrap_or(Path::new("")))?,
@@ -170,24 +183,27 @@ impl LoadedLock {
         let choices = self
             .lock
             .select(target, allow_sdists, formats)
-            .with_context(|| format!("installing from {}", self.path.display()))?;
+            .map_err(|source| BundleError::LockInstall {
+                path: self.path.clone(),
+                source: Box::new(source),
+            })?;
         let mut files = Vec::new();
         for c in choices {
             let mut f = DistFile::from_path(Path::new(&c.file.filename))
                 .filter(|f| f.name == c.package.name && f.version == c.package.version)
-                .with_context(|| {
-                    format!(
-                        "{} in {} is not a wheel or sdist of {} {}",
-                        c.file.filename,
-                        self.path.display(),
-                        c.package.name,
-                        c.package.version
-                    )
+                .ok_or_else(|| BundleError::LockFileName {
+                    filename: c.file.filename.clone(),
+                    path: self.path.clone(),
+                    name: c.package.name.clone(),
+                    version: c.package.version.clone(),
                 })?;
             f.location = match &c.file.source {
-                FileSource::Url(u) => FileLocation::Url(
-                    Url::parse(u).with_context(|| format!("invalid URL {u} in the lock file"))?,
-                ),
+                FileSource::Url(u) => {
+                    FileLocation::Url(Url::parse(u).map_err(|source| BundleError::LockUrl {
+                        url: u.clone(),
+                        source,
+                    })?)
+                }
                 FileSource::Path(p) => FileLocation::Path(self.dir.join(p)),
             };
             f.sha256 = Some(c.file.sha256.clone());

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use crate::{BundleError, Result};
 
 #[derive(Debug)]
 pub struct Checkout {
@@ -16,7 +16,10 @@ pub struct Checkout {
 
 /// The parts of a `git+` spec: URL, optional ref, optional subdirectory.
 fn parse(spec: &str) -> Result<(String, Option<String>, Option<String>)> {
-    let rest = spec.strip_prefix("git+").context("not a git+ input")?;
+    let not_git = || BundleError::NotAGitUrl {
+        spec: spec.to_string(),
+    };
+    let rest = spec.strip_prefix("git+").ok_or_else(not_git)?;
     let (rest, fragment) = match rest.split_once('#') {
         Some((r, f)) => (r, Some(f)),
         None => (rest, None),
@@ -39,7 +42,7 @@ fn parse(spec: &str) -> Result<(String, Option<String>, Option<String>)> {
         None => (rest, None),
     };
     if url.is_empty() || !url.contains(':') {
-        bail!("`{spec}` is not a git URL (expected git+https://…, git+ssh://… or git+file://…)");
+        return Err(not_git());
     }
     Ok((
         url.to_string(),
@@ -48,20 +51,19 @@ fn parse(spec: &str) -> Result<(String, Option<String>, Option<String>)> {
     ))
 }
 
-fn git(args: &[&str]) -> Result<()> {
+/// Runs git; `action` says what for (`cloning URL`), for the error.
+fn git(action: String, args: &[&str]) -> Result<()> {
     let out = Command::new("git")
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
-        .map_err(|e| {
-            anyhow::anyhow!("cannot run git ({e})\nhint: git+ inputs need git installed")
-        })?;
+        .map_err(|source| BundleError::GitSpawn { source })?;
     if !out.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        return Err(BundleError::Git {
+            action,
+            command: format!("git {}", args.join(" ")),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
     }
     Ok(())
 }
@@ -69,13 +71,24 @@ fn git(args: &[&str]) -> Result<()> {
 /// Clones `spec` and returns the project directory to build.
 pub fn checkout(spec: &str, work: &std::path::Path) -> Result<Checkout> {
     let (url, reference, subdirectory) = parse(spec)?;
-    let dir = tempfile::Builder::new().prefix("git-").tempdir_in(work)?;
+    let dir = tempfile::Builder::new()
+        .prefix("git-")
+        .tempdir_in(work)
+        .map_err(|source| BundleError::Write {
+            path: work.to_path_buf(),
+            source,
+        })?;
     let dest = dir.path().join("src");
     let dest_str = dest.to_string_lossy().into_owned();
-    git(&["clone", "--quiet", &url, &dest_str]).with_context(|| format!("cloning {url}"))?;
+    git(
+        format!("cloning {url}"),
+        &["clone", "--quiet", &url, &dest_str],
+    )?;
     if let Some(r) = &reference {
-        git(&["-C", &dest_str, "checkout", "--quiet", r])
-            .with_context(|| format!("checking out {r} of {url}"))?;
+        git(
+            format!("checking out {r} of {url}"),
+            &["-C", &dest_str, "checkout", "--quiet", r],
+        )?;
     }
     let path = match &subdirectory {
         Some(sub) => pyzap_fs::safe_join(&dest, sub)?,

@@ -1,9 +1,9 @@
-//! Errors of `pyzap-build`.
+//! Errors of `pyzap-pep517`.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum BuildError {
+pub enum Pep517Error {
     #[error("cannot prepare the build of {path}")]
     Io {
         path: PathBuf,

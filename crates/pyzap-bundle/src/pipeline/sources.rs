@@ -4,12 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use pyzap_build::BuildRequest;
 use pyzap_index::IndexClient;
+use pyzap_pep517::BuildRequest;
 use pyzap_python::Interpreter;
-use pyzap_resolve::{IndexProvider, ResolveOptions};
+use pyzap_resolve::ResolveOptions;
 use pyzap_spec::PyProject;
+
+use crate::index_provider::IndexProvider;
+use crate::{BundleError, Result};
 
 /// Builds the wheel of the project in `dir`.
 pub fn build_project(
@@ -48,13 +50,10 @@ pub fn build_project(
             allow_prereleases: pre,
         },
     )
-    .map_err(super::resolve_error)
-    .with_context(|| {
-        format!(
-            "resolving the build requirements of {} ({})",
-            dir.display(),
-            requires.join(", ")
-        )
+    .map_err(|source| BundleError::BuildRequirements {
+        dir: dir.to_path_buf(),
+        requires: requires.join(", "),
+        source: Box::new(source),
     })?;
     let mut files = Vec::new();
     for d in &resolution.dists {
@@ -64,12 +63,9 @@ pub fn build_project(
         .download_all(&files, 8, &pyzap_index::NoReporter)
         .into_iter()
         .collect::<Result<Vec<PathBuf>, _>>()?;
-    let out_dir = tempfile::Builder::new()
-        .prefix("wheel-")
-        .tempdir_in(work)?
-        .keep();
+    let out_dir = scratch(work, "wheel-")?;
     let source_dir = fs_err::canonicalize(dir)?;
-    let wheel = pyzap_build::build_wheel(&BuildRequest {
+    let wheel = pyzap_pep517::build_wheel(&BuildRequest {
         python: &python.path,
         source_dir: &source_dir,
         backend: build_system
@@ -94,11 +90,8 @@ pub fn build_sdist(
     work: &Path,
     pre: bool,
 ) -> Result<PathBuf> {
-    let unpack = tempfile::Builder::new()
-        .prefix("sdist-")
-        .tempdir_in(work)?
-        .keep();
-    let dir = pyzap_build::unpack_sdist(sdist, &unpack)?;
+    let unpack = scratch(work, "sdist-")?;
+    let dir = pyzap_pep517::unpack_sdist(sdist, &unpack)?;
     let pyproject_file = dir.join("pyproject.toml");
     let pyproject = if pyproject_file.is_file() {
         PyProject::parse(&fs_err::read_to_string(&pyproject_file)?)?
@@ -106,6 +99,18 @@ pub fn build_sdist(
         PyProject::default()
     };
     build_project(python, find_links, &dir, &pyproject, work, pre)
+}
+
+/// A new directory in the build's scratch space (removed with it).
+fn scratch(work: &Path, prefix: &str) -> Result<PathBuf> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(work)
+        .map_err(|source| BundleError::Write {
+            path: work.to_path_buf(),
+            source,
+        })?;
+    Ok(dir.keep())
 }
 
 /// The files of `--src` directories, relative to each directory.
@@ -119,14 +124,16 @@ pub fn collect_src(dirs: &[PathBuf]) -> Result<Src> {
     let mut out = Src::default();
     for dir in dirs {
         if !dir.is_dir() {
-            bail!("--src {} is not a directory", dir.display());
+            return Err(BundleError::SrcNotADirectory { dir: dir.clone() });
         }
         walk(dir, dir, &mut out)?;
     }
     out.files.sort_by(|a, b| a.0.cmp(&b.0));
     for pair in out.files.windows(2) {
         if pair[0].0 == pair[1].0 {
-            bail!("two --src directories both hold {}", pair[0].0);
+            return Err(BundleError::SrcTwice {
+                name: pair[0].0.clone(),
+            });
         }
     }
     Ok(out)
@@ -148,19 +155,17 @@ fn walk(root: &Path, dir: &Path, out: &mut Src) -> Result<()> {
             .to_string_lossy()
             .into_owned();
         if rel == "__pyzap__" || rel == "site-packages" {
-            bail!(
-                "--src {} holds `{rel}`, a name pyzap reserves inside the artifact",
-                root.display()
-            );
+            return Err(BundleError::SrcReserved {
+                dir: root.to_path_buf(),
+                name: rel,
+            });
         }
         if file_type.is_dir() {
             walk(root, &path, out)?;
         } else if rel == "__main__.py" {
             out.main = Some(fs_err::read(&path)?);
         } else {
-            let data =
-                fs_err::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            out.files.push((rel, data));
+            out.files.push((rel, fs_err::read(&path)?));
         }
     }
     Ok(())

@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use pyzap_spec::{FormatChoice, FormatControl, PyProject, Requirement, RequirementsFile};
 
-use crate::cli::BuildArgs;
+use crate::{BundleError, Result, SourceOptions};
 
 #[derive(Debug, Default)]
 pub struct Inputs {
@@ -46,15 +45,15 @@ fn is_path_like(s: &str) -> bool {
 }
 
 /// Reads the inputs; git repositories are cloned into `work`.
-pub fn collect(args: &BuildArgs, work: &Path) -> Result<Inputs> {
+pub fn collect(source: &SourceOptions, work: &Path) -> Result<Inputs> {
     let mut out = Inputs {
-        find_links: args.source.find_links.clone(),
+        find_links: source.find_links.clone(),
         ..Default::default()
     };
-    for (option, value) in args.source.binary_options() {
-        out.formats.apply(&FormatChoice::parse(option, &value)?);
+    for (option, value) in &source.binary_options {
+        out.formats.apply(&FormatChoice::parse(*option, value)?);
     }
-    for input in &args.source.inputs {
+    for input in &source.inputs {
         if input.starts_with("git+") {
             let checkout = super::vcs::checkout(input, work)?;
             out.projects.push(read_project(&checkout.path)?);
@@ -64,7 +63,9 @@ pub fn collect(args: &BuildArgs, work: &Path) -> Result<Inputs> {
         if is_path_like(input) {
             let path = PathBuf::from(input);
             if input.ends_with(".whl") {
-                anyhow::ensure!(path.is_file(), "wheel file {input} does not exist");
+                if !path.is_file() {
+                    return Err(BundleError::NoWheelFile { path });
+                }
                 out.wheel_files.push(path);
             } else {
                 out.projects.push(read_project(&path)?);
@@ -74,11 +75,11 @@ pub fn collect(args: &BuildArgs, work: &Path) -> Result<Inputs> {
         out.requirements.push(pyzap_spec::parse_requirement(input)?);
     }
     let mut read = |p: &Path| fs_err::read_to_string(p);
-    for file in &args.source.requirements {
+    for file in &source.requirements {
         let parsed = RequirementsFile::parse(file, &mut read)?;
         absorb(&mut out, parsed, false)?;
     }
-    for file in &args.source.constraints {
+    for file in &source.constraints {
         let parsed = RequirementsFile::parse(file, &mut read)?;
         absorb(&mut out, parsed, true)?;
     }
@@ -119,27 +120,27 @@ fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> R
 
 pub fn read_project(dir: &Path) -> Result<Project> {
     let file = dir.join("pyproject.toml");
-    anyhow::ensure!(
-        dir.is_dir(),
-        "{} is not a directory (a requirement spec cannot start with `.` or `/`)",
-        dir.display()
-    );
+    if !dir.is_dir() {
+        return Err(BundleError::NotADirectory {
+            dir: dir.to_path_buf(),
+        });
+    }
     if !file.is_file() {
-        let setup = dir.join("setup.py");
-        anyhow::ensure!(
-            setup.is_file(),
-            "{} has no pyproject.toml or setup.py, so it is not a Python project\nhint: to bundle plain source files as they are, use --src {}",
-            dir.display(),
-            dir.display()
-        );
+        if !dir.join("setup.py").is_file() {
+            return Err(BundleError::NotAProject {
+                dir: dir.to_path_buf(),
+            });
+        }
         return Ok(Project {
             dir: dir.to_path_buf(),
             pyproject: PyProject::default(),
         });
     }
     let text = fs_err::read_to_string(&file)?;
-    let pyproject =
-        PyProject::parse(&text).with_context(|| format!("reading {}", file.display()))?;
+    let pyproject = PyProject::parse(&text).map_err(|source| BundleError::PyProject {
+        path: file.clone(),
+        source,
+    })?;
     Ok(Project {
         dir: dir.to_path_buf(),
         pyproject,

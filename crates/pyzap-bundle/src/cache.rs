@@ -1,7 +1,7 @@
-//! `pyzap cache dir|clean|prune`, and the lock that keeps them away from
-//! running builds.
+//! The build cache: where it is, the lock that keeps `clean` and `prune`
+//! away from running builds, and those two commands.
 //!
-//! The build cache (`cache_dir()`) holds pyzap's own entries: `index/`
+//! The build cache (`default_cache_dir()`) holds pyzap's own entries: `index/`
 //! (simple-API pages, core metadata, downloaded files by sha256),
 //! `verified/`, `bytecode/`, `python-dist*/`. The runtime cache of built apps
 //! defaults to the same directory and holds `site/`, `python/` and `tmp/`:
@@ -25,12 +25,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::{bail, Result};
 use pyzap_fs::CacheLock;
 
-use crate::cli::CacheCommand;
-use crate::ui::Ui;
+use crate::{BundleError, Reporter, Result};
 
+/// The builds' scratch space inside the build cache.
+pub(crate) const WORK_DIR: &str = "work";
 /// Entries pyzap builds write.
 const BUILD_ENTRIES: &[&str] = &[
     "index",
@@ -39,7 +39,7 @@ const BUILD_ENTRIES: &[&str] = &[
     "python-dist",
     "python-dist-bytecode",
     "python-dist-downloads",
-    crate::build::WORK_DIR,
+    WORK_DIR,
 ];
 /// Entries of the apps' runtime cache, kept.
 const RUNTIME_ENTRIES: &[&str] = &["site", "python", "tmp"];
@@ -47,32 +47,43 @@ const LOCK_FILE: &str = "build.lock";
 const TRASH_PREFIX: &str = ".pyzap-trash-";
 const TEMP_PREFIXES: &[&str] = &[".pyzap-tmp-", ".unpack-", ".tmp-", "tmp-", TRASH_PREFIX];
 
-pub fn run(command: &CacheCommand, ui: &Ui) -> Result<()> {
-    let dir = crate::build::cache_dir()?;
-    match command {
-        CacheCommand::Dir => {
-            println!("{}", dir.display());
-            Ok(())
-        }
-        CacheCommand::Clean => clean(&dir, ui),
-        CacheCommand::Prune { days } => prune(&dir, Duration::from_secs(days * 86_400), ui),
-    }
+/// The build cache: `$PYZAP_CACHE_DIR`, else `$XDG_CACHE_HOME/pyzap`, else
+/// `~/.cache/pyzap`; created private (0700) and checked to be the user's.
+pub fn default_cache_dir() -> Result<PathBuf> {
+    let dir = if let Some(d) = std::env::var_os("PYZAP_CACHE_DIR").filter(|d| !d.is_empty()) {
+        PathBuf::from(d)
+    } else if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        PathBuf::from(d).join("pyzap")
+    } else if let Some(home) = std::env::var_os("HOME") {
+        PathBuf::from(home).join(".cache/pyzap")
+    } else {
+        return Err(BundleError::NoCacheDir);
+    };
+    prepare(&dir)?;
+    Ok(dir)
 }
 
-/// Runs `f` with a shared hold on the cache, so `clean`/`prune` wait for it.
-pub fn while_building<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let dir = crate::build::cache_dir()?;
-    let _lock = CacheLock::shared(&dir.join(LOCK_FILE))?;
-    f()
+fn prepare(dir: &Path) -> Result<()> {
+    pyzap_fs::ensure_private_dir(dir).map_err(|source| BundleError::CacheDir {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
-fn exclusive(dir: &Path, ui: &Ui) -> Result<CacheLock> {
+/// A shared hold on the cache for the length of a build, so `clean` and
+/// `prune` wait for it.
+pub(crate) fn hold(dir: &Path) -> Result<CacheLock> {
+    prepare(dir)?;
+    Ok(CacheLock::shared(&dir.join(LOCK_FILE))?)
+}
+
+fn exclusive(dir: &Path, reporter: &dyn Reporter) -> Result<CacheLock> {
     check_looks_like_cache(dir)?;
     let path = dir.join(LOCK_FILE);
     if let Some(lock) = CacheLock::try_exclusive(&path)? {
         return Ok(lock);
     }
-    ui.info("waiting for running builds to finish…");
+    reporter.info("waiting for running builds to finish…");
     Ok(CacheLock::exclusive(&path)?)
 }
 
@@ -86,17 +97,19 @@ fn check_looks_like_cache(dir: &Path) -> Result<()> {
             || name == ".lock"
             || name.starts_with(TRASH_PREFIX);
         if !known {
-            bail!(
-                "{} does not look like a pyzap cache (it holds `{name}`), so nothing was removed\nhint: check PYZAP_CACHE_DIR",
-                dir.display()
-            );
+            return Err(BundleError::NotACache {
+                dir: dir.to_path_buf(),
+                name,
+            });
         }
     }
     Ok(())
 }
 
-fn clean(dir: &Path, ui: &Ui) -> Result<()> {
-    let _lock = exclusive(dir, ui)?;
+/// Removes the build cache's entries (waiting for running builds); the
+/// runtime cache of apps is kept.
+pub fn clean(dir: &Path, reporter: &dyn Reporter) -> Result<()> {
+    let _lock = exclusive(dir, reporter)?;
     let mut total = 0;
     for name in BUILD_ENTRIES {
         let path = dir.join(name);
@@ -106,7 +119,7 @@ fn clean(dir: &Path, ui: &Ui) -> Result<()> {
         let size = usage(&path)?.0;
         remove_tree(dir, &path)?;
         total += size;
-        ui.info(&format!("removed {name}/ ({})", mb(size)));
+        reporter.info(&format!("removed {name}/ ({})", mb(size)));
     }
     for trash in leftovers_in(dir)? {
         remove_tree(dir, &trash)?;
@@ -116,9 +129,9 @@ fn clean(dir: &Path, ui: &Ui) -> Result<()> {
         .copied()
         .filter(|n| dir.join(n).exists())
         .collect();
-    ui.info(&format!("cleaned {}: {} freed", dir.display(), mb(total)));
+    reporter.info(&format!("cleaned {}: {} freed", dir.display(), mb(total)));
     if !kept.is_empty() {
-        ui.info(&format!(
+        reporter.info(&format!(
             "kept {} (the runtime cache of apps, which may be running)",
             kept.iter()
                 .map(|k| format!("{k}/"))
@@ -129,8 +142,10 @@ fn clean(dir: &Path, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-fn prune(dir: &Path, max_age: Duration, ui: &Ui) -> Result<()> {
-    let _lock = exclusive(dir, ui)?;
+/// Removes entries unused for `max_age` and every leftover of a killed
+/// build (waiting for running builds); the runtime cache is kept.
+pub fn prune(dir: &Path, max_age: Duration, reporter: &dyn Reporter) -> Result<()> {
+    let _lock = exclusive(dir, reporter)?;
     let cutoff = SystemTime::now()
         .checked_sub(max_age)
         .unwrap_or(SystemTime::UNIX_EPOCH);
@@ -154,8 +169,7 @@ fn prune(dir: &Path, max_age: Duration, ui: &Ui) -> Result<()> {
             for entry in children(&group)? {
                 let (size, last_used) = usage(&entry)?;
                 // With the lock held no build runs: all scratch space is left over.
-                let leftover =
-                    is_leftover(&entry) || is_leftover(&group) || *name == crate::build::WORK_DIR;
+                let leftover = is_leftover(&entry) || is_leftover(&group) || *name == WORK_DIR;
                 if leftover || last_used < cutoff {
                     remove_tree(dir, &entry)?;
                     freed += size;
@@ -168,7 +182,7 @@ fn prune(dir: &Path, max_age: Duration, ui: &Ui) -> Result<()> {
             }
         }
     }
-    ui.info(&format!(
+    reporter.info(&format!(
         "pruned {}: {count} entries unused for {} days and {temps} leftovers of killed builds, {} freed (runtime cache kept)",
         dir.display(),
         max_age.as_secs() / 86_400,
@@ -251,10 +265,6 @@ fn mb(bytes: u64) -> String {
 mod tests {
     use super::*;
 
-    fn ui() -> Ui {
-        Ui::new(0, true)
-    }
-
     #[test]
     fn clean_keeps_the_runtime_cache_and_refuses_strangers() {
         let tmp = tempfile::tempdir().unwrap();
@@ -263,12 +273,12 @@ mod tests {
             fs_err::create_dir_all(dir.join(d)).unwrap();
         }
         fs_err::write(dir.join("index/files-v1/ab/f.whl"), b"x").unwrap();
-        clean(dir, &ui()).unwrap();
+        clean(dir, &crate::Silent).unwrap();
         assert!(!dir.join("index").exists() && !dir.join("verified").exists());
         assert!(dir.join("site/x").exists() && dir.join("python/y").exists());
 
         fs_err::write(dir.join("thesis.tex"), b"precious").unwrap();
-        let err = clean(dir, &ui()).unwrap_err().to_string();
+        let err = clean(dir, &crate::Silent).unwrap_err().to_string();
         assert!(err.contains("does not look like a pyzap cache"), "{err}");
         assert!(dir.join("thesis.tex").exists());
     }
@@ -300,7 +310,7 @@ mod tests {
                 .set_times(times)
                 .unwrap();
         }
-        prune(dir, Duration::from_secs(30 * 86_400), &ui()).unwrap();
+        prune(dir, Duration::from_secs(30 * 86_400), &crate::Silent).unwrap();
         assert!(!dir.join("index/files-v1/old").exists());
         assert!(dir.join("index/files-v1/new/b.whl").exists());
         assert!(!dir.join("index/tmp-v1/dl-1").exists());

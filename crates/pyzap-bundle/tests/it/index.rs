@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use pyzap_bundle::IndexProvider;
 use pyzap_index::http::{HttpOptions, UreqClient};
 use pyzap_index::{IndexClient, IndexOptions, Url};
-use pyzap_resolve::{resolve, IndexProvider, Provider, ResolveOptions};
+use pyzap_resolve::{resolve, Provider, ResolveOptions};
 use pyzap_spec::{parse_requirement, FormatChoice, FormatControl, FormatOption, Target};
 use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
 

@@ -3,15 +3,16 @@
 //! target can use — a wheel whose tags it accepts, or an sdist when source
 //! builds are allowed — whose `requires-python` admits the target (pip skips
 //! the others). `--no-binary` / `--only-binary` (a `FormatControl`) narrow
-//! that per project: only the sdist, or never the sdist. Yanked files (PEP 592) count only for `==` pins, which the
-//! resolver decides through `Provider::yanked`.
+//! that per project: only the sdist, or never the sdist. Yanked files (PEP
+//! 592) count only for `==` pins, which the resolver decides through
+//! `Provider::yanked`. It lives here, above both the index and the
+//! resolver, so neither knows the other.
 
 use std::collections::BTreeSet;
 
 use pyzap_index::{DistFile, DistKind, IndexClient, IndexError};
+use pyzap_resolve::{CandidateMetadata, FileKind, FileRules, Provider};
 use pyzap_spec::{FormatControl, PackageName, Target, Version};
-
-use crate::{CandidateMetadata, Provider};
 
 pub struct IndexProvider<'a> {
     pub index: &'a IndexClient,
@@ -32,45 +33,41 @@ impl IndexProvider<'_> {
             .is_none_or(|spec| spec.contains(&self.target.markers.python_full_version().version))
     }
 
-    /// The file to install for `name==version`: the non-yanked wheel with the
-    /// best tag rank, else an sdist when allowed; yanked files only when the
-    /// version has nothing else. `--no-binary` drops the wheels,
-    /// `--only-binary` the sdists.
+    /// The file to install for `name==version`, by `FileRules::choose`
+    /// among the files whose `requires-python` admits the target: a
+    /// non-yanked one, else a yanked one when the version has nothing else.
     pub fn best_file(
         &self,
         name: &PackageName,
         version: &Version,
     ) -> Result<Option<DistFile>, IndexError> {
         let files = self.index.files(name)?;
-        let wheels_ok = self.formats.allows_wheels(name);
-        let sdists_ok = self.allow_sdists && self.formats.allows_sdists(name);
+        let rules = FileRules {
+            target: self.target,
+            allow_sdists: self.allow_sdists,
+            formats: self.formats,
+        };
         let usable: Vec<&DistFile> = files
             .iter()
             .filter(|f| &f.version == version && self.python_ok(f))
-            .filter(|f| match f.kind {
-                DistKind::Wheel(_) => wheels_ok,
-                DistKind::Sdist => sdists_ok,
-            })
             .collect();
         for yanked in [false, true] {
-            let pool = usable.iter().filter(|f| f.yanked.is_some() == yanked);
-            let wheel = pool
-                .clone()
-                .filter_map(|f| Some((self.target.tags.best(f.wheel()?.tags())?, *f)))
-                .min_by_key(|(rank, f)| {
-                    (
-                        *rank,
-                        std::cmp::Reverse(f.wheel().and_then(|w| w.build.clone())),
-                    )
-                })
-                .map(|(_, f)| f);
-            let chosen =
-                wheel.or_else(|| pool.clone().find(|f| f.kind == DistKind::Sdist).copied());
-            if let Some(f) = chosen {
+            let pool = usable
+                .iter()
+                .filter(|f| f.yanked.is_some() == yanked)
+                .map(|f| (kind(f), *f));
+            if let Some(f) = rules.choose(name, pool) {
                 return Ok(Some(f.clone()));
             }
         }
         Ok(None)
+    }
+}
+
+fn kind(file: &DistFile) -> FileKind<'_> {
+    match &file.kind {
+        DistKind::Wheel(w) => FileKind::Wheel(w),
+        DistKind::Sdist => FileKind::Sdist,
     }
 }
 

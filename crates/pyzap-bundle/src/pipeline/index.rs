@@ -5,12 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
 use pyzap_index::http::{redact, HttpOptions, UreqClient};
 use pyzap_index::{FindLinksSource, IndexClient, IndexOptions, Url, DEFAULT_INDEX_URL};
 
 use super::inputs::Inputs;
-use crate::cli::BuildArgs;
+use crate::{BundleError, Result, SourceOptions};
 
 fn env_list(name: &str) -> Vec<String> {
     std::env::var(name)
@@ -23,11 +22,9 @@ fn env_one(name: &str) -> Option<String> {
 }
 
 fn parse_url(text: &str) -> Result<Url> {
-    let mut url = Url::parse(text.trim()).with_context(|| {
-        format!(
-            "invalid index URL {}",
-            Url::parse(text).map_or("(unparsable)".to_string(), |u| redact(&u))
-        )
+    let mut url = Url::parse(text.trim()).map_err(|source| BundleError::IndexUrl {
+        url: Url::parse(text).map_or("(unparsable)".to_string(), |u| redact(&u)),
+        source,
     })?;
     // Project pages are joined onto the root: it must end with a slash.
     if !url.path().ends_with('/') {
@@ -39,14 +36,13 @@ fn parse_url(text: &str) -> Result<Url> {
 /// Precedence for the primary index: `-i`, a requirements file's `-i`,
 /// `PIP_INDEX_URL`, `UV_INDEX_URL`, the public index. Extra indexes and
 /// find-links locations add up from all places. `--no-index` (anywhere) drops them all.
-pub fn client(args: &BuildArgs, inputs: &Inputs, cache: &Path) -> Result<IndexClient> {
-    let no_index = args.source.no_index
+pub fn client(source: &SourceOptions, inputs: &Inputs, cache: &Path) -> Result<IndexClient> {
+    let no_index = source.no_index
         || inputs.no_index
         || env_one("PIP_NO_INDEX").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
     let mut index_urls = Vec::new();
     if !no_index {
-        let primary = args
-            .source
+        let primary = source
             .index_url
             .clone()
             .or_else(|| inputs.index_urls.last().cloned())
@@ -54,9 +50,8 @@ pub fn client(args: &BuildArgs, inputs: &Inputs, cache: &Path) -> Result<IndexCl
             .or_else(|| env_one("UV_INDEX_URL"))
             .unwrap_or_else(|| DEFAULT_INDEX_URL.to_string());
         index_urls.push(parse_url(&primary)?);
-        let extras = args
-            .source
-            .extra_index_url
+        let extras = source
+            .extra_index_urls
             .iter()
             .cloned()
             .chain(inputs.extra_index_urls.iter().cloned())
@@ -79,7 +74,7 @@ pub fn client(args: &BuildArgs, inputs: &Inputs, cache: &Path) -> Result<IndexCl
         index_urls,
         find_links,
         cache_dir: cache.join("index"),
-        offline: args.source.offline,
+        offline: source.offline,
         retries: 3,
     };
     tracing::debug!(

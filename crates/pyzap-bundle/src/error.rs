@@ -1,0 +1,328 @@
+//! The one error type of `pyzap-bundle`: every message is lowercase and
+//! names the offending value; causes are typed `#[source]`s; `hints()` says
+//! what the user can do (the CLI prints them as `hint:` lines).
+
+use std::path::PathBuf;
+
+use pyzap_spec::{PackageName, Version};
+
+pub type Result<T, E = BundleError> = std::result::Result<T, E>;
+
+/// A `ResolveError` with context and a `Pep517Error` are boxed, which keeps
+/// every `Result` of this error within clippy's `result_large_err` bound.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    // The build cache.
+    #[error("cannot find a cache directory")]
+    NoCacheDir,
+    #[error("preparing the build cache {path}")]
+    CacheDir {
+        path: PathBuf,
+        #[source]
+        source: pyzap_fs::FsError,
+    },
+    #[error("{dir} does not look like a pyzap cache (it holds `{name}`), so nothing was removed")]
+    NotACache { dir: PathBuf, name: String },
+
+    // Inputs.
+    #[error("wheel file {path} does not exist")]
+    NoWheelFile { path: PathBuf },
+    #[error("{path} is not named like a wheel")]
+    NotAWheelName { path: PathBuf },
+    #[error("{dir} is not a directory (a requirement spec cannot start with `.` or `/`)")]
+    NotADirectory { dir: PathBuf },
+    #[error("{dir} has no pyproject.toml or setup.py, so it is not a Python project")]
+    NotAProject { dir: PathBuf },
+    #[error("reading {path}")]
+    PyProject {
+        path: PathBuf,
+        #[source]
+        source: pyzap_spec::SpecError,
+    },
+    #[error("`{spec}` is not a git URL (expected git+https://…, git+ssh://… or git+file://…)")]
+    NotAGitUrl { spec: String },
+    #[error("cannot run git")]
+    GitSpawn {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{action}: {command} failed: {stderr}")]
+    Git {
+        action: String,
+        command: String,
+        stderr: String,
+    },
+    #[error("invalid index URL {url}")]
+    IndexUrl {
+        url: String,
+        #[source]
+        source: pyzap_index::UrlParseError,
+    },
+    #[error("--src {dir} is not a directory")]
+    SrcNotADirectory { dir: PathBuf },
+    #[error("two --src directories both hold {name}")]
+    SrcTwice { name: String },
+    #[error("--src {dir} holds `{name}`, a name pyzap reserves inside the artifact")]
+    SrcReserved { dir: PathBuf, name: String },
+
+    // Hash checking.
+    #[error("in --require-hashes mode, all requirements must have their versions pinned with ==. These do not:\n{requirements}")]
+    Unpinned { requirements: String },
+    #[error("cannot verify hashes for the local project {dir}: a directory has no hash")]
+    HashOfProject { dir: PathBuf },
+    #[error("--hash {hash} for {name}: pip accepts sha256, sha384 and sha512 only")]
+    HashAlgorithm { hash: String, name: PackageName },
+    /// pip's report of missing and mismatched hashes, every file at once.
+    #[error("{report}")]
+    Hashes { report: String },
+
+    // Targets and resolution.
+    #[error("building a local project needs a Python on the build machine")]
+    NoBuildPython {
+        #[source]
+        source: pyzap_python::PythonError,
+    },
+    #[error(
+        "without --platform (or --python-version) the target takes the build machine's Python"
+    )]
+    NoHostPython {
+        #[source]
+        source: pyzap_python::PythonError,
+    },
+    #[error("a standalone executable bundles one CPython: it cannot have several targets")]
+    StandaloneTargets,
+    #[error("no file for {name} {version}")]
+    NoFile { name: PackageName, version: Version },
+    #[error("resolving the build requirements of {dir} ({requires})")]
+    BuildRequirements {
+        dir: PathBuf,
+        requires: String,
+        #[source]
+        source: Box<pyzap_resolve::ResolveError>,
+    },
+
+    // Lock files.
+    #[error("pyzap lock cannot lock the local project {dir}: a directory has no file to hash")]
+    LockProject { dir: PathBuf },
+    #[error("reading {path}")]
+    LockFile {
+        path: PathBuf,
+        #[source]
+        source: Box<pyzap_resolve::ResolveError>,
+    },
+    #[error("installing from {path}")]
+    LockInstall {
+        path: PathBuf,
+        #[source]
+        source: Box<pyzap_resolve::ResolveError>,
+    },
+    #[error("{filename} in {path} is not a wheel or sdist of {name} {version}")]
+    LockFileName {
+        filename: String,
+        path: PathBuf,
+        name: PackageName,
+        version: Version,
+    },
+    #[error("invalid URL {url} in the lock file")]
+    LockUrl {
+        url: String,
+        #[source]
+        source: pyzap_index::UrlParseError,
+    },
+
+    // The entry point.
+    #[error("no console script named `{name}` in the bundled distributions")]
+    NoConsoleScript { name: String, available: String },
+    #[error("entry point module `{module}` is not in the bundle")]
+    NoEntryModule { module: String },
+    #[error("{dist} declares several console scripts, so the entry point is ambiguous: {scripts}")]
+    AmbiguousEntryPoint { dist: PackageName, scripts: String },
+    #[error("no entry point was given and none could be detected")]
+    NoEntryPoint,
+
+    // Standalone executables.
+    #[error("bad URL {url}")]
+    DistUrl {
+        url: String,
+        #[source]
+        source: pyzap_index::UrlParseError,
+    },
+    #[error("downloading {url}")]
+    DistDownload {
+        url: String,
+        #[source]
+        source: pyzap_index::http::TransportError,
+    },
+    #[error("downloading {url} failed: HTTP {status}")]
+    DistStatus { url: String, status: u16 },
+    #[error("cannot read the download of {url}")]
+    DistRead {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("hash mismatch for {what}: sha256 is {actual}, --python-dist-sha256 wants {wanted}")]
+    DistHash {
+        what: String,
+        actual: String,
+        wanted: String,
+    },
+    #[error("cannot run the interpreter of --python-dist ({path}); pyzap runs it once to read the target")]
+    DistInterpreter {
+        path: PathBuf,
+        #[source]
+        source: pyzap_python::PythonError,
+    },
+    #[error("cannot locate the pyzap binary")]
+    CurrentExe {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no launcher stub at {path}")]
+    NoLauncher { path: PathBuf },
+    /// `reason` comes from `pyzap_artifact::elf_arch`, which says it as
+    /// text naming the file.
+    #[error("the launcher stub is unusable: {reason}")]
+    LauncherUnusable { path: PathBuf, reason: String },
+    #[error("cannot read the launcher stub {path}")]
+    ReadLauncher {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the python distribution {dist} is built for {dist_arch}, but the launcher {launcher} runs on {launcher_arch}")]
+    ArchMismatch {
+        dist: PathBuf,
+        dist_arch: String,
+        launcher: PathBuf,
+        launcher_arch: String,
+    },
+
+    // I/O outside `fs_err` (whose errors name their path themselves).
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    // The stages' own errors, as they say them.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Fs(#[from] pyzap_fs::FsError),
+    #[error(transparent)]
+    Spec(#[from] pyzap_spec::SpecError),
+    #[error(transparent)]
+    Index(#[from] pyzap_index::IndexError),
+    #[error(transparent)]
+    Resolve(#[from] pyzap_resolve::ResolveError),
+    #[error(transparent)]
+    Python(#[from] pyzap_python::PythonError),
+    /// Boxed: it holds a whole `WheelError`.
+    #[error(transparent)]
+    Pep517(Box<pyzap_pep517::Pep517Error>),
+    #[error(transparent)]
+    Wheel(#[from] pyzap_wheel::WheelError),
+    #[error(transparent)]
+    Artifact(#[from] pyzap_artifact::ArtifactError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<pyzap_pep517::Pep517Error> for BundleError {
+    fn from(e: pyzap_pep517::Pep517Error) -> Self {
+        BundleError::Pep517(Box::new(e))
+    }
+}
+
+impl BundleError {
+    /// What the user can do about this error, one sentence each. The
+    /// hints of a `ResolveError` it holds come from here too: transparent or
+    /// boxed, that error has no place of its own in the source chain.
+    pub fn hints(&self) -> Vec<String> {
+        use BundleError as E;
+        let hint = match self {
+            E::Resolve(e) => return e.hints(),
+            E::BuildRequirements { source, .. }
+            | E::LockFile { source, .. }
+            | E::LockInstall { source, .. } => return source.hints(),
+            E::NoCacheDir => "set PYZAP_CACHE_DIR".to_string(),
+            E::CacheDir { .. } => "set PYZAP_CACHE_DIR to a private, writable directory".into(),
+            E::NotACache { .. } => "check PYZAP_CACHE_DIR".into(),
+            E::NotAProject { dir } => format!(
+                "to bundle plain source files as they are, use --src {}",
+                dir.display()
+            ),
+            E::GitSpawn { .. } => "git+ inputs need git installed".into(),
+            E::HashOfProject { .. } => "build its wheel, then give the wheel's path with a --hash in the requirements file".into(),
+            E::NoBuildPython { .. } => "give --python".into(),
+            E::NoHostPython { .. } => "give both --python-version and --platform".into(),
+            E::LockProject { .. } => {
+                "build its wheel and lock the wheel's path, or lock its dependencies".into()
+            }
+            E::NoConsoleScript { available, .. } => {
+                format!("available console scripts: {available}")
+            }
+            E::NoEntryModule { .. } => "check the module name; the bundle's code comes from the requirements, projects and --src directories you gave".into(),
+            E::AmbiguousEntryPoint { .. } => "choose one with -c NAME, or give -e module:function".into(),
+            E::NoEntryPoint => "pass -c CONSOLE_SCRIPT or -e module:function".into(),
+            E::DistInterpreter { .. } => format!(
+                "the distribution must be built for this machine ({})",
+                std::env::consts::ARCH
+            ),
+            E::NoLauncher { .. } => "build it with `cargo build` (it is the pyzap-launcher binary), or pass --launcher FILE".into(),
+            E::ArchMismatch {
+                dist_arch,
+                launcher_arch,
+                ..
+            } => format!(
+                "use a distribution built for {launcher_arch}, or pass --launcher with a pyzap-launcher built for {dist_arch}"
+            ),
+            _ => return Vec::new(),
+        };
+        vec![hint]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_value_and_hints_say_what_to_do() {
+        let err = BundleError::NotAProject {
+            dir: PathBuf::from("./app"),
+        };
+        assert_eq!(
+            err.to_string(),
+            "./app has no pyproject.toml or setup.py, so it is not a Python project"
+        );
+        assert_eq!(
+            err.hints(),
+            ["to bundle plain source files as they are, use --src ./app"]
+        );
+        assert!(BundleError::StandaloneTargets.hints().is_empty());
+    }
+
+    #[test]
+    fn a_resolution_failure_keeps_its_hints_transparent_or_boxed() {
+        let conflict = || pyzap_resolve::ResolveError::NoSolution {
+            explanation: "a conflicts with b".into(),
+            hints: vec!["no distribution named `a` was found".into()],
+        };
+        let transparent = BundleError::from(conflict());
+        assert!(transparent.to_string().contains("a conflicts with b"));
+        assert_eq!(transparent.hints(), ["no distribution named `a` was found"]);
+        let boxed = BundleError::BuildRequirements {
+            dir: PathBuf::from("proj"),
+            requires: "setuptools".into(),
+            source: Box::new(conflict()),
+        };
+        assert_eq!(
+            boxed.to_string(),
+            "resolving the build requirements of proj (setuptools)"
+        );
+        assert_eq!(boxed.hints(), ["no distribution named `a` was found"]);
+    }
+}

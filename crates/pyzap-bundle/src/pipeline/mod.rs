@@ -1,0 +1,416 @@
+//! `bundle`: inputs → targets → resolution → wheels (building local
+//! projects and sdists) → site tree → artifact. Each step is a library call;
+//! this module wires them and reports what it is doing.
+
+mod entry;
+mod hashes;
+mod index;
+mod inputs;
+mod layout;
+pub mod lockfile;
+mod resolution;
+mod sources;
+mod standalone;
+mod targets;
+mod vcs;
+
+use std::path::{Path, PathBuf};
+
+use pyzap_artifact::{Bundled, BytecodeCompiler, EntryPointRecord, WriteOptions};
+use pyzap_index::{DistKind, IndexClient};
+use pyzap_python::Interpreter;
+use pyzap_spec::{PackageName, Requirement, Target};
+use pyzap_wheel::{layout_wheel, Placement, Wheel};
+
+use self::layout::Layout;
+use self::resolution::ResolveFor;
+use self::standalone::{Artifact, Standalone};
+use self::targets::Plan;
+use crate::cache::WORK_DIR;
+use crate::{BundleError, BundleOptions, Reporter, Result};
+
+/// `SOURCE_DATE_EPOCH` when it is not set: 1980-01-01, the zip format's epoch.
+const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
+
+/// Builds the artifact `options` describe.
+pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
+    let cache = &options.cache_dir;
+    let _hold = crate::cache::hold(cache)?;
+    // Clones, unpacked sdists, build environments: under the cache, and
+    // swept by the next build when this one is killed.
+    let work = pyzap_fs::ScratchDir::new(&cache.join(WORK_DIR), "build-")?;
+    let inputs = inputs::collect(&options.source, work.path())?;
+    let hash_check = hashes::HashCheck::from_inputs(&inputs, options.source.require_hashes)?;
+    let standalone = match &options.standalone {
+        Some(s) => Some(standalone::prepare(s, cache, reporter)?),
+        None => None,
+    };
+    let plan = targets::plan(options, standalone.as_ref())?;
+    for t in &plan.targets {
+        reporter.step(&format!(
+            "target: {}{}",
+            t.target.describe(),
+            t.compiler
+                .as_ref()
+                .map(|c| format!(" at {}", c.path.display()))
+                .unwrap_or_default()
+        ));
+    }
+    let index = index::client(&options.source, &inputs, cache)?;
+    let locked = options.lock.as_deref().map(lockfile::read).transpose()?;
+    let mut roots = Roots::new(&inputs);
+    for project in &inputs.projects {
+        reporter.step(&format!("building project {}", project.dir.display()));
+        let wheel = sources::build_project(
+            plan.builder()?,
+            &index,
+            &project.dir,
+            &project.pyproject,
+            work.path(),
+            options.source.pre,
+        )?;
+        roots.pin_local_wheel(&index, &wheel)?;
+    }
+    for wheel in &inputs.wheel_files {
+        roots.pin_local_wheel(&index, wheel)?;
+    }
+    roots.add_requirements(&inputs);
+    if let Some(lock) = &locked {
+        roots.top_level.extend(lock.roots().iter().cloned());
+    }
+    let fetch = Fetch {
+        locked: locked.as_ref(),
+        hash_check: &hash_check,
+        options,
+        inputs: &inputs,
+        index: &index,
+        roots: &roots.requirements,
+        plan: &plan,
+        work: work.path(),
+        reporter,
+    };
+    let per_target: Vec<Vec<Bundled>> = plan
+        .targets
+        .iter()
+        .map(|t| fetch.resolve_and_fetch(&t.target))
+        .collect::<Result<_>>()?;
+    write(
+        options,
+        &plan,
+        standalone.as_ref(),
+        per_target,
+        &roots,
+        reporter,
+    )
+}
+
+/// Chooses the entry point, lays the contents out and writes the artifact.
+fn write(
+    options: &BundleOptions,
+    plan: &Plan,
+    standalone: Option<&Standalone>,
+    mut per_target: Vec<Vec<Bundled>>,
+    roots: &Roots,
+    reporter: &dyn Reporter,
+) -> Result<()> {
+    if let ([target], [bundled]) = (plan.targets.as_slice(), per_target.as_mut_slice()) {
+        if target.compiler.is_none() && !options.no_compile {
+            // Without bytecode, a zipped site would compile its imports at
+            // every start; extracted, the first run compiles them once into
+            // the cache (the bootstrap does, for a tree that lacks them).
+            for b in bundled.iter_mut() {
+                b.dist.placement = Placement::Extract;
+            }
+        }
+    }
+    let src = sources::collect_src(&options.src)?;
+    let entry_point = choose_entry_point(options, &per_target, &src, &roots.top_level, reporter)?;
+    let compilers: Vec<Option<TargetCompiler>> = plan
+        .targets
+        .iter()
+        .map(|t| {
+            t.compiler
+                .as_ref()
+                .filter(|_| !options.no_compile)
+                .map(TargetCompiler)
+        })
+        .collect();
+    let layout = Layout {
+        options,
+        targets: &plan.targets,
+        compilers: &compilers,
+        cache: &options.cache_dir,
+        reporter,
+    };
+    reporter.step("writing the artifact");
+    let (manifest, entries) = layout.lay_out(&per_target, &src, entry_point)?;
+    let artifact = Artifact {
+        output: &options.output,
+        manifest: &manifest,
+        entries,
+        write_options: &write_options(plan),
+        compiler: layout.compile_with(),
+        cache: &options.cache_dir,
+        reporter,
+    };
+    let count = match standalone {
+        Some(s) => s.write(artifact, plan.builder()?)?,
+        None => pyzap_artifact::write_artifact(
+            artifact.output,
+            artifact.manifest,
+            artifact.entries,
+            artifact.write_options,
+        )?,
+    };
+    let size = fs_err::metadata(&options.output)?.len();
+    reporter.info(&format!(
+        "built {}: {} distributions, {} entries, {:.1} MB, entry point {}",
+        options.output.display(),
+        manifest.distributions.len(),
+        count,
+        size as f64 / 1e6,
+        manifest.entry_point.describe()
+    ));
+    Ok(())
+}
+
+/// The entry point of `-c`/`-e`, or the one detected (and said so).
+fn choose_entry_point(
+    options: &BundleOptions,
+    per_target: &[Vec<Bundled>],
+    src: &sources::Src,
+    top_level: &[PackageName],
+    reporter: &dyn Reporter,
+) -> Result<EntryPointRecord> {
+    let mut dists: Vec<pyzap_wheel::InstalledDist> = Vec::new();
+    for b in per_target.iter().flatten() {
+        if !dists.iter().any(|d| d.filename == b.dist.filename) {
+            dists.push(b.dist.clone());
+        }
+    }
+    let importable = |path: &str| {
+        let candidates = [
+            format!("{path}.py"),
+            format!("{path}/__init__.py"),
+            format!("{path}/"),
+        ];
+        let so_prefix = format!("{path}.");
+        dists
+            .iter()
+            .flat_map(|d| d.site_files.iter())
+            .map(|f| f.dest.as_str())
+            .chain(src.files.iter().map(|(n, _)| n.as_str()))
+            .any(|f| {
+                candidates
+                    .iter()
+                    .any(|c| f == c || (c.ends_with('/') && f.starts_with(c.as_str())))
+                    || (f.starts_with(&so_prefix) && f.ends_with(".so"))
+            })
+    };
+    let (entry_point, note) = entry::choose(&entry::EntryInputs {
+        console_script: options.console_script.as_deref(),
+        entry_point: options.entry_point.as_deref(),
+        dists: &dists,
+        top_level,
+        src_has_main: src.main.is_some(),
+        importable: &importable,
+    })?;
+    if let Some(note) = note {
+        reporter.info(&note);
+    }
+    Ok(entry_point)
+}
+
+/// Reproducible zip metadata for the targets: `SOURCE_DATE_EPOCH` (or
+/// 1980-01-01) for every generated entry; ZIP64 only when every target's
+/// zipimport reads it (3.13+).
+fn write_options(plan: &Plan) -> WriteOptions {
+    let timestamp = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(DEFAULT_SOURCE_DATE_EPOCH);
+    WriteOptions {
+        timestamp,
+        zip64_ok: plan
+            .targets
+            .iter()
+            .all(|t| (t.target.major, t.target.minor) >= (3, 13)),
+        python: plan
+            .targets
+            .iter()
+            .map(|t| t.target.version_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The requirements a resolution starts from, and the projects the user
+/// asked for by name (entry-point detection reads them in order).
+pub(crate) struct Roots {
+    /// The inputs' requirements, then `name==version` of each local wheel.
+    pub requirements: Vec<Requirement>,
+    /// Local projects and wheels first, then the named requirements.
+    pub top_level: Vec<PackageName>,
+}
+
+impl Roots {
+    pub fn new(inputs: &inputs::Inputs) -> Self {
+        Roots {
+            requirements: inputs.requirements.clone(),
+            top_level: Vec::new(),
+        }
+    }
+
+    /// Offers a local wheel (given, or built from a project) as the only
+    /// source of its project, and requires exactly that version.
+    pub fn pin_local_wheel(&mut self, index: &IndexClient, wheel: &Path) -> Result<()> {
+        let file = index
+            .add_file(wheel)
+            .ok_or_else(|| BundleError::NotAWheelName {
+                path: wheel.to_path_buf(),
+            })?;
+        self.requirements
+            .push(pyzap_spec::parse_requirement(&format!(
+                "{}=={}",
+                file.name, file.version
+            ))?);
+        self.top_level.push(file.name);
+        Ok(())
+    }
+
+    /// The requirements' names, after the local projects and wheels.
+    pub fn add_requirements(&mut self, inputs: &inputs::Inputs) {
+        self.top_level
+            .extend(inputs.requirements.iter().map(|r| r.name.clone()));
+    }
+}
+
+/// What resolving and fetching for one target needs.
+struct Fetch<'a> {
+    locked: Option<&'a lockfile::LoadedLock>,
+    hash_check: &'a hashes::HashCheck,
+    options: &'a BundleOptions,
+    inputs: &'a inputs::Inputs,
+    index: &'a IndexClient,
+    roots: &'a [Requirement],
+    plan: &'a Plan,
+    work: &'a Path,
+    reporter: &'a dyn Reporter,
+}
+
+impl Fetch<'_> {
+    /// Resolves the roots for `target` (or reads them from the lock) and
+    /// returns its wheels, checked and laid out.
+    fn resolve_and_fetch(&self, target: &Target) -> Result<Vec<Bundled>> {
+        // Nothing can be built for an interpreter that is not here.
+        let allow_sdists = !self.options.source.no_build && !self.plan.cross;
+        let (files, lock_check);
+        let hash_check = match self.locked {
+            Some(lock) => {
+                files = lock.files_for(target, allow_sdists, &self.inputs.formats)?;
+                lock_check = hashes::HashCheck::from_lock(&files);
+                &lock_check
+            }
+            None => {
+                let resolve_for = ResolveFor {
+                    allow_sdists,
+                    pre: self.options.source.pre,
+                };
+                files = resolution::resolve_files(
+                    self.inputs,
+                    target,
+                    self.index,
+                    self.roots,
+                    &resolve_for,
+                    self.reporter,
+                )?;
+                self.hash_check
+            }
+        };
+        let downloaded = download(self.index, &files, self.reporter)?;
+        let original_sha256s = hash_check.verify(&files, &downloaded)?;
+        let mut bundled = Vec::new();
+        for ((file, path), original_sha256) in files.iter().zip(downloaded).zip(original_sha256s) {
+            let (wheel_path, sha256) = match &file.kind {
+                DistKind::Wheel(_) => (path, original_sha256),
+                DistKind::Sdist => {
+                    self.reporter
+                        .step(&format!("building {} from source", file.filename));
+                    let built = sources::build_sdist(
+                        self.plan.builder()?,
+                        self.index,
+                        &path,
+                        self.work,
+                        self.options.source.pre,
+                    )?;
+                    let sha256 = pyzap_fs::sha256_file(&built)?;
+                    (built, sha256)
+                }
+            };
+            let wheel = Wheel::open(&wheel_path)?;
+            verify_once(&wheel, &sha256, &self.options.cache_dir)?;
+            bundled.push(Bundled {
+                dist: layout_wheel(&wheel),
+                sha256,
+            });
+        }
+        pyzap_artifact::unify_placement(&mut bundled);
+        Ok(bundled)
+    }
+}
+
+/// Every chosen file on disk, downloaded in parallel into the cache.
+fn download(
+    index: &IndexClient,
+    files: &[pyzap_index::DistFile],
+    reporter: &dyn Reporter,
+) -> Result<Vec<PathBuf>> {
+    let remote = files.iter().filter(|f| f.local_path().is_none()).count();
+    if remote > 0 {
+        reporter.step(&format!("fetching {remote} files"));
+    }
+    index
+        .download_all(files, 8, reporter)
+        .into_iter()
+        .map(|r| r.map_err(BundleError::from))
+        .collect()
+}
+
+/// RECORD is checked once per wheel content; the marker is keyed by its sha256.
+fn verify_once(wheel: &Wheel, sha256: &str, cache: &Path) -> Result<()> {
+    let marker = cache.join("verified").join(sha256);
+    if marker.exists() {
+        return Ok(());
+    }
+    wheel.verify()?;
+    pyzap_fs::write_atomic(&marker, b"", 0o644)?;
+    Ok(())
+}
+
+/// Bytecode compiled by the target interpreter, one process per core.
+pub struct TargetCompiler<'a>(&'a Interpreter);
+
+impl BytecodeCompiler for TargetCompiler<'_> {
+    fn cache_tag(&self) -> &str {
+        &self.0.target.facts.cache_tag
+    }
+
+    fn identity(&self) -> String {
+        let facts = &self.0.target.facts;
+        format!(
+            "{} {} (python {}) magic {}",
+            facts.implementation_name,
+            facts.implementation_version,
+            facts.python_full_version,
+            facts.pyc_magic
+        )
+    }
+
+    fn compile(
+        &self,
+        sources: &[(String, Vec<u8>)],
+    ) -> std::result::Result<Vec<Option<Vec<u8>>>, Box<dyn std::error::Error + Send + Sync>> {
+        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(pyzap_python::compile_sources(&self.0.path, sources, jobs)?)
+    }
+}

@@ -1,0 +1,24 @@
+//! How the pipeline tells its caller what it is doing. Libraries never
+//! print: the CLI implements this trait with progress bars on a terminal
+//! and plain lines (or silence) elsewhere.
+
+pub use pyzap_index::DownloadReporter;
+
+/// Progress and messages of one command; download progress comes through
+/// the `DownloadReporter` methods.
+pub trait Reporter: DownloadReporter {
+    /// A step of long work (`resolving …`): worth a spinner or a `-v` line.
+    fn step(&self, message: &str);
+    /// Something the user should read: a choice made for them, a summary.
+    fn info(&self, message: &str);
+}
+
+/// A reporter that reports nothing (tests, embedding).
+pub struct Silent;
+
+impl DownloadReporter for Silent {}
+
+impl Reporter for Silent {
+    fn step(&self, _message: &str) {}
+    fn info(&self, _message: &str) {}
+}

@@ -482,7 +482,17 @@ impl IndexClient {
             .clone()
             .or_else(|| self.cache.digest_for_url(url))?;
         let path = self.cache.file_path(&digest, &file.filename).ok()?;
-        path.is_file().then_some(path)
+        // Named by its digest, but only trusted when it still looks whole: a
+        // disk error or a hand-copied cache can leave an empty or cut file
+        // (re-hashing every cached wheel at every build would cost more). A
+        // wheel's central directory is at its end, so opening it as a zip
+        // catches truncation; anything else must at least not be empty.
+        let whole = fs_err::metadata(&path).is_ok_and(|m| m.is_file() && m.len() > 0)
+            && (!file.filename.ends_with(".whl") || check_archive(&path, &file.filename).is_ok());
+        if !whole && path.exists() {
+            tracing::debug!("{} is damaged; downloading it again", path.display());
+        }
+        whole.then_some(path)
     }
 
     /// The file on disk: local files as they are, remote ones from the cache

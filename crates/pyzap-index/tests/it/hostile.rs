@@ -404,3 +404,45 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
     assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
     assert!(files_below(cache.path()).is_empty());
 }
+
+/// Item 10: an entry of the cache that is empty or cut short (a disk error,
+/// a power cut before the data reached the disk) is never trusted by its
+/// name: metadata, pages and files are fetched again.
+#[test]
+fn damaged_cache_entries_are_fetched_again() {
+    let wheel = six_wheel();
+    let digest = sha256(&wheel);
+    let server = RouteServer::start(BTreeMap::from([
+        (
+            "/simple/six/".to_string(),
+            Route::html(format!(
+                r#"<a href="/files/{SIX}#sha256={digest}" data-core-metadata="sha256={}">six</a>"#,
+                sha256(six_metadata().as_bytes())
+            )),
+        ),
+        (format!("/files/{SIX}"), Route::file(wheel.clone())),
+        (
+            format!("/files/{SIX}.metadata"),
+            Route::file(six_metadata()),
+        ),
+    ]));
+    let cache = tempfile::tempdir().unwrap();
+    let c = client_for(&server.url("/simple/"), Vec::new(), cache.path());
+    let files = c.files(&six()).unwrap();
+    c.metadata(&files[0]).unwrap();
+    let path = c.download(&files[0], &NoReporter).unwrap();
+    // Every cache entry written so far, emptied or cut in half.
+    let entries = files_below(cache.path());
+    assert!(entries.len() >= 3, "{entries:?}");
+    for (i, entry) in entries.iter().enumerate() {
+        let data = fs_err::read(entry).unwrap();
+        let keep = if i % 2 == 0 { 0 } else { data.len() / 2 };
+        fs_err::write(entry, &data[..keep]).unwrap();
+    }
+    let c = client_for(&server.url("/simple/"), Vec::new(), cache.path());
+    let files = c.files(&six()).unwrap();
+    assert_eq!(c.metadata(&files[0]).unwrap().name.to_string(), "six");
+    let again = c.download(&files[0], &NoReporter).unwrap();
+    assert_eq!(again, path);
+    assert_eq!(fs_err::read(&again).unwrap(), wheel);
+}

@@ -39,6 +39,9 @@ impl WheelFilename {
     }
 }
 
+/// The most tags one compressed set of a wheel name may hold.
+const MAX_TAGS_PER_SET: usize = 32;
+
 impl FromStr for WheelFilename {
     type Err = SpecError;
 
@@ -58,13 +61,23 @@ impl FromStr for WheelFilename {
             return Err(bad());
         }
         let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
+        let (python_tags, abi_tags, platform_tags) = (split(py), split(abi), split(plat));
+        // Compressed tag sets (PEP 425) multiply out in `tags()`: a name from
+        // a hostile index with a thousand tags in each set would make 10^9
+        // tags to rank. Real wheels carry a handful per set.
+        if [&python_tags, &abi_tags, &platform_tags]
+            .iter()
+            .any(|set| set.len() > MAX_TAGS_PER_SET || set.iter().any(String::is_empty))
+        {
+            return Err(bad());
+        }
         Ok(WheelFilename {
             name: PackageName::from_str(name).map_err(|_| bad())?,
             version: crate::requirement::parse_version(version).map_err(|_| bad())?,
             build,
-            python_tags: split(py),
-            abi_tags: split(abi),
-            platform_tags: split(plat),
+            python_tags,
+            abi_tags,
+            platform_tags,
             filename: filename.to_string(),
         })
     }
@@ -78,6 +91,26 @@ impl fmt::Display for WheelFilename {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_name_with_huge_tag_sets_is_refused() {
+        let many = |p: &str| {
+            (0..1000)
+                .map(|i| format!("{p}{i}"))
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        let name = format!("a-1.0-{}-{}-{}.whl", many("py"), many("abi"), many("plat"));
+        assert!(name.parse::<super::WheelFilename>().is_err());
+        assert!("a-1.0-py3..py2-none-any.whl"
+            .parse::<super::WheelFilename>()
+            .is_err());
+        let ok = "pyyaml-6.0.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+        assert_eq!(
+            ok.parse::<super::WheelFilename>().unwrap().tags().count(),
+            2
+        );
+    }
+
     use super::*;
 
     #[test]

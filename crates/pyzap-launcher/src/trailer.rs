@@ -110,7 +110,10 @@ impl Trailer {
             v.parse::<u64>()
                 .map_err(|_| bad(format!("{k} is not a number: {v:?}")))
         };
-        for line in text.lines().filter(|l| !l.is_empty()) {
+        // Lines end at `\n` only, as `to_bytes` writes them: `str::lines`
+        // would also strip a `\r` before a `\n` but not one ending the text,
+        // so a value could lose or keep its `\r` depending on where it sat.
+        for line in text.split('\n').filter(|l| !l.is_empty()) {
             let (key, value) = line
                 .split_once('=')
                 .ok_or_else(|| bad(format!("line without '=': {line:?}")))?;
@@ -194,6 +197,23 @@ mod tests {
         file.extend(t.to_bytes());
         assert_eq!(Trailer::parse(&file, 1000).unwrap(), t);
         assert_eq!(t.id().len(), 32);
+    }
+
+    /// Found by fuzz/fuzz_targets/trailer.rs: a value ending the text with a
+    /// `\r` kept it, but written back (`…\r\n`) lost it to `str::lines`.
+    #[test]
+    fn carriage_return_ending_the_text_round_trips() {
+        let text = format!(
+            "\npyzap-standalone=1\npayload_offset=100\npayload_size=50\n\
+             interpreter=bin/python3.11\npart=0 50 {}\npython=3.11.2\r",
+            "a".repeat(64)
+        );
+        let mut bytes = text.clone().into_bytes();
+        bytes.extend_from_slice(format!("{:08x}", text.len()).as_bytes());
+        bytes.extend_from_slice(MAGIC);
+        let parsed = Trailer::parse(&bytes, 1000).unwrap();
+        assert_eq!(parsed.python, "3.11.2\r");
+        assert_eq!(Trailer::parse(&parsed.to_bytes(), 1000).unwrap(), parsed);
     }
 
     #[test]

@@ -6,12 +6,10 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pyzap_index::http::{HttpOptions, UreqClient};
-use pyzap_index::Url;
-use pyzap_index::{DistFile, FindLinksSource, IndexClient, IndexError, IndexOptions, NoReporter};
+use pyzap_index::http::HttpOptions;
+use pyzap_index::{DistFile, FindLinksSource, IndexClient, IndexError, NoReporter};
 use pyzap_test_support::{Route, RouteServer, SilentServer};
 
 const SIX: &str = "six-1.17.0-py2.py3-none-any.whl";
@@ -45,27 +43,7 @@ fn quick() -> HttpOptions {
 }
 
 fn client_for(index: &str, find_links: Vec<FindLinksSource>, cache: &Path) -> IndexClient {
-    client_opts(Some(index), find_links, cache, HttpOptions::default(), 1)
-}
-
-fn client_opts(
-    index: Option<&str>,
-    find_links: Vec<FindLinksSource>,
-    cache: &Path,
-    http: HttpOptions,
-    retries: u32,
-) -> IndexClient {
-    IndexClient::new(
-        Arc::new(UreqClient::new(&http)),
-        IndexOptions {
-            index_urls: index.map(|u| Url::parse(u).unwrap()).into_iter().collect(),
-            find_links,
-            cache_dir: cache.to_path_buf(),
-            offline: false,
-            retries,
-        },
-    )
-    .unwrap()
+    super::client_over(Some(index), find_links, cache, HttpOptions::default(), 1)
 }
 
 fn six() -> pyzap_spec::PackageName {
@@ -345,7 +323,7 @@ fn an_error_page_served_as_a_file_is_never_cached() {
 fn silent_and_stalling_servers_end_within_the_timeout() {
     let cache = tempfile::tempdir().unwrap();
     let silent = SilentServer::start();
-    let c = client_opts(
+    let c = super::client_over(
         Some(&silent.url("/simple/")),
         Vec::new(),
         cache.path(),
@@ -377,7 +355,7 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
             },
         ),
     ]));
-    let c = client_opts(
+    let c = super::client_over(
         Some(&server.url("/simple/")),
         Vec::new(),
         cache.path(),
@@ -393,7 +371,7 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
     let huge = vec![b' '; 64 * 1024 * 1024 + 1];
     server.set("/simple/six/", Route::html(huge));
     let cache = tempfile::tempdir().unwrap();
-    let c = client_opts(
+    let c = super::client_over(
         Some(&server.url("/simple/")),
         Vec::new(),
         cache.path(),

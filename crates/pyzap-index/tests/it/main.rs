@@ -36,6 +36,24 @@ fn client_with(
     .unwrap()
 }
 
+/// A client over any index (or none) and find-links sources.
+fn client_over(
+    index: Option<&str>,
+    find_links: Vec<pyzap_index::FindLinksSource>,
+    cache: &std::path::Path,
+    http: HttpOptions,
+    retries: u32,
+) -> IndexClient {
+    let options = IndexOptions {
+        index_urls: index.map(|u| Url::parse(u).unwrap()).into_iter().collect(),
+        find_links,
+        cache_dir: cache.to_path_buf(),
+        offline: false,
+        retries,
+    };
+    IndexClient::new(Arc::new(UreqClient::new(&http)), options).unwrap()
+}
+
 fn name(s: &str) -> PackageName {
     s.parse().unwrap()
 }

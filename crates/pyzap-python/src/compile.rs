@@ -86,10 +86,24 @@ fn compile_chunk(
         path: python.to_path_buf(),
         message,
     };
-    let mut child = Command::new(python)
+    let mut command = Command::new(python);
+    // Not -I: it implies -E, which would ignore PYTHONHASHSEED. Frozenset
+    // constants (`x in {"a", "b"}`) are marshalled in iteration order, which
+    // follows the string hash seed, so with a random seed the same source
+    // gave other bytes at every build. The rest of -I by hand: no site, no
+    // user site, none of the caller's PYTHON* variables, and `/` as the
+    // working directory so nothing there can shadow a stdlib module.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PYTHON") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .env("PYTHONHASHSEED", "0")
+        .current_dir("/")
         // -B: never write bytecode into the interpreter's own tree (a --python-dist copy
         // is packed afterwards, and the result must not depend on what ran).
-        .args(["-I", "-S", "-B", "-c", COMPILER])
+        .args(["-S", "-s", "-B", "-c", COMPILER])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -387,3 +387,35 @@ fn debugging_flow_sees_the_edit_and_leaves_the_original_alone() {
         );
     }
 }
+
+/// Two builds from two empty caches are byte-identical under every CPython:
+/// frozenset constants used to be marshalled in the order of a random
+/// string hash seed, so flask's bytecode differed at every cold build.
+#[test]
+fn cold_builds_are_byte_identical_under_every_python() {
+    let dir = fresh_dir("cold-repro-");
+    for python in pythons() {
+        let (major, minor) = python.version;
+        let build_into = |cache: &str| {
+            let out = dir.join(format!("flask-{major}{minor}-{cache}.pyz"));
+            run_ok(
+                pyzap()
+                    .env(
+                        "PYZAP_CACHE_DIR",
+                        dir.join(format!("{major}{minor}-{cache}")),
+                    )
+                    .args(["build", "flask", "-c", "flask", "--no-index", "-f"])
+                    .arg(wheelhouse())
+                    .arg("--python")
+                    .arg(&python.path)
+                    .arg("-o")
+                    .arg(&out),
+            );
+            fs_err::read(out).unwrap()
+        };
+        assert!(
+            build_into("a") == build_into("b"),
+            "python{major}.{minor}: two cold builds differ"
+        );
+    }
+}

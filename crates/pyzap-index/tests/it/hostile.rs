@@ -371,11 +371,18 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
     let huge = vec![b' '; 64 * 1024 * 1024 + 1];
     server.set("/simple/six/", Route::html(huge));
     let cache = tempfile::tempdir().unwrap();
+    // Generous timeouts here: on a loaded machine, 64 MiB can pause for
+    // more than the quick second, and the cap is what is being tested.
+    let patient = HttpOptions {
+        response_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(30),
+        ..quick()
+    };
     let c = super::client_over(
         Some(&server.url("/simple/")),
         Vec::new(),
         cache.path(),
-        quick(),
+        patient,
         0,
     );
     let err = c.files(&six()).unwrap_err();

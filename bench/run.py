@@ -5,7 +5,8 @@
 
 Creates bench/.venv (CPython 3.11) with the pinned peers from
 bench/requirements.txt the first time, re-executes itself inside it, serves
-../shared/wheelhouse as a local index on 127.0.0.1, runs every workload with
+../shared/wheelhouse as a local index on 127.0.0.1 (pyzap-test-index, the
+Rust tests' index server), runs every workload with
 every tool, and writes results.json, results.md and ratios.png to
 bench/results/ (the markdown table also goes to stdout).  See bench/README.md.
 """
@@ -94,7 +95,8 @@ def parse_args(argv):
     p.add_argument("--python-dist", default=None,
                    help="CPython distribution for pyzap-standalone (default: ../shared/python-dist/*install_only.tar.gz)")
     p.add_argument("--pyzap", default=None, help="the pyzap binary (default: target/release/pyzap, built with cargo if missing)")
-    p.add_argument("--no-cargo", action="store_true", help="never run cargo; a missing pyzap is recorded as a failure")
+    p.add_argument("--no-cargo", action="store_true",
+                   help="never run cargo; a missing pyzap is recorded as a failure, pyzap-test-index must be in target/")
     p.add_argument("--baseline", default="pyzap", help="the tool the ratios divide by (default: pyzap)")
     p.add_argument("--wheelhouse", default=str(DEFAULT_WHEELHOUSE), help="folder served as the local index")
     p.add_argument("--work", help="scratch directory (default: a new one under $TMPDIR, removed at the end)")
@@ -170,6 +172,9 @@ def main(argv):
         results = json.loads(Path(args.from_json).read_text())
     else:
         args.pyzap = find_pyzap(args)
+        from pyzapbench.index import index_binary
+
+        args.index_binary = index_binary(cargo=not args.no_cargo)
         results = runner.main(args, BENCH)
     md = report.write_all(results, Path(args.out))
     print(md)

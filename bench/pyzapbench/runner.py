@@ -479,7 +479,9 @@ def main(args, bench_dir: Path):
     work.mkdir(parents=True, exist_ok=True)
     wls = select(args.workloads, all_workloads(bench_dir.parent), "workload", key=lambda w: w.key)
     try:
-        with LocalIndex(Path(args.wheelhouse)) as index:
+        # PEP 503 HTML pages without PEP 658 metadata files or ranges: every
+        # tool reads metadata from the wheels it downloads.
+        with LocalIndex(Path(args.wheelhouse), pages="html", binary=args.index_binary) as index:
             log(f"local index: {index.url} (serving {args.wheelhouse})")
             ctx = Context(args, bench_dir, work, index.url)
             tools = [cls(ctx) for cls in select(args.tools, ALL_TOOLS, "tool", key=lambda c: c.name)]
@@ -495,7 +497,7 @@ def main(args, bench_dir: Path):
                 log(f"== {wl.title}")
                 results[wl.key] = Bench(args, ctx, [wl], tools).run_workload(wl)
                 loads.append(os.getloadavg()[0])
-            index_requests = index.requests
+        index_requests = index.requests  # counted by the server as it stops
     finally:
         if not args.keep:
             rm(work)
@@ -526,7 +528,9 @@ def main(args, bench_dir: Path):
         "pyzap_binary": ctx.pyzap_source,
         "pyzap_binary_mtime": ctx.pyzap_mtime,
         "git": git_state(bench_dir.parent),
-        "index": {"url": "http://127.0.0.1:<port>/simple/ (PEP 503, generated from the wheelhouse)",
+        "index": {"url": "http://127.0.0.1:<port>/simple/ (PEP 503 HTML, no metadata files or ranges; "
+                         "pyzap-test-index, the Rust tests' index server, over the wheelhouse)",
+                  "server": str(args.index_binary),
                   "wheelhouse": str(ctx.wheelhouse), "requests_served": index_requests, "pyzap": PYZAP_INDEX_NOTE},
         "bytecode": {
             "machine_PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),

@@ -1,15 +1,22 @@
 //! Shared test fixtures for pyzap's crates: wheels built in code (including
-//! hostile ones), the shared wheelhouse, a local package index serving it, and the machine's Python interpreters.
+//! hostile ones), the shared wheelhouse, a local package index serving it
+//! (also as the `pyzap-test-index` binary that `bench/` runs), scratch
+//! space under the target directory, the machine's Python interpreters, and
+//! pip's reference outputs kept across runs.
 
+mod index_pages;
 pub mod index_server;
 pub mod python;
+pub mod reference_cache;
 pub mod route_server;
 pub mod skip;
 pub mod wheels;
 
-pub use index_server::{IndexConfig, IndexServer, PageFormat};
+pub use index_server::{IndexConfig, IndexServer, LoggedRequest, PageFormat};
 pub use python::{interpreters, require, Interpreter};
+pub use pyzap_fs::ScratchDir;
+pub use reference_cache::ReferenceCache;
 pub use route_server::{Route, RouteServer, SeenRequest, SilentServer};
 pub use skip::skip;
 
-pub use wheels::{sha256_file, wheelhouse, WheelBuilder};
+pub use wheels::{sha256_file, sha256_hex, wheelhouse, WheelBuilder};

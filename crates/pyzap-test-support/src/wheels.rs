@@ -421,8 +421,12 @@ fn zero_chunks(size: u64) -> impl Iterator<Item = &'static [u8]> {
 
 /// Hex SHA-256 of a file, to compare with what pyzap reports.
 pub fn sha256_file(path: &Path) -> String {
-    let data = fs_err::read(path).unwrap();
-    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&data))
+    sha256_hex(&fs_err::read(path).unwrap())
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(data: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(data))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use pyzap_index::http::{HttpOptions, UreqClient};
 use pyzap_index::{IndexClient, IndexOptions, Url};
 use pyzap_resolve::{resolve, Provider, ResolveOptions};
 use pyzap_spec::{parse_requirement, FormatChoice, FormatControl, FormatOption, Target};
-use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
+use pyzap_test_support::{IndexConfig, IndexServer, PageFormat, ReferenceCache};
 
 fn client(server: &IndexServer, cache: &std::path::Path) -> IndexClient {
     IndexClient::new(
@@ -163,8 +163,31 @@ const SETS: &[&[&str]] = &[
 ];
 
 /// What `pip install --dry-run --report` would install, as `name==version`,
-/// or `Err` when pip finds no solution.
+/// or `Err` when pip finds no solution. Kept across runs (about half a
+/// minute of pip per run), named by the interpreter, the wheelhouse, the
+/// requirements and `variant`, the kind of index (not its port).
 fn pip(
+    python: &std::path::Path,
+    index_url: &str,
+    variant: &str,
+    reqs: &[&str],
+) -> Result<BTreeSet<String>, String> {
+    let cache = ReferenceCache::new(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")));
+    let command = format!("pip install --dry-run --report, {variant} index: {reqs:?}");
+    let text = cache.get(python, &command, || {
+        match run_pip(python, index_url, reqs) {
+            Ok(set) => format!("ok\n{}", set.into_iter().collect::<Vec<_>>().join("\n")),
+            Err(stderr) => format!("err\n{stderr}"),
+        }
+    });
+    match text.split_once('\n') {
+        Some(("ok", set)) => Ok(set.lines().map(str::to_string).collect()),
+        Some((_, stderr)) => Err(stderr.to_string()),
+        None => Ok(BTreeSet::new()),
+    }
+}
+
+fn run_pip(
     python: &std::path::Path,
     index_url: &str,
     reqs: &[&str],
@@ -238,7 +261,12 @@ fn resolutions_equal_pips_on_every_python() {
                 } else {
                     &index_html
                 };
-                let theirs = pip(python, &server.url(), set);
+                let variant = if std::ptr::eq(server, &json) {
+                    "json pages with metadata files"
+                } else {
+                    "html pages without metadata files"
+                };
+                let theirs = pip(python, &server.url(), variant, set);
                 let mine = try_ours(index, t, set);
                 if mine.is_ok() != theirs.is_ok() || (mine.is_ok() && mine != theirs) {
                     failures.lock().unwrap().push(format!(

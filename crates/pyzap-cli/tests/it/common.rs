@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use pyzap_test_support::wheelhouse;
-use pyzap_test_support::Interpreter;
+use pyzap_test_support::{Interpreter, ScratchDir};
 
 pub fn pyzap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyzap"));
@@ -16,14 +16,16 @@ pub fn pyzap() -> Command {
     cmd
 }
 
-/// One scratch directory for the whole test binary, removed at exit by the OS temp cleanup.
+/// One scratch directory for the whole test process, under cargo's
+/// `target/tmp`. A static is never dropped, so the directory outlives the
+/// run; it is held with a lock while the process lives, and the next run
+/// removes those whose process is gone (`ScratchDir`), so at most one
+/// finished run's scratch stays on disk.
 pub fn scratch() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static DIR: OnceLock<ScratchDir> = OnceLock::new();
     DIR.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("pyzap-it-")
-            .tempdir()
-            .unwrap()
+        ScratchDir::new(Path::new(env!("CARGO_TARGET_TMPDIR")), "pyzap-it-")
+            .expect("a scratch directory under CARGO_TARGET_TMPDIR")
     })
     .path()
 }
@@ -133,18 +135,26 @@ pub fn py311() -> &'static Interpreter {
         .expect("no CPython 3.8-3.13 on this machine")
 }
 
-/// Artifacts built once per test binary, by key.
+/// Artifacts built once per test binary, by key. Each key has its own
+/// lock: tests wanting the same artifact wait for its one build, while
+/// artifacts of other keys build at the same time.
 pub fn shared_artifact(key: &str, make: impl FnOnce(&Path)) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let map = BUILT.get_or_init(Default::default);
-    let mut guard = map.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = guard.get(key) {
-        return p.clone();
-    }
-    let path = scratch().join(format!("{key}.pyz"));
-    make(&path);
-    guard.insert(key.to_string(), path.clone());
-    path
+    type Cells = Mutex<HashMap<String, Arc<OnceLock<PathBuf>>>>;
+    static BUILT: OnceLock<Cells> = OnceLock::new();
+    let cell = BUILT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key.to_string())
+        .or_default()
+        .clone();
+    // A build that panics leaves the cell empty: the next caller retries.
+    cell.get_or_init(|| {
+        let path = scratch().join(format!("{key}.pyz"));
+        make(&path);
+        path
+    })
+    .clone()
 }
 
 /// The flask + gunicorn + certifi + jaraco bundle used by several runtime tests.

@@ -4,6 +4,7 @@
 //! space under the target directory, the machine's Python interpreters, and
 //! pip's reference outputs kept across runs.
 
+pub mod files;
 mod index_pages;
 pub mod index_server;
 pub mod python;
@@ -12,6 +13,7 @@ pub mod route_server;
 pub mod skip;
 pub mod wheels;
 
+pub use files::files_below;
 pub use index_server::{IndexConfig, IndexServer, LoggedRequest, PageFormat};
 pub use python::{interpreters, require, Interpreter};
 pub use pyzap_fs::ScratchDir;

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use pyzap_test_support::{IndexConfig, IndexServer, Route, RouteServer};
+use pyzap_test_support::{files_below, IndexConfig, IndexServer, Route, RouteServer};
 
 use crate::common::*;
 
@@ -27,19 +27,6 @@ fn build_from(index: &str, cache: &Path, out: &Path) -> std::process::Output {
         .arg(out)
         .output()
         .unwrap()
-}
-
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in fs_err::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_below(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

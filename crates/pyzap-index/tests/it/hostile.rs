@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pyzap_index::http::HttpOptions;
 use pyzap_index::{DistFile, FindLinksSource, IndexClient, IndexError, NoReporter};
-use pyzap_test_support::{Route, RouteServer, SilentServer};
+use pyzap_test_support::{files_below, Route, RouteServer, SilentServer};
 
 const SIX: &str = "six-1.17.0-py2.py3-none-any.whl";
 
@@ -48,23 +48,6 @@ fn client_for(index: &str, find_links: Vec<FindLinksSource>, cache: &Path) -> In
 
 fn six() -> pyzap_spec::PackageName {
     "six".parse().unwrap()
-}
-
-/// Every regular file below `root`.
-fn files_below(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = fs_err::read_dir(root) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(files_below(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Item 1: a `#sha256=` fragment, a JSON `hashes.sha256`, a metadata digest

@@ -16,3 +16,18 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The text of `entry` inside the zip (a wheel) at `path`.
+pub fn zip_entry_text(path: &Path, entry: &str) -> String {
+    use std::io::Read;
+
+    let file = fs_err::File::open(path).expect("open the zip");
+    let mut archive = zip::ZipArchive::new(file).expect("a zip");
+    let mut text = String::new();
+    archive
+        .by_name(entry)
+        .expect("the entry")
+        .read_to_string(&mut text)
+        .expect("UTF-8 text");
+    text
+}

@@ -4,7 +4,6 @@
 //! build from an honest index produces, byte for byte.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use pyzap_test_support::{files_below, IndexConfig, IndexServer, Route, RouteServer};
@@ -62,15 +61,10 @@ fn a_digest_that_walks_out_of_the_cache_writes_nothing() {
 }
 
 fn six_metadata() -> String {
-    let f = fs_err::File::open(wheelhouse().join(SIX)).unwrap();
-    let mut archive = zip::ZipArchive::new(f).unwrap();
-    let mut text = String::new();
-    archive
-        .by_name("six-1.17.0.dist-info/METADATA")
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
+    pyzap_test_support::zip_entry_text(
+        &pyzap_test_support::wheelhouse().join(SIX),
+        "six-1.17.0.dist-info/METADATA",
+    )
 }
 
 #[test]

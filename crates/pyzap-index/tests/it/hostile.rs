@@ -4,7 +4,6 @@
 //! served as files, silent and stalling servers, oversized pages.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -19,14 +18,10 @@ fn six_wheel() -> Vec<u8> {
 }
 
 fn six_metadata() -> String {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(six_wheel())).unwrap();
-    let mut text = String::new();
-    archive
-        .by_name("six-1.17.0.dist-info/METADATA")
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
+    pyzap_test_support::zip_entry_text(
+        &pyzap_test_support::wheelhouse().join(SIX),
+        "six-1.17.0.dist-info/METADATA",
+    )
 }
 
 fn sha256(data: &[u8]) -> String {

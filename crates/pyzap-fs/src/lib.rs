@@ -2,12 +2,14 @@
 //! that cannot escape their tree, temp-then-rename writes, private (0700)
 //! directories whose owner is checked, and exclusive locks for caches.
 
+mod epoch;
 mod error;
 mod hash;
 mod paths;
 mod scratch;
 mod write;
 
+pub use epoch::{source_date_epoch, ZIP_EPOCH};
 pub use error::FsError;
 pub use hash::{sha256_file, sha256_hex, Sha256Writer};
 pub use paths::{safe_join, validate_archive_path};

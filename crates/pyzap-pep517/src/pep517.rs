@@ -55,7 +55,7 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, Pep517Error> {
         .env("TMPDIR", req.work_dir)
         .env(
             "SOURCE_DATE_EPOCH",
-            std::env::var("SOURCE_DATE_EPOCH").unwrap_or_else(|_| "315532800".into()),
+            pyzap_fs::source_date_epoch().to_string(),
         )
         .output()
         .map_err(io(req.python))?;

@@ -179,7 +179,7 @@ fn collect(
                 rel,
                 path: entry.path().to_path_buf(),
                 link: None,
-                mtime: Some(315_532_800),
+                mtime: Some(pyzap_fs::ZIP_EPOCH),
             });
         }
     }

@@ -29,9 +29,6 @@ use self::targets::Plan;
 use crate::cache::WORK_DIR;
 use crate::{BundleError, BundleOptions, Reporter, Result};
 
-/// `SOURCE_DATE_EPOCH` when it is not set: 1980-01-01, the zip format's epoch.
-const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
-
 /// Builds the artifact `options` describe.
 pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
     let cache = &options.cache_dir;
@@ -225,10 +222,7 @@ fn choose_entry_point(
 /// 1980-01-01) for every generated entry; ZIP64 only when every target's
 /// zipimport reads it (3.13+).
 fn write_options(plan: &Plan) -> WriteOptions {
-    let timestamp = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(DEFAULT_SOURCE_DATE_EPOCH);
+    let timestamp = pyzap_fs::source_date_epoch();
     WriteOptions {
         timestamp,
         zip64_ok: plan

@@ -55,8 +55,10 @@ pub struct BundleOptions {
     pub python_versions: Vec<String>,
     /// Target platform tags.
     pub platforms: Vec<String>,
-    /// The shebang line, taken literally (`#!` added when missing).
-    pub shebang: String,
+    /// The shebang line, taken literally (`#!` added when missing); `None`
+    /// for `#!/usr/bin/env python3.X`, naming the targets' version when they
+    /// share one (`python3` otherwise).
+    pub shebang: Option<String>,
     /// Where to write the artifact.
     pub output: PathBuf,
     /// Do not precompile bytecode.

@@ -188,14 +188,11 @@ pub struct BuildArgs {
     /// default the build machine's
     #[arg(long = "platform", value_name = "TAG", conflicts_with = "python_dist")]
     pub platforms: Vec<String>,
-    /// Shebang line, taken literally (`/usr/bin/python3` stays `/usr/bin/python3`)
-    #[arg(
-        short = 'p',
-        long = "shebang",
-        value_name = "INTERPRETER",
-        default_value = "/usr/bin/env python3"
-    )]
-    pub shebang: String,
+    /// Shebang line, taken literally (`/usr/bin/python3` stays `/usr/bin/python3`);
+    /// default `/usr/bin/env python3.X` for a target of version 3.X
+    /// (`python3` when the targets are of several versions)
+    #[arg(short = 'p', long = "shebang", value_name = "INTERPRETER")]
+    pub shebang: Option<String>,
     /// Where to write the artifact
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,

@@ -83,6 +83,7 @@ impl Layout<'_> {
         add_distributions(bundled, compiler, self.cache, extra_jobs, entries)?;
         Ok(manifest(
             self.options,
+            default_shebang([target]),
             target,
             compiler,
             bundled,
@@ -127,6 +128,7 @@ impl Layout<'_> {
         add_distributions(&shared, shared_compiler, self.cache, extra_jobs, entries)?;
         let mut manifest = manifest(
             self.options,
+            default_shebang(self.targets.iter().map(|t| &t.target)),
             &self.targets[0].target,
             shared_compiler,
             &shared,
@@ -312,8 +314,23 @@ fn pth_lines(bundled: &[Bundled]) -> Vec<String> {
     pth
 }
 
+/// `#!/usr/bin/env python3.X` when every target is CPython 3.X, so the
+/// artifact does not run under whatever `python3` is first on `PATH` (an
+/// artifact for 3.11 under 3.9 would fail deep inside a dependency);
+/// `python3` for targets of several versions (each picks its own part).
+fn default_shebang<'t>(targets: impl IntoIterator<Item = &'t Target>) -> String {
+    let mut versions: Vec<(u32, u32)> = targets.into_iter().map(|t| (t.major, t.minor)).collect();
+    versions.sort_unstable();
+    versions.dedup();
+    match versions.as_slice() {
+        [(major, minor)] => format!("#!/usr/bin/env python{major}.{minor}"),
+        _ => "#!/usr/bin/env python3".to_string(),
+    }
+}
+
 fn manifest(
     options: &BundleOptions,
+    default_shebang: String,
     target: &Target,
     compiler: Option<&dyn BytecodeCompiler>,
     bundled: &[Bundled],
@@ -321,10 +338,10 @@ fn manifest(
     src: bool,
 ) -> Manifest {
     let all: Vec<&Bundled> = bundled.iter().collect();
-    let shebang = if options.shebang.starts_with("#!") {
-        options.shebang.clone()
-    } else {
-        format!("#!{}", options.shebang)
+    let shebang = match &options.shebang {
+        Some(given) if given.starts_with("#!") => given.clone(),
+        Some(given) => format!("#!{given}"),
+        None => default_shebang,
     };
     Manifest {
         format: pyzap_artifact::FORMAT,

@@ -109,6 +109,59 @@ fn shebang_is_taken_literally() {
     assert!(data.starts_with(b"#!/usr/bin/python3\n"));
 }
 
+/// Without `-p`, the shebang names the target's version, so an artifact
+/// for 3.11 is not started by whatever `python3` comes first on PATH;
+/// targets of several versions get `python3` (each picks its own part).
+#[test]
+fn default_shebang_names_the_target_version() {
+    let dir = fresh_dir("shebang-default-");
+    let cases: [(&[&str], &str); 3] = [
+        (&[], "#!/usr/bin/env python3.11\n"),
+        (
+            &[
+                "--python-version",
+                "3.9",
+                "--platform",
+                "manylinux_2_28_x86_64",
+            ],
+            "#!/usr/bin/env python3.9\n",
+        ),
+        (
+            &[
+                "--python-version",
+                "3.9",
+                "--python-version",
+                "3.12",
+                "--platform",
+                "manylinux_2_28_x86_64",
+            ],
+            "#!/usr/bin/env python3\n",
+        ),
+    ];
+    for (i, (target, shebang)) in cases.iter().enumerate() {
+        let out = dir.join(format!("six{i}.pyz"));
+        let mut args = vec!["six", "-e", "six"];
+        args.extend_from_slice(target);
+        build(&py311().path, &out, &args);
+        let data = fs_err::read(&out).unwrap();
+        assert!(
+            data.starts_with(shebang.as_bytes()),
+            "{target:?}: {:?}",
+            String::from_utf8_lossy(&data[..40])
+        );
+    }
+    // The artifact runs through its shebang where that Python exists.
+    let run = run_ok(
+        Command::new(dir.join("six0.pyz"))
+            .env("PYZAP_INTERPRETER", "1")
+            .args([
+                "-c",
+                "import sys, six; print(sys.version_info[:2], six.__version__)",
+            ]),
+    );
+    assert_eq!(stdout(&run).trim(), "(3, 11) 1.17.0");
+}
+
 #[test]
 fn src_directory_like_stdlib_zipapp() {
     let dir = fresh_dir("src-");

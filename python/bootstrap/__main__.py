@@ -72,6 +72,60 @@ def _read_boot(loader, artifact):
     return boot
 
 
+def _release(text):
+    """The numeric release of a version: (3, 11, 2) from "3.11.2", (3, 13)
+    from "3.13rc1"; pre-, post- and dev-release parts are not compared."""
+    parts = []
+    for part in text.strip().split("."):
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        parts.append(int(digits))
+        if len(digits) != len(part):
+            break
+    return tuple(parts)
+
+
+def _satisfies(clause, have):
+    """Whether release `have` meets one PEP 440 clause (`>=3.11`, `!=3.9.*`,
+    `~=3.10`). A clause this reader does not understand never refuses."""
+    clause = clause.strip()
+    for op in ("===", "~=", "==", "!=", "<=", ">=", "<", ">"):
+        if clause.startswith(op):
+            text = clause[len(op):].strip()
+            break
+    else:
+        return True
+    wildcard = text.endswith(".*")
+    want = _release(text[:-2] if wildcard else text)
+    if not want:
+        return True
+    if wildcard and op in ("==", "!="):
+        return (have[:len(want)] == want) == (op == "==")
+    width = max(len(want), len(have))
+    w = want + (0,) * (width - len(want))
+    h = have + (0,) * (width - len(have))
+    if op == "~=":
+        return h >= w and have[:max(len(want) - 1, 1)] == want[:max(len(want) - 1, 1)]
+    return {"===": h == w, "==": h == w, "!=": h != w, "<=": h <= w,
+            ">=": h >= w, "<": h < w, ">": h > w}[op]
+
+
+def _check_requires_python(boot, artifact):
+    """Refuse, in one line, an interpreter outside the bundle's combined
+    Requires-Python, rather than a TypeError deep inside a dependency."""
+    spec = boot.get("requires_python", "")
+    have = tuple(sys.version_info[:3])
+    if spec and not all(_satisfies(c, have) for c in spec.split(",")):
+        _fail("%s needs Python %s (the Requires-Python of its distributions); %s is Python %s"
+              % (artifact, spec, sys.executable or "this interpreter",
+                 ".".join(map(str, have))))
+
+
 def _libc():
     """("glibc", (2, 36)), or ("", ()) when the C library is not glibc (musl)."""
     try:
@@ -807,6 +861,7 @@ def _main():
     # path the user ran, and what children should run again.
     artifact = os.path.abspath(archive)
     boot = _read_boot(loader, artifact)
+    _check_requires_python(boot, artifact)
 
     override = os.environ.get("PYZAP_ENTRY_POINT")
     if override:

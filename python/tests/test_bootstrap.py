@@ -1020,6 +1020,30 @@ class Trust(BootstrapTestCase):
         self.assertOneLineError(self.run_art("quiet"), "__pyzap__/boot")
 
 
+class RequiresPython(BootstrapTestCase):
+    """An interpreter outside the bundle's Requires-Python gets one line."""
+
+    def test_clauses(self):
+        satisfies = _load_bootstrap()._satisfies
+        have = (3, 11, 4)
+        for clause, expected in [
+            (">=3.11", True), (">=3.11.5", False), (">3.11", True), (">3.11.4", False),
+            ("<3.12", True), ("<=3.11.4", True), ("<3.11", False), ("==3.11.*", True),
+            ("==3.10.*", False), ("!=3.11.*", False), ("!=3.9.*", True), ("==3.11.4", True),
+            ("~=3.10", True), ("~=3.11.5", False), ("~=3.11.0", True), (">=3", True),
+            ("===3.11.4", True), (">= 3.8", True), ("3.11", True), (">=3.12rc1", False),
+        ]:
+            self.assertEqual(satisfies(clause, have), expected, clause)
+
+    def test_outside_the_bound_is_one_line(self):
+        build(self.art, base_boot(requires_python=">=3.8, >=3.99"), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "needs Python >=3.8, >=3.99",
+                                sys.executable)
+        self.assertFalse(os.path.exists(self.root), "nothing extracted before the refusal")
+        build(self.art, base_boot(requires_python=">=3.8, !=2.7.*"), base_files())
+        self.ok(self.run_art("quiet"))
+
+
 class Metadata(BootstrapTestCase):
     """importlib.metadata sees the distributions of the zipped site."""
 

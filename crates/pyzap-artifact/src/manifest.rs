@@ -90,6 +90,10 @@ pub struct Manifest {
     /// extracted sources either (otherwise it compiles those without bytecode).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_compile: bool,
+    /// Every bundled distribution's `Requires-Python`, joined with `, `:
+    /// the bootstrap refuses an interpreter outside it, in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
     /// Format 2 only: one section per target, which the bootstrap chooses
     /// from at run time. `target` is then the first of them, `distributions`
     /// the union, and `extract_hash`, `bytecode` and `pth` describe the
@@ -159,6 +163,9 @@ impl Manifest {
         );
         if self.no_compile {
             out.push_str("no_compile=1\n");
+        }
+        if let Some(spec) = &self.requires_python {
+            out.push_str(&format!("requires_python={spec}\n"));
         }
         for p in &self.pth {
             out.push_str(&format!("pth={p}\n"));

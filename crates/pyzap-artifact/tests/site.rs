@@ -75,6 +75,7 @@ fn manifest() -> Manifest {
         bytecode: Some("cpython-311".into()),
         distributions: Vec::new(),
         no_compile: false,
+        requires_python: None,
         pth: Vec::new(),
         src: false,
         targets: Vec::new(),

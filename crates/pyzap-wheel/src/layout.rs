@@ -61,6 +61,8 @@ pub struct InstalledDist {
     pub entry_points: EntryPoints,
     /// `.pth` files at the top of the site dir.
     pub pth_files: Vec<String>,
+    /// METADATA `Requires-Python`, as written there.
+    pub requires_python: Option<String>,
 }
 
 impl InstalledDist {
@@ -170,5 +172,10 @@ pub fn layout_wheel(wheel: &Wheel) -> InstalledDist {
         scheme_files,
         entry_points: wheel.entry_points.clone(),
         pth_files,
+        requires_python: wheel
+            .metadata
+            .requires_python
+            .as_ref()
+            .map(ToString::to_string),
     }
 }

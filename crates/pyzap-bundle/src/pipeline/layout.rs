@@ -138,6 +138,9 @@ impl Layout<'_> {
         manifest.format = pyzap_artifact::FORMAT_MULTI;
         manifest.native = true;
         manifest.distributions.clear();
+        // Each target's part is chosen by its own cache tag; one combined
+        // bound over several Python versions would refuse some of them.
+        manifest.requires_python = None;
         for ((tp, bundled), compiler) in self.targets.iter().zip(per_target).zip(self.compilers) {
             let own: Vec<Bundled> = bundled
                 .iter()
@@ -328,6 +331,21 @@ fn default_shebang<'t>(targets: impl IntoIterator<Item = &'t Target>) -> String 
     }
 }
 
+/// The bundle's `Requires-Python`: every distribution's, joined (an AND).
+fn combined_requires_python(bundled: &[Bundled]) -> Option<String> {
+    let mut specs: Vec<&str> = Vec::new();
+    for b in bundled {
+        if let Some(spec) = b.dist.requires_python.as_deref().map(str::trim) {
+            for clause in spec.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                if !specs.contains(&clause) {
+                    specs.push(clause);
+                }
+            }
+        }
+    }
+    (!specs.is_empty()).then(|| specs.join(", "))
+}
+
 fn manifest(
     options: &BundleOptions,
     default_shebang: String,
@@ -356,6 +374,7 @@ fn manifest(
         pth: pth_lines(bundled),
         src,
         no_compile: options.no_compile,
+        requires_python: combined_requires_python(bundled),
         targets: Vec::new(),
     }
 }

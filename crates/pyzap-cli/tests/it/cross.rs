@@ -256,3 +256,34 @@ fn no_compile_means_no_bytecode_at_the_first_run_either() {
     assert!(version.contains("25.11.0"), "{version}");
     assert!(!extracted_file(&root, "__pycache__/_black_version.cpython-39.pyc").exists());
 }
+
+/// A pure artifact whose dependency needs Python 3.11 (more-itertools
+/// 11.2.1: `Requires-Python: >=3.11`), started by 3.9: one line naming the
+/// bound and the interpreter, instead of an error deep inside the package.
+#[test]
+fn an_interpreter_outside_requires_python_gets_one_line() {
+    let Some(py39) = python(9) else { return };
+    let dir = fresh_dir("requires-python-");
+    let artifact = dir.join("mi.pyz");
+    build(
+        &py311().path,
+        &artifact,
+        &["more-itertools", "-e", "more_itertools"],
+    );
+    let root = dir.join("root");
+    let err = refused(&py39.path, &artifact, &root);
+    assert!(err.contains("needs Python >=3.11"), "{err}");
+    assert!(
+        err.contains(&py39.path.display().to_string()) || err.contains("3.9."),
+        "{err}"
+    );
+    let ok = run_ok(
+        run_artifact(&py311().path, &artifact, &root)
+            .env("PYZAP_INTERPRETER", "1")
+            .args([
+                "-c",
+                "import more_itertools; print(more_itertools.__version__)",
+            ]),
+    );
+    assert_eq!(stdout(&ok).trim(), "11.2.1");
+}

@@ -126,6 +126,30 @@ def _check_requires_python(boot, artifact):
                  ".".join(map(str, have))))
 
 
+def _check_native(boot, artifact):
+    """Native code runs only on its machine, and under the interpreter ABI it
+    was built for: the target's cache tag, or, for stable-ABI (abi3) wheels
+    only, any CPython from their floor on (not a free-threaded build)."""
+    machine = boot.get("machine")
+    here = os.uname().machine if hasattr(os, "uname") else ""
+    if machine and here and here != machine:
+        _fail("%s holds native code for %s; this machine is %s" % (artifact, machine, here))
+    abi3 = boot.get("abi3")
+    if abi3:
+        floor = _release(abi3)
+        if (sys.implementation.name == "cpython" and tuple(sys.version_info[:2]) >= floor
+                and "t" not in getattr(sys, "abiflags", "")):
+            return
+        _fail("%s holds stable-ABI native code for CPython %s or later, but %s is %s %d.%d%s" % (
+            artifact, abi3, sys.executable or "this interpreter", sys.implementation.name,
+            sys.version_info[0], sys.version_info[1], getattr(sys, "abiflags", "")))
+    if sys.implementation.cache_tag != boot.get("cache_tag"):
+        _fail("%s is built for Python %s (%s), but %s is Python %d.%d (%s)" % (
+            artifact, boot.get("python", "?"), boot.get("cache_tag"),
+            sys.executable or "this interpreter", sys.version_info[0], sys.version_info[1],
+            sys.implementation.cache_tag))
+
+
 def _libc():
     """("glibc", (2, 36)), or ("", ()) when the C library is not glibc (musl)."""
     try:
@@ -877,12 +901,8 @@ def _main():
         _fail("bad entry point in %s: kind %r, module %r, function %r"
               % (artifact, kind, module, function))
 
-    if boot.get("native") == "1" and not boot["target"] \
-            and sys.implementation.cache_tag != boot.get("cache_tag"):
-        _fail("%s is built for Python %s (%s), but %s is Python %d.%d (%s)" % (
-            artifact, boot.get("python", "?"), boot.get("cache_tag"),
-            sys.executable or "this interpreter", sys.version_info[0], sys.version_info[1],
-            sys.implementation.cache_tag))
+    if boot.get("native") == "1" and not boot["target"]:
+        _check_native(boot, artifact)
 
     ours = []
     extracted = None

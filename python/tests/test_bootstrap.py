@@ -818,6 +818,22 @@ class Errors(BootstrapTestCase):
         build(self.art, base_boot(native="0", cache_tag="cpython-299"), base_files())
         self.ok(self.run_art("quiet"))
 
+    def test_stable_abi_bundle_runs_on_later_cpythons(self):
+        # cp37-abi3 wheels load on every later CPython, whatever the target's tag.
+        build(self.art, base_boot(native="1", cache_tag="cpython-299", python="2.99",
+                                  abi3="3.7"), base_files())
+        self.ok(self.run_art("quiet"))
+        build(self.art, base_boot(native="1", cache_tag="cpython-299", abi3="3.99"), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "CPython 3.99 or later")
+
+    def test_native_code_for_another_machine_is_one_line(self):
+        here = os.uname().machine
+        other = "aarch64" if here != "aarch64" else "x86_64"
+        build(self.art, base_boot(native="1", machine=other), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "native code for %s" % other, here)
+        build(self.art, base_boot(native="1", machine=here), base_files())
+        self.ok(self.run_art("quiet"))
+
     def test_entry_module_missing(self):
         build(self.art, base_boot(entry_module="nope.mod"), base_files())
         self.assertOneLineError(self.run_art(), "'nope.mod'")

@@ -94,6 +94,14 @@ pub struct Manifest {
     /// the bootstrap refuses an interpreter outside it, in one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires_python: Option<String>,
+    /// When every native wheel is a stable-ABI one (`cp3X-abi3`): the lowest
+    /// CPython that loads them all (`3.7`); any later CPython runs the
+    /// artifact, not only the target's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abi3: Option<String>,
+    /// For native code: the machine it is compiled for (`x86_64`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     /// Format 2 only: one section per target, which the bootstrap chooses
     /// from at run time. `target` is then the first of them, `distributions`
     /// the union, and `extract_hash`, `bytecode` and `pth` describe the
@@ -166,6 +174,12 @@ impl Manifest {
         }
         if let Some(spec) = &self.requires_python {
             out.push_str(&format!("requires_python={spec}\n"));
+        }
+        if let Some(abi3) = &self.abi3 {
+            out.push_str(&format!("abi3={abi3}\n"));
+        }
+        if let Some(machine) = &self.machine {
+            out.push_str(&format!("machine={machine}\n"));
         }
         for p in &self.pth {
             out.push_str(&format!("pth={p}\n"));

@@ -76,6 +76,8 @@ fn manifest() -> Manifest {
         distributions: Vec::new(),
         no_compile: false,
         requires_python: None,
+        abi3: None,
+        machine: None,
         pth: Vec::new(),
         src: false,
         targets: Vec::new(),

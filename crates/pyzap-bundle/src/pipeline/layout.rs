@@ -141,6 +141,8 @@ impl Layout<'_> {
         // Each target's part is chosen by its own cache tag; one combined
         // bound over several Python versions would refuse some of them.
         manifest.requires_python = None;
+        manifest.abi3 = None;
+        manifest.machine = None;
         for ((tp, bundled), compiler) in self.targets.iter().zip(per_target).zip(self.compilers) {
             let own: Vec<Bundled> = bundled
                 .iter()
@@ -290,6 +292,29 @@ fn is_native(b: &Bundled) -> bool {
         .unwrap_or(false)
 }
 
+/// When every native wheel is a CPython stable-ABI wheel (`cp3X-abi3`), the
+/// lowest version that loads them all (the highest `cp3X` among them).
+fn abi3_floor(bundled: &[Bundled]) -> Option<String> {
+    let mut floor: Option<(u32, u32)> = None;
+    for b in bundled.iter().filter(|b| is_native(b)) {
+        let wheel = b.dist.filename.parse::<pyzap_spec::WheelFilename>().ok()?;
+        if !wheel.abi_tags.iter().all(|a| a == "abi3" || a == "none") {
+            return None;
+        }
+        let lowest = wheel
+            .python_tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("cp"))
+            .filter_map(|v| {
+                let (major, minor) = v.split_at(1);
+                Some((major.parse().ok()?, minor.parse().ok()?))
+            })
+            .min()?;
+        floor = floor.max(Some(lowest));
+    }
+    floor.map(|(major, minor)| format!("{major}.{minor}"))
+}
+
 fn target_record(target: &Target) -> TargetRecord {
     let facts = &target.facts;
     TargetRecord {
@@ -375,6 +400,12 @@ fn manifest(
         src,
         no_compile: options.no_compile,
         requires_python: combined_requires_python(bundled),
+        abi3: abi3_floor(bundled),
+        machine: bundled
+            .iter()
+            .any(is_native)
+            .then(|| target.facts.platform_machine.clone())
+            .filter(|m| !m.is_empty()),
         targets: Vec::new(),
     }
 }

@@ -287,3 +287,35 @@ fn an_interpreter_outside_requires_python_gets_one_line() {
     );
     assert_eq!(stdout(&ok).trim(), "11.2.1");
 }
+
+/// A bundle whose only native wheel is a stable-ABI one
+/// (charset_normalizer cp37-abi3), built on 3.11, runs under every CPython
+/// 3.8–3.13 on the machine: abi3 code loads on any later CPython.
+#[test]
+fn stable_abi_bundle_runs_under_every_later_cpython() {
+    let dir = fresh_dir("abi3-");
+    let artifact = dir.join("cn.pyz");
+    // The wheel file itself: the index also has a cp311-only wheel, which a
+    // resolution rightly prefers.
+    let wheel = wheelhouse().join(
+        "charset_normalizer-3.5.2-cp37-abi3-manylinux1_x86_64.manylinux_2_28_x86_64.manylinux_2_5_x86_64.whl",
+    );
+    build(
+        &py311().path,
+        &artifact,
+        &[wheel.to_str().unwrap(), "-e", "charset_normalizer"],
+    );
+    let info = stdout(&run_ok(pyzap().args(["info", "--json"]).arg(&artifact)));
+    assert!(info.contains("\"abi3\": \"3.7\""), "{info}");
+    for python in pythons() {
+        let out = run_ok(
+            run_artifact(&python.path, &artifact, &dir.join("root"))
+                .env("PYZAP_INTERPRETER", "1")
+                .args([
+                    "-c",
+                    "import charset_normalizer as c; print(c.from_bytes(b'hello').best().encoding)",
+                ]),
+        );
+        assert_eq!(stdout(&out).trim(), "ascii", "{:?}", python.version);
+    }
+}

@@ -43,11 +43,7 @@ pub enum MetadataKey {
 
 /// A key for a URL that never holds its credentials.
 fn url_key(url: &Url) -> String {
-    let mut bare = url.clone();
-    let _ = bare.set_username("");
-    let _ = bare.set_password(None);
-    bare.set_fragment(None);
-    pyzap_fs::sha256_hex(bare.as_str().as_bytes())[..40].to_string()
+    pyzap_fs::sha256_hex(crate::http::bare(url).as_str().as_bytes())[..40].to_string()
 }
 
 impl Cache {

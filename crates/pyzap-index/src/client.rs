@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::cache::{Cache, CachedPage, MetadataKey};
 use crate::find_links::{read_wheel_metadata_from, FileLocation};
-use crate::http::{redact, HttpClient, HttpResponse};
+use crate::http::{bare, redact, HttpClient, HttpResponse};
 use crate::range_reader::RangeReader;
 use crate::{simple, DistFile, DistKind, FindLinks, IndexError};
 
@@ -388,7 +388,7 @@ impl IndexClient {
     /// Remembers metadata that did not come from the wheel's own bytes.
     fn served_from_index(&self, file: &DistFile, url: &Url, key: &MetadataKey, text: String) {
         if matches!(file.kind, DistKind::Wheel(_)) {
-            lock(&self.served).insert(bare_url(url), (key.clone(), text));
+            lock(&self.served).insert(bare(url).to_string(), (key.clone(), text));
         }
     }
 
@@ -396,13 +396,13 @@ impl IndexClient {
     /// read is only as honest as the server. Once the wheel itself is here,
     /// what resolution used must be what the wheel says.
     fn check_served_metadata(&self, url: &Url, path: &Path) -> Result<(), IndexError> {
-        let Some((key, served)) = lock(&self.served).get(&bare_url(url)).cloned() else {
+        let Some((key, served)) = lock(&self.served).get(&bare(url).to_string()).cloned() else {
             return Ok(());
         };
         let actual = crate::find_links::read_wheel_metadata(path)?;
         if actual != served {
             self.cache.remove_metadata(&key);
-            lock(&self.served).remove(&bare_url(url));
+            lock(&self.served).remove(&bare(url).to_string());
             return Err(IndexError::MetadataMismatch { url: redact(url) });
         }
         Ok(())
@@ -666,15 +666,6 @@ fn check_archive(path: &Path, filename: &str) -> Result<(), (&'static str, std::
         }
         Ok(())
     }
-}
-
-/// A URL as a map key: no credentials, no fragment.
-fn bare_url(url: &Url) -> String {
-    let mut bare = url.clone();
-    let _ = bare.set_username("");
-    let _ = bare.set_password(None);
-    bare.set_fragment(None);
-    bare.to_string()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -63,6 +63,16 @@ pub fn redact(url: &Url) -> String {
     shown.to_string()
 }
 
+/// `url` without credentials and fragment: what goes on the wire (the
+/// credentials travel in a header) and what keys a URL in caches and maps.
+pub fn bare(url: &Url) -> Url {
+    let mut bare = url.clone();
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    bare.set_fragment(None);
+    bare
+}
+
 /// Timeouts of one client; a stalled index fails with a clear error instead of hanging.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -181,11 +191,7 @@ impl UreqClient {
 
 impl HttpClient for UreqClient {
     fn get(&self, url: &Url, headers: &[(&str, String)]) -> Result<HttpResponse, TransportError> {
-        let mut bare = url.clone();
-        let _ = bare.set_username("");
-        let _ = bare.set_password(None);
-        bare.set_fragment(None);
-        let mut request = self.agent.get(bare.as_str());
+        let mut request = self.agent.get(bare(url).as_str());
         for (k, v) in headers {
             request = request.header(*k, v);
         }

@@ -229,6 +229,16 @@ impl IndexClient {
             let page = cached.ok_or_else(|| IndexError::Offline(redact(url)))?;
             return parse(&page).map(Some);
         }
+        self.request_page(url, parse, cached)
+    }
+
+    /// Asks for the page, revalidating `cached` with its validators.
+    fn request_page(
+        &self,
+        url: &Url,
+        parse: &dyn Fn(&CachedPage) -> Result<Vec<DistFile>, IndexError>,
+        cached: Option<CachedPage>,
+    ) -> Result<Option<Vec<DistFile>>, IndexError> {
         let mut headers = vec![("Accept", simple::ACCEPT.to_string())];
         if let Some(c) = &cached {
             if let Some(etag) = &c.etag {
@@ -245,28 +255,12 @@ impl IndexClient {
                 match parse(&cached) {
                     Ok(files) => Ok(Some(files)),
                     // A damaged cached page: ask again without validators.
-                    Err(_) => self.fetch_page_fresh(url, parse),
+                    Err(_) => self.request_page(url, parse, None),
                 }
             }
             (200, _) => self.accept_page(url, response, parse).map(Some),
             (404 | 410, _) => Ok(None),
             (status, _) => Err(IndexError::Status {
-                url: redact(url),
-                status,
-            }),
-        }
-    }
-
-    fn fetch_page_fresh(
-        &self,
-        url: &Url,
-        parse: &dyn Fn(&CachedPage) -> Result<Vec<DistFile>, IndexError>,
-    ) -> Result<Option<Vec<DistFile>>, IndexError> {
-        let response = self.get(url, &[("Accept", simple::ACCEPT.to_string())])?;
-        match response.status {
-            200 => self.accept_page(url, response, parse).map(Some),
-            404 | 410 => Ok(None),
-            status => Err(IndexError::Status {
                 url: redact(url),
                 status,
             }),
@@ -280,21 +274,7 @@ impl IndexClient {
         mut response: HttpResponse,
         parse: &dyn Fn(&CachedPage) -> Result<Vec<DistFile>, IndexError>,
     ) -> Result<Vec<DistFile>, IndexError> {
-        let limit = PAGE_LIMIT_MIB * 1024 * 1024;
-        let mut data = Vec::new();
-        (&mut response.body)
-            .take(limit + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| IndexError::Transfer {
-                url: redact(url),
-                message: e.to_string(),
-            })?;
-        if data.len() as u64 > limit {
-            return Err(IndexError::PageTooLarge {
-                url: redact(url),
-                limit: PAGE_LIMIT_MIB,
-            });
-        }
+        let data = read_bounded(url, &mut response)?;
         let page = CachedPage {
             etag: response.header("etag").map(str::to_string),
             last_modified: response.header("last-modified").map(str::to_string),
@@ -451,14 +431,7 @@ impl IndexClient {
             );
             return Ok(None);
         }
-        let mut data = Vec::new();
-        (&mut response.body)
-            .take(PAGE_LIMIT_MIB * 1024 * 1024)
-            .read_to_end(&mut data)
-            .map_err(|e| IndexError::Transfer {
-                url: redact(&meta_url),
-                message: e.to_string(),
-            })?;
+        let data = read_bounded(&meta_url, &mut response)?;
         if let Some(expected) = sha256 {
             let actual = pyzap_fs::sha256_hex(&data);
             if actual != expected {
@@ -638,6 +611,27 @@ impl IndexClient {
             }
         });
     }
+}
+
+/// A page's or metadata file's body, refused past `PAGE_LIMIT_MIB` rather
+/// than read into memory (or cut short) whatever its size.
+fn read_bounded(url: &Url, response: &mut HttpResponse) -> Result<Vec<u8>, IndexError> {
+    let limit = PAGE_LIMIT_MIB * 1024 * 1024;
+    let mut data = Vec::new();
+    (&mut response.body)
+        .take(limit + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| IndexError::Transfer {
+            url: redact(url),
+            message: e.to_string(),
+        })?;
+    if data.len() as u64 > limit {
+        return Err(IndexError::PageTooLarge {
+            url: redact(url),
+            limit: PAGE_LIMIT_MIB,
+        });
+    }
+    Ok(data)
 }
 
 /// Whether a downloaded file opens as the archive its name says: a wheel

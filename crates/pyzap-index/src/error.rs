@@ -63,7 +63,7 @@ pub enum IndexError {
         "the core metadata the index served for {url} differs from the METADATA inside the wheel"
     )]
     MetadataMismatch { url: String },
-    #[error("{url} is larger than {limit} MiB, the limit for an index page")]
+    #[error("{url} is larger than {limit} MiB, the limit for an index page or metadata file")]
     PageTooLarge { url: String, limit: u64 },
     #[error("{url} is not a valid {kind}")]
     NotAnArchive {

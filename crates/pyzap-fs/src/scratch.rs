@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::FsError;
+use crate::{CacheLock, FsError};
 
 /// The lock file inside a scratch directory.
 const OWNER: &str = ".owner";
@@ -20,7 +20,7 @@ const GRACE: Duration = Duration::from_secs(60);
 /// by a later `ScratchDir::new` in the same parent when its owner was killed.
 pub struct ScratchDir {
     dir: tempfile::TempDir,
-    _owner: std::fs::File,
+    _owner: CacheLock,
 }
 
 impl ScratchDir {
@@ -38,26 +38,13 @@ impl ScratchDir {
                     format!("creating a directory in {}: {e}", parent.display()),
                 )
             })?;
-        let owner = hold(&dir.path().join(OWNER))?;
+        let owner = CacheLock::exclusive(&dir.path().join(OWNER))?;
         Ok(ScratchDir { dir, _owner: owner })
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
-}
-
-/// Creates (or opens) `path` and holds an exclusive lock on it.
-fn hold(path: &Path) -> Result<std::fs::File, FsError> {
-    let file = fs_err::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?
-        .into_file();
-    file.lock()
-        .map_err(|e| std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display())))?;
-    Ok(file)
 }
 
 /// Holds an exclusive lock on an open temporary file, so that

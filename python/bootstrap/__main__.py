@@ -126,12 +126,17 @@ def _check_requires_python(boot, artifact):
                  ".".join(map(str, have))))
 
 
+def _machine():
+    """`platform.machine()` without importing platform: `x86_64`, `aarch64`."""
+    return os.uname().machine if hasattr(os, "uname") else ""
+
+
 def _check_native(boot, artifact):
     """Native code runs only on its machine, and under the interpreter ABI it
     was built for: the target's cache tag, or, for stable-ABI (abi3) wheels
     only, any CPython from their floor on (not a free-threaded build)."""
     machine = boot.get("machine")
-    here = os.uname().machine if hasattr(os, "uname") else ""
+    here = _machine()
     if machine and here and here != machine:
         _fail("%s holds native code for %s; this machine is %s" % (artifact, machine, here))
     abi3 = boot.get("abi3")
@@ -166,7 +171,7 @@ def _pick_target(boot, artifact):
     libc being `glibc:2.28`, `musl:1.2` or `-`, and `-` an empty field.
     """
     tag = sys.implementation.cache_tag
-    machine = os.uname().machine if hasattr(os, "uname") else ""
+    machine = _machine()
     names = []
     for line in boot["target"]:
         fields = line.split(" ")
@@ -404,8 +409,9 @@ def _unpack(zf, prefix, tree, artifact, tmp):
         if parent not in made:
             os.makedirs(parent, 0o755, exist_ok=True)
             made.add(parent)
-        if "/".join(parts) in names:
-            _fail("%s is damaged: %s is listed twice" % (artifact, tree + "/".join(parts)))
+        key = "/".join(parts)
+        if key in names:
+            _fail("%s is damaged: %s is listed twice" % (artifact, tree + key))
         # Keep the executable bits of the unix mode in external_attr
         # (scripts, helper binaries shipped as package data).
         mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
@@ -416,7 +422,7 @@ def _unpack(zf, prefix, tree, artifact, tmp):
                 if not chunk:
                     break
                 dst.write(chunk)
-        names["/".join(parts)] = (info.CRC, info.file_size)
+        names[key] = (info.CRC, info.file_size)
     return names
 
 

@@ -381,6 +381,7 @@ fn manifest(
     src: bool,
 ) -> Manifest {
     let all: Vec<&Bundled> = bundled.iter().collect();
+    let native = bundled.iter().any(is_native);
     let shebang = match &options.shebang {
         Some(given) if given.starts_with("#!") => given.clone(),
         Some(given) => format!("#!{given}"),
@@ -392,7 +393,7 @@ fn manifest(
         entry_point,
         target: target_record(target),
         shebang,
-        native: bundled.iter().any(is_native),
+        native,
         extract_hash: extract_hash(&all, compiler),
         bytecode: compiler.map(|c| c.cache_tag().to_string()),
         distributions: bundled.iter().map(dist_record).collect(),
@@ -401,9 +402,7 @@ fn manifest(
         no_compile: options.no_compile,
         requires_python: combined_requires_python(bundled),
         abi3: abi3_floor(bundled),
-        machine: bundled
-            .iter()
-            .any(is_native)
+        machine: native
             .then(|| target.facts.platform_machine.clone())
             .filter(|m| !m.is_empty()),
         targets: Vec::new(),

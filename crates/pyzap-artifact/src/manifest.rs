@@ -208,3 +208,30 @@ impl Manifest {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_boot;
+
+    /// A name that would start a line of its own in `boot` (the bootstrap
+    /// splits on `\n` only, so `\r`, U+2028 and other controls are refused
+    /// here) never reaches an artifact.
+    #[test]
+    fn boot_values_cannot_add_lines() {
+        assert!(check_boot("format=1\nentry_module=app\n").is_ok());
+        for bad in [
+            "app\rentry_module=evil",
+            "app\u{2028}x",
+            "app\u{2029}x",
+            "app\u{85}x",
+            "a\tb",
+        ] {
+            let err = check_boot(&format!("format=1\nentry_module={bad}\n")).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("control or line-separator character"),
+                "{err}"
+            );
+        }
+    }
+}

@@ -139,6 +139,20 @@ def _check_native(boot, artifact):
     here = _machine()
     if machine and here and here != machine:
         _fail("%s holds native code for %s; this machine is %s" % (artifact, machine, here))
+    libc = boot.get("libc", "")
+    kind, _, version = libc.partition(":")
+    if kind in ("glibc", "musl"):
+        have, have_version = _libc()
+        try:
+            wanted = tuple(int(p) for p in version.split("."))
+        except ValueError:
+            wanted = ()
+        if kind == "glibc" and (have != "glibc" or have_version < wanted):
+            _fail("%s holds native code that needs glibc %s or later; this system has %s"
+                  % (artifact, version, "glibc %s" % ".".join(map(str, have_version))
+                     if have == "glibc" else "another C library (not glibc)"))
+        if kind == "musl" and have == "glibc":
+            _fail("%s holds native code for musl libc; this system has glibc" % artifact)
     abi3 = boot.get("abi3")
     if abi3:
         floor = _release(abi3)
@@ -162,6 +176,14 @@ def _libc():
         return name, tuple(int(p) for p in version.split(".")[:2])
     except (AttributeError, ValueError, OSError):
         return "", ()
+
+
+def _noexec(path):
+    # One statvfs: the cost of a stat, paid by native bundles only.
+    try:
+        return bool(os.statvfs(path).f_flag & getattr(os, "ST_NOEXEC", 8))
+    except (OSError, AttributeError):
+        return False
 
 
 def _pick_target(boot, artifact):
@@ -199,56 +221,159 @@ def _pick_target(boot, artifact):
         "%s %s" % (name, ".".join(map(str, version))) if name else "without glibc"))
 
 
+def _euid():
+    """The effective uid; None where there is none (Windows)."""
+    return os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def _refuse(refusal, message):
+    """Refuse a cache root in one line, `message`. `refusal` is the stable id
+    docs/artifact-format.md ("Runtime cache protocol") gives the case, which
+    the shared test vectors (docs/cache-root-vectors.json) expect."""
+    _fail(message)
+
+
+def _write_hint(error):
+    """What to do about an OSError writing the cache, by its errno
+    ("Runtime cache protocol", step 10; the launcher says the same)."""
+    import errno
+
+    code = getattr(error, "errno", None)
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return ("the disk is full or over quota: free some space or set PYZAP_ROOT to a "
+                "directory on another disk")
+    if code == errno.ENAMETOOLONG:
+        return "a path is too long for the file system: set PYZAP_ROOT to a shorter directory"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return ("the directory is read-only or not writable by this user: set PYZAP_ROOT to a "
+                "writable directory; under systemd, set CacheDirectory= in the unit")
+    if code == errno.EFBIG:
+        return "a file is larger than the file size limit (ulimit -f): raise the limit"
+    return _HINT
+
+
+def _passwd_home():
+    """The home directory of the real uid's passwd entry, where
+    os.path.expanduser looks when HOME is unset; "" without one."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, AttributeError, KeyError):
+        return ""
+
+
 def _cache_root():
-    root = os.environ.get("PYZAP_ROOT")
-    if root:
-        return os.path.abspath(root)
-    cache_directory = os.environ.get("CACHE_DIRECTORY", "").split(":")[0]
-    if cache_directory:
-        return os.path.join(os.path.abspath(cache_directory), "pyzap")
-    xdg = os.environ.get("XDG_CACHE_HOME")
+    """The cache root ("Runtime cache protocol", step 1, in
+    docs/artifact-format.md); a variable set to "" counts as unset."""
+    environ = os.environ
+    root = environ.get("PYZAP_ROOT")
+    cache_directory = environ.get("CACHE_DIRECTORY", "").split(":")[0]
+    try:
+        if root:
+            return os.path.abspath(root)
+        if cache_directory:
+            return os.path.join(os.path.abspath(cache_directory), "pyzap")
+    except OSError as e:  # a relative path, and the current directory is gone
+        _refuse("no-root", "cannot make the cache directory absolute: %s (%s)" % (e, _HINT))
+    if _euid() == 0:
+        # Not root's home: a server started as root that switches user
+        # (gunicorn --user, Apache's workers) must still read the trees.
+        return "/var/cache/pyzap"
+    xdg = environ.get("XDG_CACHE_HOME")
     if xdg and os.path.isabs(xdg):  # the XDG spec says: ignore relative values
         return os.path.join(xdg, "pyzap")
-    home = os.path.expanduser("~")
+    home = environ.get("HOME") or _passwd_home()
     if not os.path.isabs(home):
-        _fail("cannot find a cache directory (no home directory); " + _HINT)
+        _refuse("no-root", "cannot find a cache directory (no home directory); %s; "
+                "under systemd, set CacheDirectory= in the unit" % _HINT)
     # Deliberately no fallback to a shared temporary directory: another user
     # could plant code there before us.
     return os.path.join(home, ".cache", "pyzap")
 
 
+def _dir_mode():
+    """The mode of the cache's own directories: the root, its missing
+    parents, site/ ("Runtime cache protocol", step 3). Private, except as
+    root, whose trees every user must read: a server started as root that
+    switches user imports from them."""
+    return 0o755 if _euid() == 0 else 0o700
+
+
+def _make_dirs(path, mode):
+    """Create `path` and its missing parents, each with exactly `mode`: a
+    chmod after the mkdir, whose mode passes through the umask (002 would
+    leave group-writable directories, 077 a root cache other users cannot
+    read). Existing directories are left as they are."""
+    if os.path.isdir(path):
+        return
+    head = os.path.dirname(path)
+    if head and head != path and not os.path.isdir(head):
+        _make_dirs(head, mode)
+    try:
+        os.mkdir(path, mode)
+    except FileExistsError:
+        if os.path.isdir(path):
+            return  # made meanwhile by another process
+        raise
+    os.chmod(path, mode)
+
+
+def _create_file(path, mode):
+    """A new file (never an existing one, never through a symlink) with
+    exactly `mode` whatever the umask, open for writing bytes."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        return open(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _check_root(root):
     # The extracted code is imported from here, so the directory must be
-    # ours and not writable by anybody else.
+    # ours and not writable by anybody else ("Runtime cache protocol", step 2).
     try:
         try:
             st = os.stat(root)
         except FileNotFoundError:
-            os.makedirs(root, 0o700, exist_ok=True)
+            _make_dirs(root, _dir_mode())
             st = os.stat(root)
     except OSError as e:
-        _fail("cannot create the cache directory %s: %s (%s)" % (root, e, _HINT))
+        _refuse("cannot-create", "cannot create the cache directory %s: %s (%s)"
+                % (root, e, _write_hint(e)))
     if (st.st_mode & 0o170000) != 0o040000:
-        _fail("cache directory %s is not a directory (%s)" % (root, _HINT))
-    euid = os.geteuid() if hasattr(os, "geteuid") else None
+        _refuse("not-a-directory", "cache directory %s is not a directory (%s)" % (root, _HINT))
+    euid = _euid()
     if euid is not None and st.st_uid != euid:
-        _fail("cache directory %s belongs to uid %d, not to you (uid %d); "
-              "set PYZAP_ROOT to a directory of your own" % (root, st.st_uid, euid))
+        _refuse("foreign-owner", "cache directory %s belongs to uid %d, not to you (uid %d); "
+                "set PYZAP_ROOT to a directory of your own" % (root, st.st_uid, euid))
     if st.st_mode & 0o022:
-        _fail("cache directory %s is writable by group or others (mode %03o); "
-              "chmod 700 it or set PYZAP_ROOT to a private directory"
-              % (root, st.st_mode & 0o777))
+        _refuse("writable-by-others", "cache directory %s is writable by group or others "
+                "(mode %03o); chmod 700 it or set PYZAP_ROOT to a private directory"
+                % (root, st.st_mode & 0o777))
+
+
+def _marked(marker):
+    """Whether `marker` makes its tree complete ("Runtime cache protocol",
+    step 5): by lstat, a regular file of the effective user. A symlink is
+    not a marker, whatever it points to."""
+    try:
+        st = os.lstat(marker)
+    except OSError:
+        return False
+    euid = _euid()
+    return (st.st_mode & 0o170000) == 0o100000 and (euid is None or st.st_uid == euid)
 
 
 def _extracted_dir(artifact, extract_hash, prefix, compile_missing, digest):
     root = _cache_root()
     _check_root(root)
     final = os.path.join(root, "site", extract_hash)
-    try:
-        os.stat(os.path.join(final, _MARKER))
+    if _marked(os.path.join(final, _MARKER)):
         return final  # the warm path
-    except OSError:
-        pass
     _extract(artifact, root, final, prefix, compile_missing, digest)
     return final
 
@@ -282,8 +407,18 @@ def _flat_tree(loader, prefix):
 
 
 def _rmtree(path):
-    import shutil
-    shutil.rmtree(path, ignore_errors=True)
+    """Delete `path`, best effort: a directory with everything in it; a
+    symlink or a file is unlinked, never followed (shutil.rmtree refuses a
+    symlink, and ignore_errors would hide that)."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _sync_filesystem(path):
@@ -321,9 +456,9 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
     tmp_root = os.path.join(root, "tmp")
     tmp = None
     try:
-        for d in (os.path.join(root, "site"), tmp_root):
-            os.makedirs(d, 0o700, exist_ok=True)
-        _sweep(tmp_root, time.time() - 86400)
+        _make_dirs(os.path.join(root, "site"), _dir_mode())
+        _make_dirs(tmp_root, 0o700)
+        _sweep(tmp_root, time.time())
         # Unique per process and attempt; mkdir fails rather than reuse.
         tmp = os.path.join(tmp_root, "%s.%d.%s" % (
             os.path.basename(final)[:16], os.getpid(), os.urandom(6).hex()))
@@ -349,9 +484,10 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
         # Durable before trusted: the files reach the disk, then the marker
         # (written last: a directory without it is never used), then the
         # rename, so a power cut never leaves a marked but partial tree.
+        os.chmod(tmp, 0o755)  # private while it was being filled
         _sync_filesystem(tmp)
-        with open(os.path.join(tmp, _MARKER), "w") as f:
-            f.write("%s\n" % artifact)
+        with _create_file(os.path.join(tmp, _MARKER), 0o644) as f:
+            f.write(("%s\n" % artifact).encode("utf-8", "surrogateescape"))
             f.flush()
             os.fsync(f.fileno())
         marker = os.path.join(final, _MARKER)
@@ -362,7 +498,7 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
                 _fsync_dir(os.path.dirname(final))
                 return
             except OSError:
-                if os.path.exists(marker):
+                if _marked(marker):
                     return  # another process won the race: use theirs
                 if not os.path.lexists(final):
                     raise
@@ -371,7 +507,7 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
             _move_aside(final, marker, tmp_root)
         _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
     except OSError as e:
-        _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _HINT))
+        _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _write_hint(e)))
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
         # Damaged compressed data fails in zlib or ends early (EOFError); a
         # damaged header can name a compression method zipfile lacks.
@@ -386,6 +522,7 @@ def _unpack(zf, prefix, tree, artifact, tmp):
     (`tree` is where they are in the artifact, for messages); return
     {path relative to `tmp`: (crc, size)} of the files written."""
     names = {}
+    jobs = []
     made = {tmp}  # directories that exist
     for info in zf.infolist():
         name = info.filename
@@ -402,12 +539,12 @@ def _unpack(zf, prefix, tree, artifact, tmp):
             continue
         target = os.path.join(tmp, *parts)
         if name.endswith("/"):
-            os.makedirs(target, 0o755, exist_ok=True)
+            _make_dirs(target, 0o755)
             made.add(target)
             continue
         parent = os.path.dirname(target)
         if parent not in made:
-            os.makedirs(parent, 0o755, exist_ok=True)
+            _make_dirs(parent, 0o755)
             made.add(parent)
         key = "/".join(parts)
         if key in names:
@@ -415,15 +552,57 @@ def _unpack(zf, prefix, tree, artifact, tmp):
         # Keep the executable bits of the unix mode in external_attr
         # (scripts, helper binaries shipped as package data).
         mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with open(fd, "wb") as dst, zf.open(info) as src:
+        jobs.append((target, mode, info))
+        names[key] = (info.CRC, info.file_size)
+    _write_members(zf, jobs)
+    return names
+
+
+def _write_members(zf, jobs):
+    """Write each (path, mode, member of zf). Inflating and writing release
+    the GIL, and a first run spends most of its time here (black: 350
+    files), so several threads share the work; zipfile serialises their
+    reads of the archive itself. The first error is raised here."""
+    def write(job):
+        target, mode, info = job
+        with _create_file(target, mode) as dst, zf.open(info) as src:
             while True:
                 chunk = src.read(1 << 20)
                 if not chunk:
                     break
                 dst.write(chunk)
-        names[key] = (info.CRC, info.file_size)
-    return names
+
+    workers = min(4, os.cpu_count() or 1, len(jobs) // 32)
+    if workers < 2:
+        for job in jobs:
+            write(job)
+        return
+    import threading
+
+    lock = threading.Lock()
+    todo = iter(jobs)
+    errors = []
+
+    def run():
+        while True:
+            with lock:
+                job = next(todo, None) if not errors else None
+            if job is None:
+                return
+            try:
+                write(job)
+            except BaseException as e:  # re-raised in the calling thread
+                with lock:
+                    errors.append(e)
+                return
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def _compile_missing(tmp, final, names):
@@ -448,11 +627,15 @@ def _compile_missing(tmp, final, names):
     import py_compile
 
     for rel, pyc in sorted(todo):
+        cfile = os.path.join(tmp, *pyc.split("/"))
         try:
+            # py_compile would leave __pycache__ and the pyc to the umask.
+            _make_dirs(os.path.dirname(cfile), 0o755)
             py_compile.compile(
-                os.path.join(tmp, *rel.split("/")), cfile=os.path.join(tmp, *pyc.split("/")),
+                os.path.join(tmp, *rel.split("/")), cfile=cfile,
                 dfile=os.path.join(final, *rel.split("/")), doraise=True,
                 invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            os.chmod(cfile, 0o644)
         except (py_compile.PyCompileError, SyntaxError, ValueError):
             pass  # as compileall: a file that does not compile stays source only
 
@@ -537,13 +720,13 @@ def _move_aside(final, marker, tmp_root):
     try:
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
-        if os.path.exists(marker) or not os.path.lexists(final):
+        if _marked(marker) or not os.path.lexists(final):
             return  # finished or moved by somebody else meanwhile
         try:
             os.rmdir(final)
             return
         except OSError:
-            if os.path.exists(marker):
+            if _marked(marker):
                 return  # an empty dir was just replaced by a complete one
         aside = os.path.join(tmp_root, "stale.%d.%s" % (os.getpid(), os.urandom(6).hex()))
         os.rename(final, aside)
@@ -552,14 +735,22 @@ def _move_aside(final, marker, tmp_root):
     _rmtree(aside)
 
 
-def _sweep(tmp_root, cutoff):
-    # Leftovers of killed extractions; anything this old is not in use.
+def _sweep(tmp_root, now):
+    # Leftovers of killed runs: an entry of tmp/ untouched for a day is not
+    # in use ("Runtime cache protocol", step 9).
+    old = []
     try:
-        for entry in os.scandir(tmp_root):
-            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                _rmtree(entry.path)
+        with os.scandir(tmp_root) as entries:
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_mtime < now - 86400:
+                        old.append(entry.path)
+                except OSError:
+                    pass  # gone meanwhile
     except OSError:
-        pass
+        return
+    for path in old:
+        _rmtree(path)
 
 
 def _interpreter_path(archive, artifact, parent):
@@ -626,16 +817,399 @@ def _forget_site_modules(site_entries):
         sys.path_importer_cache.pop(entry, None)
 
 
+_VENV_MARKER = ".pyzap-venv"
+# Bumped whenever what _make_venv writes changes, so old venvs are not reused.
+_VENV_LAYOUT = "1"
+_PTH_NAME = "_pyzap_bundle.pth"
+_SCRIPTS_DIR = ".pyzap-bin"
+
+
+def _base_interpreter():
+    """The interpreter binary a bundle venv's bin/python links to: the real
+    file behind sys.executable (a venv's python is a symlink to it); None
+    when Python runs embedded, without an executable of its own."""
+    exe = sys.executable
+    if not exe or not os.path.isabs(exe):
+        return None
+    return os.path.realpath(exe)
+
+
+def _venv_recipe(base, sites, in_artifact):
+    """What a bundle's venv is made of, as the text its marker holds: the
+    interpreter its `bin/python` runs, the unpacked sites and the paths
+    into the artifact (zipped sites, the `--src` root) its .pth adds."""
+    lines = ["pyzap-venv %s" % _VENV_LAYOUT, "executable=%s" % base]
+    lines.extend("site=%s" % s for s in sites)
+    lines.extend("artifact-path=%s" % p for p in in_artifact)
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+
+
+def _venv_dir(root, base, sites, in_artifact):
+    """`<root>/venv/<name>/`: a virtual environment of the bundle for the
+    interpreter `base` (docs/artifact-format.md, "Virtual environment").
+
+    Warm path: one read of the marker, which holds the recipe the name was
+    derived from (a name is a 64-bit checksum of it, zlib being loaded
+    already by zipimport, where hashlib would cost a millisecond; the read
+    makes the match exact)."""
+    import zlib
+
+    recipe = _venv_recipe(base, sites, in_artifact)
+    final = os.path.join(root, "venv", "%08x%08x" % (zlib.crc32(recipe), zlib.adler32(recipe)))
+    marker = os.path.join(final, _VENV_MARKER)
+    try:
+        with open(marker, "rb") as f:
+            found = f.read()
+    except OSError:
+        found = None
+    if found == recipe:
+        return final  # the warm path
+    if found is not None:
+        _fail("%s holds another bundle's environment (a checksum collision, or an edit); "
+              "delete that directory" % final)
+    _make_venv(root, final, base, sites, in_artifact, recipe)
+    return final
+
+
+def _script_shebang(python):
+    # Linux reads at most 127 bytes of a #! line (before 5.1) and splits it
+    # at spaces: longer or spaced paths go through sh, as pip does.
+    if len(python) < 120 and " " not in python and "\t" not in python:
+        return "#!%s\n" % python
+    quoted = "'" + python.replace("'", "'\"'\"'") + "'"
+    return "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % quoted
+
+
+def _console_scripts(site):
+    """[(name, module, function)] of the console and GUI scripts that the
+    distributions in `site` declare (their entry_points.txt). Parsed by hand:
+    configparser would import `re` on the first run for a format this small.
+    Names that are not one plain file name, and entry points that are not
+    dotted identifiers, are skipped: they could not be console scripts."""
+    scripts = []
+    try:
+        entries = sorted(e for e in os.listdir(site) if e.endswith(".dist-info"))
+    except OSError:
+        return scripts
+    for dist_info in entries:
+        try:
+            with open(os.path.join(site, dist_info, "entry_points.txt"), "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        section = None
+        for line in text.split("\n"):
+            line = line.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1].strip()
+                continue
+            if section not in ("console_scripts", "gui_scripts"):
+                continue
+            name, sep, value = line.partition("=")
+            name, value = name.strip(), value.split("[")[0].strip()
+            module, _, function = value.partition(":")
+            module, function = module.strip(), function.strip()
+            dotted = (lambda s: bool(s) and all(p.isidentifier() for p in s.split(".")))
+            if (not sep or not name or name.startswith(".") or "/" in name or "\0" in name
+                    or not dotted(module) or not dotted(function)):
+                continue
+            scripts.append((name, module, function))
+    return scripts
+
+
+def _venv_skeleton(tmp, base):
+    """pyvenv.cfg, bin/python* and an empty site-packages in `tmp`, for the
+    interpreter `base`; returns the site-packages path."""
+    lib = _venv_lib()
+    bindir = os.path.join(tmp, "bin")
+    site_packages = os.path.join(tmp, "lib", lib, "site-packages")
+    _make_dirs(bindir, 0o755)
+    _make_dirs(site_packages, 0o755)
+    with _create_file(os.path.join(tmp, "pyvenv.cfg"), 0o644) as f:
+        f.write(("home = %s\ninclude-system-site-packages = false\nversion = %d.%d.%d\n"
+                 "executable = %s\n" % ((os.path.dirname(base),) + tuple(sys.version_info[:3])
+                                        + (base,))).encode("utf-8", "surrogateescape"))
+    for name in ("python", "python%d" % sys.version_info[0], lib):
+        os.symlink(base, os.path.join(bindir, name))
+    return site_packages
+
+
+def _write_scripts(bindir, sites, python):
+    """The bundle's scripts into `bindir`, as an installer puts them in a
+    venv's bin/: a console script for every entry point the distributions
+    in `sites` declare, running `python`; and the files wheels ship in
+    `.data/scripts/` (the site's `.pyzap-bin/`): those starting `#!python`
+    rewritten to run `python`, the others (programs) as links. The first
+    distribution (in name order) keeps a name two declare, so the result
+    does not depend on install order."""
+    for site in sites:
+        for name, module, function in _console_scripts(site):
+            path = os.path.join(bindir, name)
+            if os.path.lexists(path):
+                continue
+            with _create_file(path, 0o755) as f:
+                f.write(("%s# -*- coding: utf-8 -*-\nimport sys\nfrom %s import %s\n"
+                         "if __name__ == \"__main__\":\n    sys.exit(%s())\n"
+                         % (_script_shebang(python), module, function.split(".")[0], function)
+                         ).encode("utf-8", "surrogateescape"))
+    for site in sites:
+        scripts = os.path.join(site, _SCRIPTS_DIR)
+        try:
+            names = sorted(os.listdir(scripts))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(bindir, name)
+            if os.path.lexists(path):
+                continue
+            source = os.path.join(scripts, name)
+            with open(source, "rb") as f:
+                first = f.readline()
+                if first.rstrip() in (b"#!python", b"#!pythonw"):
+                    with _create_file(path, 0o755) as out:
+                        out.write(_script_shebang(python).encode("utf-8", "surrogateescape"))
+                        out.write(f.read())
+                    continue
+            os.symlink(source, path)
+
+
+def _make_venv(root, final, base, sites, in_artifact, recipe):
+    """Cold path: write the bundle's venv into a private temporary directory
+    and rename it into place (the loser of a race uses the winner's)."""
+    tmp_root = os.path.join(root, "tmp")
+    tmp = None
+    try:
+        for d in (os.path.join(root, "venv"), tmp_root):
+            _make_dirs(d, _dir_mode())
+        tmp = os.path.join(tmp_root, "venv.%d.%s" % (os.getpid(), os.urandom(6).hex()))
+        os.mkdir(tmp, 0o700)
+        site_packages = _venv_skeleton(tmp, base)
+        # site.py processes this in every interpreter started from bin/
+        # (and the bootstrap, through site.addsitedir, in its own process):
+        # each unpacked site is added like a site dir, its own .pth files
+        # processed, then the paths into the artifact (site.py would drop
+        # them as path lines: they are not directories).
+        lines = ["import site; site.addsitedir(%r)\n" % s for s in sites]
+        for path in in_artifact:
+            lines.append("import sys; %r in sys.path or sys.path.append(%r)\n" % (path, path))
+        with _create_file(os.path.join(site_packages, _PTH_NAME), 0o644) as f:
+            f.write("".join(lines).encode("utf-8", "surrogateescape"))
+        _write_scripts(os.path.join(tmp, "bin"), sites, os.path.join(final, "bin", "python"))
+        with _create_file(os.path.join(tmp, _VENV_MARKER), 0o644) as f:
+            f.write(recipe)
+            f.flush()
+            os.fsync(f.fileno())
+        # Private while written; then as the cache's other trees (readable
+        # by every user when root made it, for servers that switch user).
+        os.chmod(tmp, _dir_mode())
+        try:
+            os.rename(tmp, final)
+            tmp = None
+            _fsync_dir(os.path.dirname(final))
+        except OSError:
+            if not os.path.exists(os.path.join(final, _VENV_MARKER)):
+                raise
+    except OSError as e:
+        _fail("cannot create the bundle's environment in %s: %s (%s)" % (root, e, _write_hint(e)))
+    finally:
+        if tmp is not None:
+            _rmtree(tmp)
+
+
+def _venv_lib():
+    # lib/<this>/site-packages, as venv and site.py name it (3.13t: python3.13t).
+    return "python%d.%d%s" % (sys.version_info[0], sys.version_info[1],
+                              "t" if "t" in getattr(sys, "abiflags", "") else "")
+
+
+def _enter_venv(venv):
+    """Make this process look like it runs from the venv: sys.executable
+    (what children, multiprocessing and re-exec use) and sys.prefix are the
+    venv's, and its site-packages is processed as site.py would (which adds
+    the bundle). The caller puts its bin/ first on PATH, as an activated
+    venv does. VIRTUAL_ENV is not set: tools such as poetry and uv read it
+    as "the project's environment" and would install into, or run from,
+    the bundle's."""
+    sys.executable = os.path.join(venv, "bin", "python")
+    sys.prefix = sys.exec_prefix = venv
+    config = sys.modules.get("sysconfig")
+    if config is not None:  # imported by an interpreter .pth: forget its paths
+        for attr, value in (("_CONFIG_VARS", None), ("_CONFIG_VARS_INITIALIZED", False)):
+            if hasattr(config, attr):
+                setattr(config, attr, value)
+    import site  # imported at start-up, unless python -S
+    site.addsitedir(os.path.join(venv, "lib", _venv_lib(), "site-packages"))
+
+
+def _zipped_pth(loader, boot, artifact):
+    """The .pth files of a zipped site, which site.py cannot read: processed
+    in the bootstrap's process only. (The extracted site's are processed by
+    site.addsitedir, here and in the venv's children; boot lists them too,
+    and they are checked.)"""
+    known = set(sys.path)
+    for spec in boot["pth"]:
+        if spec.startswith("zip:"):
+            _process_pth(loader, spec, artifact, boot.get("site_zip"), None, known)
+        else:
+            _check_pth_spec(spec, artifact)
+
+
+_TOOLS_USAGE = """usage: PYZAP_TOOLS=1 %s venv DEST
+
+venv DEST   write the bundle's environment as a virtual environment at DEST
+            (a symlink to a sibling directory named by content), for programs
+            that embed Python (mod_wsgi python-home, uwsgi home) and deploy
+            scripts: the same content keeps the same directory; other
+            content is written beside it and DEST is switched atomically."""
+
+
+def _tools(artifact, boot, sites, base):
+    """PYZAP_TOOLS=1: commands about the bundle instead of running it."""
+    args = sys.argv[1:]
+    if len(args) != 2 or args[0] != "venv" or not args[1]:
+        sys.stderr.write(_TOOLS_USAGE % sys.argv[0] + "\n")
+        raise SystemExit(2)
+    if base is None:
+        _fail("cannot write a venv: this Python has no executable of its own (sys.executable)")
+    print(_stable_venv(artifact, boot, sites, base, os.path.abspath(args[1])))
+
+
+def _stable_venv(artifact, boot, sites, base, dest):
+    """Write `.<name>-<content id>/` beside `dest`, a complete venv with the
+    bundle copied into its site-packages (independent of the cache), and
+    point the symlink `dest` at it (renamed over, so readers see the old or
+    the new one, never a mix). Scripts name `dest`, so they survive a switch."""
+    import hashlib
+    import shutil
+    import zipfile
+
+    parent, name = os.path.split(dest)
+    if os.path.lexists(dest) and not os.path.islink(dest):
+        _fail("%s exists and is not a link written by PYZAP_TOOLS=1 ... venv; "
+              "remove it or choose another path" % dest)
+    with zipfile.ZipFile(artifact) as zf:
+        site_zip = boot.get("site_zip") or ""
+        copied = {}
+        for info in zf.infolist():
+            n = info.filename
+            if n.endswith("/") or n.startswith(("__pyzap__/", "__main__.")):
+                continue
+            if site_zip and n.startswith(site_zip + "/"):
+                copied[n[len(site_zip) + 1:]] = info
+            elif boot.get("src") == "1" and not n.startswith("site-packages/"):
+                copied[n] = info
+        digest = _tree_digest({n: (i.CRC, i.file_size) for n, i in copied.items()})
+        content = hashlib.sha256(("%s\n%s\n%s\n%s\n" % (
+            _VENV_LAYOUT, base, " ".join(os.path.basename(s) for s in sites), digest)).encode(
+                "utf-8", "surrogateescape")).hexdigest()[:16]
+        target = os.path.join(parent, ".%s-%s" % (name, content))
+        if os.path.exists(os.path.join(target, _VENV_MARKER)):
+            _point(dest, target)
+            return dest
+        tmp = os.path.join(parent, ".%s-tmp.%d.%s" % (name, os.getpid(), os.urandom(6).hex()))
+        try:
+            site_packages = os.path.join(tmp, "lib", _venv_lib(), "site-packages")
+            _venv_skeleton(tmp, base)
+            for site in sites:  # the target's own tree first: its files win
+                for dirpath, dirnames, filenames in os.walk(site):
+                    rel = os.path.relpath(dirpath, site)
+                    into = os.path.normpath(os.path.join(site_packages, rel))
+                    _make_dirs(into, 0o755)
+                    for f in filenames:
+                        dst = os.path.join(into, f)
+                        if (dirpath == site and f == _MARKER) or os.path.lexists(dst):
+                            continue
+                        src = os.path.join(dirpath, f)
+                        with open(src, "rb") as s_in, _create_file(
+                                dst, 0o755 if os.stat(src).st_mode & 0o111 else 0o644) as s_out:
+                            shutil.copyfileobj(s_in, s_out)
+            for rel, info in sorted(copied.items()):
+                path = os.path.join(site_packages, *rel.split("/"))
+                _make_dirs(os.path.dirname(path), 0o755)
+                mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+                with zf.open(info) as src, _create_file(path, mode) as dst:
+                    shutil.copyfileobj(src, dst)
+            _write_scripts(os.path.join(tmp, "bin"), [site_packages],
+                           os.path.join(dest, "bin", "python"))
+            with _create_file(os.path.join(tmp, _VENV_MARKER), 0o644) as f:
+                f.write(("pyzap-venv %s\nartifact=%s\n" % (_VENV_LAYOUT, artifact)).encode(
+                    "utf-8", "surrogateescape"))
+            # Readable by the users a server switches to, whatever the umask.
+            os.chmod(tmp, 0o755)
+            _sync_filesystem(tmp)
+            try:
+                os.rename(tmp, target)
+                tmp = None
+            except OSError:
+                if not os.path.exists(os.path.join(target, _VENV_MARKER)):
+                    raise
+        except OSError as e:
+            _fail("cannot write the venv %s: %s (%s)" % (dest, e, _write_hint(e)))
+        finally:
+            if tmp is not None:
+                _rmtree(tmp)
+    _point(dest, target)
+    return dest
+
+
+def _point(dest, target):
+    """Make the symlink `dest` name `target` (relative: the pair can move),
+    atomically; then remove older siblings except the one just replaced,
+    which running processes may still use."""
+    parent, name = os.path.split(dest)
+    previous = os.path.realpath(dest) if os.path.islink(dest) else None
+    link = os.path.join(parent, ".%s-link.%d" % (name, os.getpid()))
+    try:
+        if previous != os.path.realpath(target):
+            os.symlink(os.path.basename(target), link)
+            os.rename(link, dest)
+            _fsync_dir(parent)
+    except OSError as e:
+        _fail("cannot point %s at %s: %s" % (dest, target, e))
+    prefix = ".%s-" % name
+    for entry in os.listdir(parent):
+        path = os.path.join(parent, entry)
+        if (entry.startswith(prefix) and os.path.exists(os.path.join(path, _VENV_MARKER))
+                and path not in (os.path.realpath(target), previous)):
+            _rmtree(path)
+
+
+def _setup_without_venv(loader, boot, artifact, sites, in_artifact, target_site, target_pth):
+    """sys.path for a bundle without a venv (Python embedded without an
+    executable of its own, or nothing unpacked): the bundle's site dirs
+    after the interpreter's kept entries, then its .pth files. With
+    several targets, `sites` is the target's own tree, then the shared one,
+    and `target_pth` lists the own tree's .pth files."""
+    known = set(sys.path)
+    for entry in sites + in_artifact:
+        if entry not in known:
+            known.add(entry)
+            sys.path.append(entry)
+    site_zip = boot.get("site_zip")
+    shared = sites[-1] if sites else None
+    for spec in boot["pth"]:
+        _process_pth(loader, spec, artifact, site_zip, shared, known)
+    for spec in target_pth:
+        _process_pth(loader, spec, artifact, target_site, sites[0] if sites else None, known)
+
+
+def _check_pth_spec(spec, artifact):
+    kind, _, rel = spec.partition(":")
+    if rel.startswith("/") or ".." in rel.split("/"):
+        # A .pth file's lines run as code: only the bundle's own files.
+        _fail("bad pth entry %r in __pyzap__/boot of %s: outside the bundle" % (spec, artifact))
+    return kind, rel
+
+
 def _process_pth(loader, spec, artifact, site_zip, extracted, known):
     """Process one bundle .pth file like site.addpackage(); return new paths.
 
     `spec` is zip:<path relative to the zipped site dir> or
     extract:<path relative to the extracted site dir>.
     """
-    kind, _, rel = spec.partition(":")
-    if rel.startswith("/") or ".." in rel.split("/"):
-        # A .pth file's lines run as code: only the bundle's own files.
-        _fail("bad pth entry %r in __pyzap__/boot of %s: outside the bundle" % (spec, artifact))
+    kind, rel = _check_pth_spec(spec, artifact)
     try:
         if kind == "zip" and site_zip:
             fullname = os.path.join(artifact, site_zip, rel)
@@ -832,6 +1406,33 @@ def _run_script(loader, artifact):
                 __spec__=spec, __package__="", __cached__=None)
 
 
+def _run_data_script(name, sites, venv, artifact):
+    """entry_kind=data_script: a script a wheel ships in .data/scripts/
+    (awscli's `aws`), or a program (a binary). A Python script (`#!python`,
+    which installers rewrite) runs in this process, as its venv copy would;
+    anything else is exec'd, its own first line deciding how."""
+    for site in sites:
+        path = os.path.join(site, _SCRIPTS_DIR, name)
+        try:
+            with open(path, "rb") as f:
+                first = f.readline()
+                source = f.read() if first.rstrip() in (b"#!python", b"#!pythonw") else None
+            break
+        except OSError:
+            continue
+    else:
+        _fail("script %r not found in %s" % (name, artifact))
+    shown = os.path.join(venv, "bin", name) if venv else path
+    if source is None:
+        try:
+            os.execv(shown if venv else path, [shown] + sys.argv[1:])
+        except OSError as e:
+            _fail("cannot run %s from %s: %s" % (name, artifact, e))
+    # The first line stays a (comment) line: tracebacks keep line numbers.
+    _run_source(b"#\n" + source, shown, __file__=shown, __spec__=None, __loader__=None,
+                __package__=None, __cached__=None)
+
+
 def _interpreter(artifact, entry):
     """PYZAP_INTERPRETER=1: behave like `python` with the bundle on sys.path."""
     args = sys.argv[1:]
@@ -890,6 +1491,10 @@ def _main():
     # Absolute (the app may chdir) but not symlink-resolved: this is the
     # path the user ran, and what children should run again.
     artifact = os.path.abspath(archive)
+    if sys.version_info < (3, 8):
+        # This file stays parseable by Python 2.7, so that it gets here.
+        _fail("%s needs Python 3.8 or later; %s is Python %s"
+              % (artifact, sys.executable or "this interpreter", sys.version.split()[0]))
     boot = _read_boot(loader, artifact)
     _check_requires_python(boot, artifact)
 
@@ -902,7 +1507,11 @@ def _main():
         kind = boot.get("entry_kind")
         module = boot.get("entry_module", "")
         function = boot.get("entry_function", "")
-    if kind not in ("function", "module", "script") or (kind != "script" and not module) \
+    script_name = boot.get("entry_name", "")
+    if kind == "data_script":
+        if not script_name or "/" in script_name or script_name.startswith("."):
+            _fail("bad entry point in %s: kind %r, script %r" % (artifact, kind, script_name))
+    elif kind not in ("function", "module", "script") or (kind != "script" and not module) \
             or (kind == "function" and not function) or module == "__main__":
         _fail("bad entry point in %s: kind %r, module %r, function %r"
               % (artifact, kind, module, function))
@@ -910,24 +1519,31 @@ def _main():
     if boot.get("native") == "1" and not boot["target"]:
         _check_native(boot, artifact)
 
-    ours = []
-    extracted = None
-    extract_hash = boot.get("extract_hash", "")
-    extract_prefix = _EXTRACT_PREFIX
+    # The trees to unpack, the target's own first: (key, prefix in the
+    # artifact, tree digest, key suffix).
+    trees = []
     target_site = None
     target_pth = ()
-    digest = boot.get("extract_digest")
+    shared = (boot.get("extract_hash", ""), _EXTRACT_PREFIX, boot.get("extract_digest"), "")
     if boot["target"]:
         fields = _pick_target(boot, artifact)
         name = fields[0]
         target_site = fields[4] if fields[4] != "-" else None
-        extract_hash = fields[5] if fields[5] != "-" else ""
-        extract_prefix = "__pyzap__/targets/%s/extract/" % name
         target_pth = [p.partition(" ")[2] for p in boot["target_pth"]
                       if p.partition(" ")[0] == name]
-        digest = next((d.partition(" ")[2] for d in boot["target_digest"]
-                       if d.partition(" ")[0] == name), None)
-    if extract_hash:
+        trees.append((fields[5] if fields[5] != "-" else "",
+                      "__pyzap__/targets/%s/extract/" % name,
+                      next((d.partition(" ")[2] for d in boot["target_digest"]
+                            if d.partition(" ")[0] == name), None), ""))
+        # The shared tree holds bytecode for the targets that had a
+        # compiler at build time; each interpreter version keeps its own
+        # copy, so one without bytecode compiles into its copy only.
+        shared = shared[:3] + ((sys.implementation.cache_tag or "").replace("-", ""),)
+    trees.append(shared)
+    sites = []
+    for extract_hash, extract_prefix, digest, suffix in trees:
+        if not extract_hash:
+            continue
         if not extract_hash.isalnum():
             _fail("bad extract_hash %r in __pyzap__/boot of %s" % (extract_hash, artifact))
         flat = _flat_tree(loader, extract_prefix)
@@ -940,16 +1556,20 @@ def _main():
         elif not digest or len(digest) != 64 or not digest.isalnum():
             _fail("bad or missing tree digest in __pyzap__/boot of %s (the file is damaged)"
                   % artifact)
-        extracted = _extracted_dir(artifact, extract_hash, extract_prefix,
-                                   boot.get("no_compile") != "1", digest)
-        ours.append(extracted)
-    if target_site:
-        ours.append(os.path.join(artifact, target_site))
-    site_zip = boot.get("site_zip", "site-packages")
-    if site_zip:
-        ours.append(os.path.join(artifact, site_zip))
+        sites.append(_extracted_dir(artifact, extract_hash + suffix, extract_prefix,
+                                    boot.get("no_compile") != "1", digest))
+    extracted = sites[0] if sites else None
+    if sites and (boot.get("native") == "1" or boot["target"]) and _noexec(extracted):
+        _fail("the cache %s is on a file system mounted noexec, so the bundle's native "
+              "code cannot be loaded; set PYZAP_ROOT to a directory on a file system "
+              "that allows executables" % os.path.dirname(os.path.dirname(extracted)))
+    in_artifact = [os.path.join(artifact, s) for s in (target_site, boot.get("site_zip")) if s]
     if boot.get("src") == "1":
-        ours.append(artifact)
+        in_artifact.append(artifact)
+    base = _base_interpreter() if sites else None
+    venv = None
+    if base is not None:
+        venv = _venv_dir(os.path.dirname(os.path.dirname(extracted)), base, sites, in_artifact)
 
     if archive != artifact:
         # zipimport caches an archive's table of contents by path; share the
@@ -962,44 +1582,57 @@ def _main():
         except (ImportError, AttributeError):
             pass
 
-    # Entries a parent pyzap process exported for its own bundle: they are
-    # in the PYZAP_SITE we inherited, and would leak its packages into us.
-    parent = set(os.environ.get("PYZAP_SITE", "").split(os.pathsep)) - set(ours)
+    # Entries a parent pyzap process of an older layout exported for its own
+    # bundle: they are in the PYZAP_SITE we inherited, and would leak its
+    # packages into us.
+    parent = set(os.environ.get("PYZAP_SITE", "").split(os.pathsep)) - set(sites)
     parent.discard("")
     kept, from_site = _interpreter_path(archive, artifact, parent)
-    new_path = []
-    for entry in ours + kept:
-        if entry not in new_path:
-            new_path.append(entry)
-    sys.path[:] = new_path
     inherit = _flag("PYZAP_INHERIT_PATH")
-    if not inherit:
-        _forget_site_modules(from_site)
-    known = set(new_path)
-    for spec in boot["pth"]:
-        ours.extend(_process_pth(loader, spec, artifact, site_zip, extracted, known))
-    for spec in target_pth:
-        ours.extend(_process_pth(loader, spec, artifact, target_site, extracted, known))
-    if inherit:
-        sys.path.extend(p for p in from_site if p not in known)
-    zipped_sites = [s for s in (target_site, site_zip) if s]
+    if venv is not None and sys.prefix == venv:
+        # Started by the venv's own python (a child re-running the
+        # artifact): site.py has already set the bundle up from the venv.
+        sys.path[:] = kept + [p for p in from_site if p not in kept]
+        _zipped_pth(loader, boot, artifact)
+    else:
+        sys.path[:] = kept
+        if not inherit:
+            _forget_site_modules(from_site)
+        if venv is not None:
+            _enter_venv(venv)
+            _zipped_pth(loader, boot, artifact)
+        else:
+            _setup_without_venv(loader, boot, artifact, sites, in_artifact, target_site,
+                                target_pth)
+        if inherit:
+            sys.path.extend(p for p in from_site if p not in sys.path)
+    ours = [p for p in sys.path if p not in kept]
+    zipped_sites = [s for s in (target_site, boot.get("site_zip")) if s]
     if zipped_sites:
         sys.meta_path.append(_ZipSiteMetadata(loader, artifact, zipped_sites))
-
-    caller = os.environ.get("PYTHONPATH", "")
-    exported = list(ours)
-    for entry in caller.split(os.pathsep) if caller else ():
-        if entry not in exported and entry not in parent:
-            exported.append(entry)
+    if venv is not None:
+        bindir = os.path.join(venv, "bin")
+        path = os.environ.get("PATH", os.defpath)
+        if path.split(os.pathsep)[0] != bindir:
+            os.environ["PATH"] = bindir + (os.pathsep + path if path else "")
     os.environ["PYZAP_ARTIFACT"] = artifact
     os.environ["PYZAP_SITE"] = os.pathsep.join(ours)
-    os.environ["PYTHONPATH"] = os.pathsep.join(exported)
 
     entry = override or ("%s:%s" % (module, function) if kind == "function"
-                         else module if kind == "module" else "__pyzap__/main.py")
-    if _flag("PYZAP_INTERPRETER"):
+                         else module if kind == "module"
+                         else "script %s" % script_name if kind == "data_script"
+                         else "__pyzap__/main.py")
+    if _flag("PYZAP_TOOLS"):
+        _tools(artifact, boot, sites, base)
+    elif _flag("PYZAP_INTERPRETER"):
         _interpreter(artifact, entry)
     elif kind == "function":
+        # __main__ as for a console script in a venv: a script file (the
+        # artifact) without a spec, so tools that restart the program
+        # (Django's autoreloader, multiprocessing's spawn) run the artifact
+        # again, not `python -m __main__`.
+        _new_main(__file__=artifact, __spec__=None, __loader__=None, __package__=None,
+                  __cached__=None, __builtins__=__builtins__)
         target = _import_entry(module, artifact)
         owner = module
         for attr in function.split("."):
@@ -1011,6 +1644,8 @@ def _main():
         sys.exit(target())
     elif kind == "module":
         _run_module(module, artifact)
+    elif kind == "data_script":
+        _run_data_script(script_name, sites, venv, artifact)
     else:
         _run_script(loader, artifact)
 

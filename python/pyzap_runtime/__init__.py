@@ -1,21 +1,25 @@
 """Facts about the running pyzap bundle, for the app and its child processes.
 
-pyzap ships this package inside every artifact (``site-packages/pyzap_runtime``).
-It reads the environment variables that the bootstrap exports, so it works
-the same in the bundle's own process and in child processes that import it
-through the exported ``PYTHONPATH``.
+pyzap ships this package inside every artifact. It reads the environment
+variables that the bootstrap exports and the interpreter's own state, so it
+works the same in the bundle's own process and in child processes started
+from the bundle's virtual environment (``sys.executable``).
 
 ``artifact``
     Absolute path of the ``.pyz`` as it was run (``$PYZAP_ARTIFACT``), or
     ``None`` when not running from a pyzap bundle.
 ``site_dirs``
     The bundle's ``sys.path`` entries, in order (``$PYZAP_SITE``): the
-    extracted site dir (if any), ``<artifact>/site-packages``, the artifact
-    itself for ``--src`` bundles, and paths added by the bundle's ``.pth``
-    files. Empty outside a bundle.
+    venv's site-packages, the extracted site dir, paths added by the
+    bundle's ``.pth`` files, then paths inside the artifact (a zipped site,
+    the artifact itself for ``--src`` bundles). Empty outside a bundle.
 ``extracted_dir``
     The bundle's extracted site dir in the cache (``<root>/site/<hash>``),
     or ``None`` when the bundle has nothing to extract.
+``venv_dir``
+    The bundle's virtual environment in the cache (``<root>/venv/<name>``):
+    ``sys.prefix`` and the directory of ``sys.executable``'s ``bin/``.
+    ``None`` outside a bundle or when Python runs embedded.
 ``entry_point``
     The entry point that was run: ``"module:function"``, ``"module"``, or
     ``"__pyzap__/main.py"`` for a script; ``$PYZAP_ENTRY_POINT`` when set.
@@ -23,8 +27,9 @@ through the exported ``PYTHONPATH``.
 ``cache_root()``
     The cache root: the one in use when the bundle has an extracted dir,
     else the one the bootstrap would use (``$PYZAP_ROOT``,
-    ``$CACHE_DIRECTORY/pyzap``, ``$XDG_CACHE_HOME/pyzap``, ``~/.cache/pyzap``).
-    Does not create it.
+    ``$CACHE_DIRECTORY/pyzap``, ``/var/cache/pyzap`` for root,
+    ``$XDG_CACHE_HOME/pyzap``, ``~/.cache/pyzap``); ``None`` when there is
+    none (no home directory). Does not create it.
 ``manifest()``
     The bundle's ``__pyzap__/manifest.json`` as a dict, loaded on first call
     and cached. Raises ``RuntimeError`` outside a bundle.
@@ -32,15 +37,25 @@ through the exported ``PYTHONPATH``.
 
 import os as _os
 
-__all__ = ["artifact", "site_dirs", "extracted_dir", "entry_point", "cache_root", "manifest"]
+import sys as _sys
+
+__all__ = ["artifact", "site_dirs", "extracted_dir", "venv_dir", "entry_point", "cache_root",
+           "manifest"]
 
 artifact = _os.environ.get("PYZAP_ARTIFACT") or None
 site_dirs = [p for p in _os.environ.get("PYZAP_SITE", "").split(_os.pathsep) if p] if artifact else []
-# The bootstrap puts the extracted dir first; every other entry of ours is
-# inside the artifact.
+venv_dir = None
+if artifact and _sys.prefix != _sys.base_prefix and _os.path.isfile(
+        _os.path.join(_sys.prefix, ".pyzap-venv")):
+    venv_dir = _sys.prefix
+# The extracted dir is the first entry that is neither in the venv nor in
+# the artifact (a .pth file's path lines come after it).
 extracted_dir = None
-if site_dirs and not (site_dirs[0] == artifact or site_dirs[0].startswith(artifact + _os.sep)):
-    extracted_dir = site_dirs[0]
+for _p in site_dirs:
+    if not (_p == artifact or _p.startswith(artifact + _os.sep)
+            or (venv_dir and _p.startswith(venv_dir + _os.sep))):
+        extracted_dir = _p
+        break
 
 _manifest = None
 
@@ -49,16 +64,26 @@ def cache_root():
     """The pyzap cache root directory (see the module docstring)."""
     if extracted_dir:
         return _os.path.dirname(_os.path.dirname(extracted_dir))
+    # docs/artifact-format.md, "Runtime cache protocol", step 1.
     env = _os.environ
     if env.get("PYZAP_ROOT"):
         return _os.path.abspath(env["PYZAP_ROOT"])
     cache_directory = env.get("CACHE_DIRECTORY", "").split(":")[0]
     if cache_directory:
         return _os.path.join(_os.path.abspath(cache_directory), "pyzap")
+    if hasattr(_os, "geteuid") and _os.geteuid() == 0:
+        return "/var/cache/pyzap"
     xdg = env.get("XDG_CACHE_HOME")
     if xdg and _os.path.isabs(xdg):
         return _os.path.join(xdg, "pyzap")
-    return _os.path.join(_os.path.expanduser("~"), ".cache", "pyzap")
+    home = env.get("HOME")
+    if not home:
+        try:
+            import pwd
+            home = pwd.getpwuid(_os.getuid()).pw_dir
+        except (ImportError, KeyError):
+            return None
+    return _os.path.join(home, ".cache", "pyzap") if _os.path.isabs(home) else None
 
 
 def manifest():

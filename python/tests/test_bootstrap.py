@@ -46,6 +46,9 @@ def probe():
     out = {
         "argv": sys.argv,
         "path": sys.path,
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "PATH": os.environ.get("PATH", ""),
         "env": {k: v for k, v in os.environ.items()
                 if k.startswith("PYZAP_") or k in ("PYTHONPATH", "ZPTH_RAN", "EPTH_RAN")},
         "main_name": __main__.__name__,
@@ -58,6 +61,7 @@ def probe():
             "artifact": pyzap_runtime.artifact,
             "site_dirs": pyzap_runtime.site_dirs,
             "extracted_dir": pyzap_runtime.extracted_dir,
+            "venv_dir": pyzap_runtime.venv_dir,
             "cache_root": pyzap_runtime.cache_root(),
             "manifest_format": pyzap_runtime.manifest()["format"],
             "entry_point": pyzap_runtime.entry_point,
@@ -105,12 +109,28 @@ def main():
         import subprocess
         code = "import app.cli, extpkg, nsp.zpart, nsp.epart, json; print(json.dumps(extpkg.data()))"
         return subprocess.call([sys.executable, "-c", code])
+    elif cmd == "other-python":
+        # Another interpreter started by the app, with the app's environment.
+        import subprocess
+        return subprocess.call([sys.argv[2], "-c", "import extpkg"])
+    elif cmd == "on-path":
+        # The bundle's console scripts are on PATH, as in an activated venv.
+        import subprocess
+        return subprocess.call(["appcli", "where"])
+    elif cmd == "rerun":
+        # A server that re-executes itself (gunicorn USR2, a reloader).
+        import subprocess
+        return subprocess.call([sys.executable] + [sys.argv[0], "probe"])
     elif cmd == "mp":
         import multiprocessing
         with multiprocessing.get_context("spawn").Pool(2) as pool:
             print(json.dumps(pool.map(work, [1, 2])))
     elif cmd == "quiet":
         pass
+    elif cmd == "where":
+        import extpkg, pyzap_runtime
+        print(json.dumps({"ext_data": extpkg.data(), "executable": sys.executable,
+                          "venv_dir": pyzap_runtime.venv_dir}))
 
 def other():
     print("other called")
@@ -190,6 +210,15 @@ def base_files(main=None):
         "__pyzap__/extract/extpkg/__init__.py": EXTPKG.encode(),
         "__pyzap__/extract/extpkg/data.txt": b"hello from data\n",
         "__pyzap__/extract/extpkg/tool.sh": (0o755, b"#!/bin/sh\necho tool\n"),
+        # Scripts wheels ship in .data/scripts/: a Python one and a program.
+        "__pyzap__/extract/.pyzap-bin/datatool": (
+            0o755, b"#!python\nimport sys, extpkg\nprint('datatool', extpkg.data(), sys.argv[1:])\n"),
+        "__pyzap__/extract/.pyzap-bin/shtool": (0o755, b"#!/bin/sh\necho shtool \"$@\"\n"),
+        # A distribution's console scripts, for the venv's bin/.
+        "__pyzap__/extract/app-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: app\nVersion: 1.0\n",
+        "__pyzap__/extract/app-1.0.dist-info/entry_points.txt":
+            b"[console_scripts]\nappcli = app.cli:main\nbad/name = app.cli:main\n"
+            b"appother = app.cli : other [extra]\n\n[other.group]\nnot-a-script = app.cli:main\n",
         "srcmod.py": b"VALUE = 42\n",
         "site-packages/shadow.py": b"WHERE = 'bundle'\n",
     }
@@ -370,8 +399,15 @@ class EntryPoints(BootstrapTestCase):
         out = self.probe("probe")
         ext = self.extracted()
         site = os.path.join(self.art, "site-packages")
+        venv = out["runtime"]["venv_dir"]
+        self.assertEqual(os.path.dirname(venv), os.path.join(self.root, "venv"))
+        venv_site = os.path.join(venv, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
         self.assertEqual(out["argv"], [self.art, "probe"])
-        self.assertEqual(out["path"][:2], [ext, site])
+        # After the interpreter's own entries, as site-packages in a venv:
+        # the venv's site dir, the extracted site and its .pth path lines,
+        # the zipped site, then the zipped site's .pth path lines.
+        site_dirs = [venv_site, ext, os.path.join(ext, "edir"), site, os.path.join(site, "zextra")]
+        self.assertEqual(out["path"][-5:], site_dirs)
         self.assertNotIn(self.art, out["path"])  # src=0
         self.assertEqual(out["ext_data"], "hello from data")
         self.assertTrue(out["ext_file"].startswith(ext + os.sep))
@@ -379,15 +415,37 @@ class EntryPoints(BootstrapTestCase):
         self.assertEqual(out["nsp"], ["zip", "extract"])
         env = out["env"]
         self.assertEqual(env["PYZAP_ARTIFACT"], self.art)
-        site_dirs = [ext, site, os.path.join(site, "zextra"), os.path.join(ext, "edir")]
         self.assertEqual(env["PYZAP_SITE"], os.pathsep.join(site_dirs))
-        self.assertEqual(env["PYTHONPATH"], os.pathsep.join(site_dirs))
+        self.assertNotIn("PYTHONPATH", env)  # nothing leaks into other interpreters
         self.assertEqual((env["ZPTH_RAN"], env["EPTH_RAN"]), ("1", "1"))
         self.assertNotIn(os.path.join(ext, "missing_dir_is_skipped"), out["path"])
         # Nothing of the interpreter's site-packages.
         for entry in out["path"]:
             self.assertFalse(entry.endswith(("site-packages", "dist-packages")) and
-                             not entry.startswith(self.art), entry)
+                             not entry.startswith((self.art, venv)), entry)
+        # The process looks like it runs from the venv, whose bin/ leads PATH.
+        self.assertEqual(out["executable"], os.path.join(venv, "bin", "python"))
+        self.assertEqual(out["prefix"], venv)
+        self.assertEqual(out["PATH"].split(os.pathsep)[0], os.path.join(venv, "bin"))
+        with open(os.path.join(venv, "pyvenv.cfg")) as f:
+            cfg = f.read()
+        self.assertIn("home = %s\n" % os.path.dirname(os.path.realpath(sys.executable)), cfg)
+        self.assertIn("include-system-site-packages = false\n", cfg)
+        self.assertEqual(os.path.realpath(os.path.join(venv, "bin", "python")),
+                         os.path.realpath(sys.executable))
+        # Console scripts of the bundled distributions, and nothing else.
+        self.assertEqual(sorted(os.listdir(os.path.join(venv, "bin"))),
+                         sorted(["appcli", "appother", "datatool", "shtool", "python", "python3",
+                                 "python%d.%d" % sys.version_info[:2]]))
+        # .data/scripts: a #!python script runs the venv's python; a program
+        # is a link into the unpacked tree.
+        with open(os.path.join(venv, "bin", "datatool")) as f:
+            self.assertEqual(f.readline(), "#!%s\n" % os.path.join(venv, "bin", "python"))
+        self.assertEqual(os.readlink(os.path.join(venv, "bin", "shtool")),
+                         os.path.join(ext, ".pyzap-bin", "shtool"))
+        run = subprocess.run([os.path.join(venv, "bin", "datatool"), "x"], env=self.env(),
+                             stdout=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual(run.stdout, "datatool hello from data ['x']\n")
         rt = out["runtime"]
         self.assertEqual(rt["artifact"], self.art)
         self.assertEqual(rt["site_dirs"], site_dirs)
@@ -396,7 +454,8 @@ class EntryPoints(BootstrapTestCase):
         self.assertEqual(rt["manifest_format"], 1)
         self.assertEqual(rt["entry_point"], "app.cli:main")
         self.assertTrue(os.path.exists(os.path.join(ext, ".pyzap-complete")))
-        self.assertEqual(stat.S_IMODE(os.stat(self.root).st_mode) & 0o077, 0)
+        # Private, except as root ("Runtime cache protocol", step 3).
+        self.assertEqual(stat.S_IMODE(os.stat(self.root).st_mode), 0o755 if os.geteuid() == 0 else 0o700)
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
 
     def test_extract_layouts(self):
@@ -419,7 +478,7 @@ class EntryPoints(BootstrapTestCase):
             where = (os.path.join(self.root, "site", "flat" + self.boot["extract_digest"][:32])
                      if layout == "flat" else self.extracted())
             self.assertEqual(sorted(os.listdir(where)),
-                             [".pyzap-complete", "edir", "epth.pth", "extpkg", "nsp"], layout)
+                             [".pyzap-bin", ".pyzap-complete", "app-1.0.dist-info", "edir", "epth.pth", "extpkg", "nsp"], layout)
 
     def test_missing_bytecode_is_compiled_on_extraction(self):
         # A bundle built for another Python version has no pycs for this
@@ -483,7 +542,9 @@ class EntryPoints(BootstrapTestCase):
         out = self.probe("probe", art="app.pyz", cwd=self.tmp)
         self.assertEqual(out["argv"][0], "app.pyz")  # as the user ran it
         self.assertEqual(out["env"]["PYZAP_ARTIFACT"], self.art)
-        self.assertEqual(out["path"][1], os.path.join(self.art, "site-packages"))
+        self.assertIn(os.path.join(self.art, "site-packages"), out["path"])
+        self.assertEqual(os.listdir(os.path.join(self.root, "venv")),
+                         [os.path.basename(out["runtime"]["venv_dir"])])
 
     def test_symlinked_artifact_is_not_resolved(self):
         link = os.path.join(self.tmp, "link.pyz")
@@ -511,8 +572,7 @@ class EntryPoints(BootstrapTestCase):
         self.assertEqual(out["name"], "__main__")
         self.assertEqual(out["file"], os.path.join(self.art, "__pyzap__", "main.py"))
         self.assertEqual(out["main_globals"], ["json", "probe", "srcmod", "sys"])
-        self.assertEqual(out["path"][2], self.art)
-        self.assertIn(self.art, out["env"]["PYTHONPATH"].split(os.pathsep))
+        self.assertEqual(out["path"][-2:], [self.art, os.path.join(self.art, "site-packages", "zextra")])
         proc = self.run_art("fail")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("main.py", proc.stderr)
@@ -522,6 +582,21 @@ class EntryPoints(BootstrapTestCase):
         # exceptions shows no source for zipped code before 3.13.)
         proc = self.ok(self.run_art("traceback"))
         self.assertIn('raise RuntimeError("traceback in the script")', proc.stdout)
+
+    def test_data_script_entry(self):
+        # -c NAME for a script a wheel ships in .data/scripts/ (awscli's aws).
+        boot = base_boot(entry_kind="data_script", entry_name="datatool", entry_module="",
+                         entry_function="")
+        build(self.art, boot, base_files())
+        proc = self.ok(self.run_art("a", "b"))
+        self.assertEqual(proc.stdout, "datatool hello from data ['a', 'b']\n")
+        build(self.art, dict(boot, entry_name="shtool"), base_files())
+        proc = self.ok(self.run_art("a", "b"))
+        self.assertEqual(proc.stdout, "shtool a b\n")
+        build(self.art, dict(boot, entry_name="missing"), base_files())
+        self.assertOneLineError(self.run_art(), "script 'missing' not found")
+        build(self.art, dict(boot, entry_name="../x"), base_files())
+        self.assertOneLineError(self.run_art(), "bad entry point")
 
     def test_entry_point_override(self):
         env = self.env(PYZAP_ENTRY_POINT="app.cli:other")
@@ -540,7 +615,7 @@ class EntryPoints(BootstrapTestCase):
         proc = self.ok(self.run_art(env=self.env(PYZAP_ENTRY_POINT="app.mpmain")))
         self.assertEqual(json.loads(proc.stdout), [2, 4, 6])
 
-    def test_child_process_imports_through_pythonpath(self):
+    def test_child_process_imports_through_the_venv(self):
         caller = os.path.join(self.tmp, "caller")
         os.mkdir(caller)
         with open(os.path.join(caller, "callermod.py"), "w"):
@@ -549,14 +624,85 @@ class EntryPoints(BootstrapTestCase):
         self.assertEqual(json.loads(proc.stdout), "hello from data")
         out = self.probe("probe", env=self.env(PYTHONPATH=caller))
         self.assertTrue(out["callermod"])
-        exported = out["env"]["PYTHONPATH"].split(os.pathsep)
-        self.assertEqual(exported[-1], caller)
-        self.assertEqual(exported[:-1], out["env"]["PYZAP_SITE"].split(os.pathsep))
-        # Running again with that environment does not duplicate entries.
-        nested = self.probe("probe", env=self.env(PYTHONPATH=out["env"]["PYTHONPATH"],
-                                                  PYZAP_SITE=out["env"]["PYZAP_SITE"]))
-        self.assertEqual(nested["env"]["PYTHONPATH"], out["env"]["PYTHONPATH"])
+        self.assertEqual(out["env"]["PYTHONPATH"], caller)  # the caller's, untouched
+        # Running the artifact again with that environment, from the venv's
+        # python, sets up the same path without duplicates.
+        env = self.env(PYTHONPATH=caller, PATH=out["PATH"], PYZAP_SITE=out["env"]["PYZAP_SITE"])
+        proc = self.ok(subprocess.run([out["executable"], self.art, "rerun"], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      universal_newlines=True, timeout=TIMEOUT))
+        nested = json.loads(proc.stdout)
+        self.assertEqual(nested["path"][-5:], out["path"][-5:])
         self.assertEqual(len(nested["path"]), len(set(nested["path"])))
+        self.assertEqual(nested["executable"], out["executable"])
+        self.assertEqual(nested["PATH"], out["PATH"])  # bin/ not added twice
+
+    def test_other_interpreters_do_not_see_the_bundle(self):
+        # The same interpreter binary started directly, not through the venv.
+        proc = self.run_art("other-python", os.path.realpath(sys.executable))
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("No module named 'extpkg'", proc.stderr)
+
+    def test_console_scripts_on_path(self):
+        proc = self.ok(self.run_art("on-path"))
+        out = json.loads(proc.stdout)
+        self.assertEqual(out["ext_data"], "hello from data")
+        self.assertEqual(out["executable"], os.path.join(out["venv_dir"], "bin", "python"))
+
+    def test_long_venv_paths_get_a_shell_trampoline(self):
+        root = os.path.join(self.tmp, "x" * 100, "cache")
+        proc = self.ok(self.run_art("on-path", env=self.env(PYZAP_ROOT=root)))
+        out = json.loads(proc.stdout)
+        with open(os.path.join(out["venv_dir"], "bin", "appcli")) as f:
+            self.assertEqual(f.readline(), "#!/bin/sh\n")
+
+
+class Tools(BootstrapTestCase):
+    def venv(self, dest, art=None):
+        return self.run_art("venv", dest, art=art, env=self.env(PYZAP_TOOLS="1"))
+
+    def test_venv_at_a_stable_path(self):
+        dest = os.path.join(self.tmp, "srv", "env")
+        os.mkdir(os.path.dirname(dest))
+        proc = self.ok(self.venv(dest))
+        self.assertEqual(proc.stdout.strip(), dest)
+        self.assertTrue(os.path.islink(dest))
+        first = os.path.realpath(dest)
+        shutil.rmtree(self.root)  # a copy: independent of the runtime cache
+        code = "import extpkg, zextramod, app.cli, sys, os; print(extpkg.data()); print(sys.prefix)"
+        run = subprocess.run([os.path.join(dest, "bin", "python"), "-c", code],
+                             env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(run.stdout.split("\n")[:2], ["hello from data", dest])
+        run = subprocess.run([os.path.join(dest, "bin", "appcli"), "where"], env=self.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(json.loads(run.stdout)["ext_data"], "hello from data")
+        # The same content again: the same directory, untouched.
+        self.ok(self.venv(dest))
+        self.assertEqual(os.path.realpath(dest), first)
+        # New content: written beside, the link switched, the previous kept
+        # (processes may use it); the one before that removed.
+        files = base_files()
+        for n in (1, 2):
+            files["__pyzap__/extract/extpkg/data.txt"] = b"version %d\n" % n
+            build(self.art, base_boot(), files)
+            self.ok(self.venv(dest))
+        self.assertFalse(os.path.exists(first))
+        run = subprocess.run([os.path.join(dest, "bin", "python"), "-c", code], env=self.env(),
+                             stdout=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual(run.stdout.split("\n")[0], "version 2")
+        self.assertEqual(len([e for e in os.listdir(os.path.dirname(dest)) if e.startswith(".env-")]), 2)
+
+    def test_venv_refuses_a_real_directory_and_bad_usage(self):
+        dest = os.path.join(self.tmp, "taken")
+        os.mkdir(dest)
+        self.assertOneLineError(self.venv(dest), "not a link written by")
+        proc = self.run_art("nonsense", env=self.env(PYZAP_TOOLS="1"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("usage: PYZAP_TOOLS=1", proc.stderr)
 
 
 class Passthrough(BootstrapTestCase):
@@ -696,7 +842,7 @@ class Isolation(BootstrapTestCase):
         self.assertEqual(out["leaky"], os.path.join(site_dir, "leaky.py"))
         self.assertTrue(out["early_imported"])
         self.assertTrue(out["phantom"])
-        self.assertEqual(out["path"][:2], [self.extracted(), os.path.join(self.art, "site-packages")])
+        self.assertLess(out["path"].index(self.extracted()), out["path"].index(site_dir))
         self.assertGreater(out["path"].index(site_dir), out["path"].index(os.path.join(self.extracted(), "edir")))
 
 
@@ -721,7 +867,7 @@ class Cache(BootstrapTestCase):
         for p in procs:
             out, err = p.communicate(timeout=TIMEOUT)
             self.assertEqual(p.returncode, 0, err)
-        self.assertEqual(sorted(os.listdir(ext)), [".pyzap-complete", "edir", "epth.pth", "extpkg", "nsp"])
+        self.assertEqual(sorted(os.listdir(ext)), [".pyzap-bin", ".pyzap-complete", "app-1.0.dist-info", "edir", "epth.pth", "extpkg", "nsp"])
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
 
     def test_empty_final_dir_is_replaced(self):
@@ -784,7 +930,8 @@ class Cache(BootstrapTestCase):
         proc = subprocess.run([sys.executable, self.art, "quiet"], env=self.env(), preexec_fn=limit,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, timeout=TIMEOUT)
-        self.assertOneLineError(proc, self.root, "File too large", "set PYZAP_ROOT")
+        # Python ignores SIGXFSZ: the write fails with EFBIG, and the hint names the limit.
+        self.assertOneLineError(proc, self.root, "File too large", "file size limit (ulimit -f)")
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
         self.assertEqual(os.listdir(os.path.join(self.root, "site")), [])
 
@@ -795,11 +942,16 @@ class Cache(BootstrapTestCase):
             ({"PYZAP_ROOT": self.root}, self.root),
             ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": os.path.join(self.tmp, "sd") + ":/other"},
              os.path.join(self.tmp, "sd", "pyzap")),
-            ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": None, "XDG_CACHE_HOME": os.path.join(self.tmp, "x")},
-             os.path.join(self.tmp, "x", "pyzap")),
-            ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": None, "XDG_CACHE_HOME": "relative", "HOME": home},
-             os.path.join(home, ".cache", "pyzap")),
         ]
+        # Root's default is /var/cache/pyzap (test_root_uses_the_system_cache);
+        # the vectors (Protocol) cover these rules for every euid.
+        if os.geteuid() != 0:
+            cases += [
+                ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": None, "XDG_CACHE_HOME": os.path.join(self.tmp, "x")},
+                 os.path.join(self.tmp, "x", "pyzap")),
+                ({"PYZAP_ROOT": None, "CACHE_DIRECTORY": None, "XDG_CACHE_HOME": "relative", "HOME": home},
+                 os.path.join(home, ".cache", "pyzap")),
+            ]
         for extra, expected in cases:
             env = self.env(PYZAP_INTERPRETER="1", **extra)
             proc = self.ok(self.run_art("-c", code, env=env))
@@ -832,6 +984,19 @@ class Errors(BootstrapTestCase):
         build(self.art, base_boot(native="1", machine=other), base_files())
         self.assertOneLineError(self.run_art("quiet"), "native code for %s" % other, here)
         build(self.art, base_boot(native="1", machine=here), base_files())
+        self.ok(self.run_art("quiet"))
+
+    def test_native_code_for_a_newer_glibc_is_one_line(self):
+        name, _, version = os.confstr("CS_GNU_LIBC_VERSION").partition(" ")
+        self.assertEqual(name, "glibc")  # the machines that run these tests
+        build(self.art, base_boot(native="1", libc="glibc:99.0"), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "needs glibc 99.0 or later",
+                                "this system has glibc %s" % version)
+        build(self.art, base_boot(native="1", libc="musl:1.2"), base_files())
+        self.assertOneLineError(self.run_art("quiet"), "musl")
+        build(self.art, base_boot(native="1", libc="glibc:%s" % version), base_files())
+        self.ok(self.run_art("quiet"))
+        build(self.art, base_boot(native="1", libc="glibc:2.17"), base_files())
         self.ok(self.run_art("quiet"))
 
     def test_entry_module_missing(self):
@@ -1129,7 +1294,341 @@ class StartupImports(BootstrapTestCase):
             # through typing on 3.9, and site's .pth files import anything.)
             extra = ours - baseline
             self.assertFalse(extra & self.FORBIDDEN, "python_args=%r" % python_args)
+            # Under -S the bootstrap imports site itself, so that the
+            # bundle's .pth files are processed as in a venv; reading them
+            # takes the codec (utf-8-sig on 3.13) or locale (3.8) modules
+            # that start-up would have loaded.
+            if "-S" in python_args:
+                extra -= {"site", "_sitebuiltins", "encodings.utf_8_sig", "_locale", "_bootlocale"}
             self.assertEqual(extra, {"quiet"}, "python_args=%r" % python_args)
+
+
+VECTORS = os.path.join(HERE, os.pardir, os.pardir, "docs", "cache-root-vectors.json")
+# The unprivileged uid the vectors run as when the tests run as root, and
+# the owner of "another user's" files.
+USER_UID = 4242
+OTHER_UID = 4343
+
+
+class _Refused(Exception):
+    """What the bootstrap's _refuse raises in these tests: args (id, message)."""
+
+
+class _Credentials:
+    """Run a block as `uid` (and gid `uid`) when the tests run as root; a
+    no-op when `uid` is already the effective one."""
+
+    def __init__(self, uid):
+        self.uid = uid
+        self.switch = uid != os.geteuid()
+
+    def __enter__(self):
+        if self.switch:
+            self.groups = os.getgroups()
+            os.setgroups([self.uid])
+            os.setegid(self.uid)
+            os.seteuid(self.uid)
+
+    def __exit__(self, *exc):
+        if self.switch:
+            os.seteuid(0)
+            os.setegid(0)
+            os.setgroups(self.groups)
+
+
+def _mode_text(mode):
+    return "%04o" % stat.S_IMODE(mode)
+
+
+class Protocol(BootstrapTestCase):
+    """docs/cache-root-vectors.json through the bootstrap's own functions
+    ("Runtime cache protocol" in docs/artifact-format.md). The launcher's
+    tests run the same file (crates/pyzap-launcher/tests/it/protocol.rs)."""
+
+    def setUp(self):
+        super().setUp()
+        with open(VECTORS, encoding="utf-8") as f:
+            self.vectors = json.load(f)
+        self.b = _load_bootstrap()
+
+        def refuse(refusal, message):
+            raise _Refused(refusal, message)
+
+        self.b._refuse = refuse
+        self.as_root = os.geteuid() == 0
+
+    def skip_named(self, skipped):
+        if skipped:
+            self.skipTest("vectors this harness cannot set up without root: " + "; ".join(skipped))
+
+    def test_root_vectors(self):
+        import pwd
+        import types
+        from unittest import mock
+
+        for v in self.vectors["root"]:
+            with self.subTest(v["name"]):
+                home = v["passwd_home"]
+                entry = (mock.patch.object(pwd, "getpwuid", side_effect=KeyError("no entry"))
+                         if home is None else
+                         mock.patch.object(pwd, "getpwuid", return_value=types.SimpleNamespace(pw_dir=home)))
+                with mock.patch.dict(os.environ, v["env"], clear=True), entry, \
+                        mock.patch.object(os, "geteuid", return_value=v["euid"]), \
+                        mock.patch.object(os, "getcwd", return_value=v["cwd"]):
+                    try:
+                        got = {"root": self.b._cache_root()}
+                    except _Refused as e:
+                        got = {"refusal": e.args[0]}
+                self.assertEqual(got, v["expect"])
+
+    def make_entries(self, base, entries, owners):
+        for e in entries:
+            path = e["path"].replace("$T", base)
+            if e["kind"] == "symlink":
+                os.symlink(e["target"].replace("$T", base), path)
+                continue
+            if e["kind"] == "dir":
+                os.mkdir(path)
+            else:
+                open(path, "w").close()
+            if self.as_root:
+                os.chown(path, owners[e["owner"]], owners[e["owner"]])
+            os.chmod(path, int(e["mode"], 8))
+
+    def test_check_vectors(self):
+        os.chmod(self.tmp, 0o755)  # the unprivileged uid goes through it
+        skipped = []
+        for i, v in enumerate(self.vectors["check"]):
+            foreign = any(e.get("owner", "euid") != "euid" for e in v["fs"])
+            if not self.as_root and (v["euid"] == "root" or foreign):
+                skipped.append(v["name"])
+                continue
+            uid = 0 if v["euid"] == "root" else USER_UID if self.as_root else os.geteuid()
+            with self.subTest(v["name"]):
+                base = os.path.join(self.tmp, "check%d" % i)
+                os.mkdir(base, 0o755)
+                if self.as_root:
+                    os.chown(base, uid, uid)
+                self.make_entries(base, v["fs"], {"euid": uid, "root": 0, "other": OTHER_UID})
+                umask = os.umask(int(v["umask"], 8))
+                try:
+                    with _Credentials(uid):
+                        try:
+                            self.b._check_root(v["root"].replace("$T", base))
+                            got = None
+                        except _Refused as e:
+                            got = e.args[0]
+                finally:
+                    os.umask(umask)
+                expect = v["expect"]
+                self.assertEqual(got, expect.get("refusal"))
+                for path, mode in sorted(expect.get("modes", {}).items()):
+                    st = os.lstat(path.replace("$T", base))
+                    self.assertEqual((path, _mode_text(st.st_mode), st.st_uid), (path, mode, uid))
+        self.skip_named(skipped)
+
+    def test_marker_vectors(self):
+        skipped = []
+        for i, v in enumerate(self.vectors["marker"]):
+            if "interpreter" in v:
+                continue  # the launcher's trees only: a site tree has no interpreter
+            marker_spec = v["marker"] or {}
+            if marker_spec.get("owner") == "other" and not self.as_root:
+                skipped.append(v["name"])
+                continue
+            with self.subTest(v["name"]):
+                tree = os.path.join(self.tmp, "marker%d" % i)
+                os.mkdir(tree)
+                marker = os.path.join(tree, self.b._MARKER)
+                real = os.path.join(tree, "real")
+                open(real, "w").close()
+                kind = marker_spec.get("kind")
+                if kind == "file":
+                    open(marker, "w").close()
+                elif kind == "symlink":
+                    os.symlink(real, marker)
+                elif kind == "dangling-symlink":
+                    os.symlink(os.path.join(tree, "missing"), marker)
+                elif kind == "dir":
+                    os.mkdir(marker)
+                elif kind == "fifo":
+                    os.mkfifo(marker)
+                if marker_spec.get("owner") == "other":
+                    os.lchown(marker, OTHER_UID, OTHER_UID)
+                self.assertEqual(self.b._marked(marker), v["expect"] == "complete")
+        self.skip_named(skipped)
+
+    def test_sweep_vectors(self):
+        now = time.time()
+        for i, v in enumerate(self.vectors["sweep"]):
+            with self.subTest(v["name"]):
+                base = os.path.join(self.tmp, "sweep%d" % i)
+                tmp_root = os.path.join(base, "tmp")
+                outside = os.path.join(base, "outside")
+                os.makedirs(tmp_root)
+                os.makedirs(outside)
+                open(os.path.join(outside, "keep"), "w").close()
+                for e in v["entries"]:
+                    path = os.path.join(tmp_root, e["name"])
+                    if e["kind"] == "dir":
+                        os.mkdir(path)
+                        open(os.path.join(path, "inside"), "w").close()
+                    elif e["kind"] == "file":
+                        open(path, "w").close()
+                    else:
+                        os.symlink(outside, path)
+                    when = now - e["age_hours"] * 3600
+                    os.utime(path, (when, when), follow_symlinks=False)
+                self.b._sweep(tmp_root, now)
+                self.assertEqual(sorted(os.listdir(tmp_root)), sorted(v["left"]))
+                self.assertTrue(os.path.exists(os.path.join(outside, "keep")))
+
+    def test_hint_vectors(self):
+        import errno
+
+        for v in self.vectors["hints"]:
+            with self.subTest(v["errno"]):
+                code = getattr(errno, v["errno"])
+                self.assertEqual(self.b._write_hint(OSError(code, os.strerror(code))), v["hint"])
+
+
+def _walk_modes(top):
+    """{path relative to top: st_mode} of top and everything below it (lstat)."""
+    modes = {".": os.lstat(top).st_mode}
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            modes[os.path.relpath(path, top)] = os.lstat(path).st_mode
+    return modes
+
+
+def _can_unshare():
+    try:
+        return subprocess.run(["unshare", "-m", "true"], stderr=subprocess.DEVNULL,
+                              timeout=TIMEOUT).returncode == 0
+    except OSError:
+        return False
+
+
+class Modes(BootstrapTestCase):
+    """"Runtime cache protocol", step 3: modes set explicitly, never left to
+    the umask; nothing group- or other-writable; as root, trees every user
+    can read. The bundle's venv (venv/) follows the same rules."""
+
+    def test_nothing_group_writable_under_umask_002(self):
+        os.makedirs(self.root)
+        os.chmod(self.root, 0o750)  # shared with a group that cannot write
+        proc = subprocess.run([sys.executable, self.art, "quiet"], env=self.env(),
+                              preexec_fn=lambda: os.umask(0o002), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        self.ok(proc)
+        modes = _walk_modes(self.root)
+        writable = {p: _mode_text(m) for p, m in modes.items()
+                    if not stat.S_ISLNK(m) and m & 0o022}
+        self.assertEqual(writable, {})
+        self.assertEqual(_mode_text(modes["."]), "0750")  # an existing root keeps its mode
+        self.assertEqual(_mode_text(modes["site"]), "0755" if os.geteuid() == 0 else "0700")
+        self.assertEqual(_mode_text(modes["tmp"]), "0700")
+        self.assertEqual(_mode_text(modes["venv"]), "0755" if os.geteuid() == 0 else "0700")
+        venv = [p for p in modes if p.startswith("venv" + os.sep) and p.count(os.sep) == 1]
+        self.assertEqual(len(venv), 1, venv)
+        self.assertEqual(_mode_text(modes[venv[0]]), "0755" if os.geteuid() == 0 else "0700")
+        self.assertEqual(_mode_text(modes[os.path.join(venv[0], "pyvenv.cfg")]), "0644")
+        self.assertEqual(_mode_text(modes[os.path.join(venv[0], "bin", "appcli")]), "0755")
+        tree = os.path.join("site", self.boot["extract_hash"])
+        self.assertEqual(_mode_text(modes[tree]), "0755")
+        self.assertEqual(_mode_text(modes[os.path.join(tree, ".pyzap-complete")]), "0644")
+        self.assertEqual(_mode_text(modes[os.path.join(tree, "extpkg", "tool.sh")]), "0755")
+        self.assertEqual(_mode_text(modes[os.path.join(tree, "extpkg", "data.txt")]), "0644")
+        pycache = os.path.join(tree, "extpkg", "__pycache__")  # made by _compile_missing
+        self.assertEqual(_mode_text(modes[pycache]), "0755")
+        pycs = [p for p in modes if p.startswith(pycache + os.sep)]
+        self.assertTrue(pycs)
+        self.assertEqual({_mode_text(modes[p]) for p in pycs}, {"0644"})
+
+    def test_a_missing_root_is_made_with_exact_modes_under_umask_077(self):
+        self.root = os.path.join(self.tmp, "new", "cache")
+        proc = subprocess.run([sys.executable, self.art, "quiet"], env=self.env(),
+                              preexec_fn=lambda: os.umask(0o077), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        self.ok(proc)
+        shared = os.geteuid() == 0
+        for path in (os.path.dirname(self.root), self.root, os.path.join(self.root, "site")):
+            self.assertEqual(_mode_text(os.stat(path).st_mode), "0755" if shared else "0700", path)
+        modes = _walk_modes(self.extracted())
+        files = {_mode_text(m) for m in modes.values() if stat.S_ISREG(m)}
+        dirs = {_mode_text(m) for m in modes.values() if stat.S_ISDIR(m)}
+        self.assertEqual((files, dirs), ({"0644", "0755"}, {"0755"}))
+
+    @unittest.skipUnless(hasattr(os, "geteuid") and os.geteuid() == 0, "the root rule needs root")
+    def test_root_uses_the_system_cache(self):
+        # In a private mount namespace, over a tmpfs on /var/cache: as root,
+        # without PYZAP_ROOT, the cache is /var/cache/pyzap, readable by
+        # everybody whatever the umask, and writable only by root.
+        if not _can_unshare():
+            self.skipTest("unshare -m is not allowed here")
+        code = ("import json, os, sys\n"
+                "out = {}\n"
+                "for d, dirs, files in os.walk('/var/cache/pyzap'):\n"
+                "    for n in ['.'] + dirs + files:\n"
+                "        st = os.lstat(os.path.join(d, n))\n"
+                "        out[os.path.relpath(os.path.join(d, n), '/var/cache/pyzap')] = [st.st_mode, st.st_uid]\n"
+                "print(json.dumps(out))\n")
+        script = ('mount -t tmpfs -o mode=0755 none /var/cache && umask 077 && "$0" "$1" quiet && '
+                  'PYZAP_INTERPRETER=1 "$0" "$1" -c "$2"')
+        env = self.env(PYZAP_ROOT=None, CACHE_DIRECTORY=None)
+        proc = self.ok(subprocess.run(["unshare", "-m", "sh", "-c", script, sys.executable, self.art, code],
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      universal_newlines=True, timeout=TIMEOUT))
+        found = json.loads(proc.stdout.strip().splitlines()[-1])
+        tree = os.path.join("site", self.boot["extract_hash"])
+        self.assertEqual(found["."], [stat.S_IFDIR | 0o755, 0])
+        self.assertEqual(_mode_text(found["site"][0]), "0755")
+        self.assertEqual(_mode_text(found["tmp"][0]), "0700")
+        marker = os.path.join(tree, ".pyzap-complete")
+        self.assertEqual(found[marker], [stat.S_IFREG | 0o644, 0])
+        in_tree = {p: m for p, (m, _) in found.items() if p == tree or p.startswith(tree + os.sep)}
+        self.assertEqual({_mode_text(m) for m in in_tree.values() if stat.S_ISDIR(m)}, {"0755"})
+        self.assertEqual({_mode_text(m) for m in in_tree.values() if stat.S_ISREG(m)}, {"0644", "0755"})
+
+
+class MarkerAndErrors(BootstrapTestCase):
+    def test_a_symlinked_marker_is_not_a_marker(self):
+        self.ok(self.run_art("quiet"))
+        marker = os.path.join(self.extracted(), ".pyzap-complete")
+        planted = os.path.join(self.tmp, "planted")
+        open(planted, "w").close()
+        os.unlink(marker)
+        os.symlink(planted, marker)
+        self.assertEqual(self.probe("probe")["ext_data"], "hello from data")
+        self.assertFalse(os.path.islink(marker))  # extracted again, marked again
+        self.assertTrue(stat.S_ISREG(os.lstat(marker).st_mode))
+
+    def test_write_errors_name_their_cause(self):
+        # ENAMETOOLONG needs no privilege; ENOSPC and EROFS need a private
+        # mount namespace (a tiny tmpfs, a read-only bind mount).
+        self.root = os.path.join(self.tmp, "x" * 300, "cache")
+        self.assertOneLineError(self.run_art("quiet"), "a path is too long", "set PYZAP_ROOT")
+        if not (hasattr(os, "geteuid") and os.geteuid() == 0 and _can_unshare()):
+            self.skipTest("ENOSPC and EROFS need root and unshare -m")
+        mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(mnt)
+        files = base_files()
+        files["__pyzap__/extract/extpkg/big.bin"] = os.urandom(512 * 1024)
+        self.boot = build(self.art, base_boot(), files)
+        for mount, needles in (
+                ("mount -t tmpfs -o size=256k none \"$M\"",
+                 ("No space left on device", "the disk is full", "set PYZAP_ROOT")),
+                ("mount --bind \"$M\" \"$M\" && mount -o remount,ro,bind \"$M\"",
+                 ("Read-only file system", "under systemd, set CacheDirectory= in the unit"))):
+            with self.subTest(mount):
+                script = mount + ' && exec "$0" "$1" quiet'
+                self.root = os.path.join(mnt, "cache")
+                env = self.env(M=mnt)
+                proc = subprocess.run(["unshare", "-m", "sh", "-c", script, sys.executable, self.art],
+                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      universal_newlines=True, timeout=TIMEOUT)
+                self.assertOneLineError(proc, *needles)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ pub enum ArtifactError {
         problem: &'static str,
         origin: String,
     },
+    #[error("an artifact needs at least one target")]
+    NoTarget,
     #[error("compiling bytecode failed: {0}")]
     Bytecode(String),
     #[error("cannot extract into {path}")]

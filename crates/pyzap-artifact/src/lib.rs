@@ -1,27 +1,37 @@
-//! Writing and reading pyzap artifacts: a shebang line followed by a
-//! deterministic zip (sorted entries, fixed timestamps) holding the site
-//! tree, the bootstrap and the manifest — or, for a standalone executable,
-//! a launcher stub and a CPython payload before that zip. See
-//! `docs/artifact-format.md`.
+//! The artifact format, all of it: the site tree (placement, entries,
+//! multi-target layout, manifest and extract key), the names the bootstrap
+//! reads, and writing and reading artifacts — a shebang line followed by a
+//! deterministic zip (sorted entries, fixed timestamps), or, for a
+//! standalone executable, a launcher stub and a CPython payload before that
+//! zip. See `docs/artifact-format.md`.
 
+mod compat;
 mod error;
+mod extract_key;
+#[cfg(test)]
+mod fixtures;
 mod manifest;
+mod protocol;
 mod reader;
 mod site;
+mod site_tree;
 mod standalone;
 mod tree_digest;
 mod writer;
 
 pub use error::ArtifactError;
 pub use manifest::{
-    DistRecord, EntryKind, EntryPointRecord, Manifest, TargetRecord, TargetSection, FORMAT,
-    FORMAT_MULTI, TARGETS_DIR,
+    DistRecord, EntryKind, EntryPointRecord, Manifest, TargetRecord, TargetSection,
+};
+pub use protocol::{
+    BOOT, COMPLETE_MARKER, DATA_DIR, FORMAT, FORMAT_MULTI, MANIFEST, PYZAP_DIR, SCRIPTS_DIR,
+    SITE_EXTRACT, SITE_ZIP, SRC_MAIN, TARGETS_DIR,
 };
 pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
 pub use site::{
     add_distributions, pyc_name, unify_placement, Bundled, BytecodeCompiler, CompileJob,
-    SITE_EXTRACT, SITE_ZIP,
 };
+pub use site_tree::{SiteTree, SiteTreeInputs, TargetBundle};
 pub use standalone::{
     build_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer, write_standalone,
     Payload, PayloadOptions, PythonDist,

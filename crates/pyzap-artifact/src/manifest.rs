@@ -1,19 +1,14 @@
 //! The manifest (`__pyzap__/manifest.json`): the single description of a
-//! bundle, and the `__pyzap__/boot` lines derived from it for the bootstrap.
+//! bundle, the records it is made of (each derived from a target or a
+//! wheel), and the `__pyzap__/boot` lines derived from it for the bootstrap.
 
+use pyzap_spec::Target;
 use serde::{Deserialize, Serialize};
 
-/// The artifact format version this pyzap writes for a single target.
-pub const FORMAT: u32 = 1;
-/// The format of artifacts built for several targets (`targets` in the
-/// manifest, `target=` lines in `boot`); single-target artifacts stay format 1.
-pub const FORMAT_MULTI: u32 = 2;
-/// Where a multi-target artifact keeps each target's own files:
-/// `__pyzap__/targets/<name>/site-packages/…` and `…/extract/…`.
-pub const TARGETS_DIR: &str = "__pyzap__/targets";
+use crate::{Bundled, SITE_ZIP};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// Call `module:function`.
     Function,
@@ -21,6 +16,21 @@ pub enum EntryKind {
     Module,
     /// Run the `--src` directory's `__main__.py`.
     Script,
+    /// Run a script (or program) a wheel ships in `.data/scripts/`, named
+    /// by `script`.
+    DataScript,
+}
+
+impl EntryKind {
+    /// The `entry_kind=` value in `boot`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Function => "function",
+            EntryKind::Module => "module",
+            EntryKind::Script => "script",
+            EntryKind::DataScript => "data_script",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +46,12 @@ impl EntryPointRecord {
     pub fn describe(&self) -> String {
         let target = match (self.kind, &self.module, &self.function) {
             (EntryKind::Script, _, _) => "__main__.py of the source directory".to_string(),
+            (EntryKind::DataScript, _, _) => {
+                return format!(
+                    "script `{}` from a wheel's .data/scripts",
+                    self.script.as_deref().unwrap_or("?")
+                )
+            }
             (_, Some(m), Some(f)) => format!("{m}:{f}"),
             (_, Some(m), None) => format!("-m {m}"),
             _ => "?".into(),
@@ -56,6 +72,25 @@ pub struct TargetRecord {
     pub platform: String,
 }
 
+impl TargetRecord {
+    /// What the manifest says of `target`; `platform` is its best platform tag.
+    pub(crate) fn of(target: &Target) -> Self {
+        let facts = &target.facts;
+        TargetRecord {
+            python: target.version_string(),
+            python_full_version: facts.python_full_version.clone(),
+            cache_tag: facts.cache_tag.clone(),
+            abi: format!("cp{}{}{}", target.major, target.minor, facts.abiflags),
+            platform: target
+                .tags
+                .iter()
+                .next()
+                .map(|t| t.platform.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DistRecord {
     pub name: String,
@@ -66,6 +101,31 @@ pub struct DistRecord {
     pub placement: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub extract_reason: Option<String>,
+}
+
+impl DistRecord {
+    pub(crate) fn of(b: &Bundled) -> Self {
+        DistRecord {
+            name: b.dist.name.to_string(),
+            version: b.dist.version.to_string(),
+            filename: b.dist.filename.clone(),
+            sha256: b.sha256.clone(),
+            placement: b.dist.placement.as_str().to_string(),
+            extract_reason: b.dist.extract_reason.clone(),
+        }
+    }
+}
+
+/// `placement:file.pth` for every `.pth` file of `bundled` (`pth` in the
+/// manifest and `boot`).
+pub(crate) fn pth_lines(bundled: &[Bundled]) -> Vec<String> {
+    let mut pth = Vec::new();
+    for b in bundled {
+        for p in &b.dist.pth_files {
+            pth.push(format!("{}:{p}", b.dist.placement.as_str()));
+        }
+    }
+    pth
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +144,8 @@ pub struct Manifest {
     pub distributions: Vec<DistRecord>,
     /// `.pth` files, as `zip:<path>` or `extract:<path>`.
     pub pth: Vec<String>,
-    /// True when `--src` files sit at the zip root.
+    /// True when the bundle has `--src` files (in the unpacked tree; `boot`
+    /// says `src=0`: the zip root is not on `sys.path`).
     pub src: bool,
     /// Built with `--no-compile`: the first run does not compile the
     /// extracted sources either (otherwise it compiles those without bytecode).
@@ -102,10 +163,15 @@ pub struct Manifest {
     /// For native code: the machine it is compiled for (`x86_64`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<String>,
+    /// For native code: the C library it needs, at least this version
+    /// (`glibc 2.17`, the newest manylinux floor among the native wheels);
+    /// the bootstrap refuses an older one in one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libc: Option<String>,
     /// Format 2 only: one section per target, which the bootstrap chooses
     /// from at run time. `target` is then the first of them, `distributions`
     /// the union, and `extract_hash`, `bytecode` and `pth` describe the
-    /// shared zipped site dir.
+    /// unpacked tree every target shares.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetSection>,
 }
@@ -152,13 +218,15 @@ impl Manifest {
     /// The `__pyzap__/boot` text (see docs/artifact-format.md).
     pub fn boot_text(&self) -> String {
         let ep = &self.entry_point;
-        let kind = match ep.kind {
-            EntryKind::Function => "function",
-            EntryKind::Module => "module",
-            EntryKind::Script => "script",
+        let kind = ep.kind.as_str();
+        // Only artifacts with a zipped site say where it is.
+        let site_zip = if self.distributions.iter().any(|d| d.placement == "zip") {
+            format!("site_zip={SITE_ZIP}\n")
+        } else {
+            String::new()
         };
         let mut out = format!(
-            "format={}\nentry_kind={kind}\nentry_module={}\nentry_function={}\nentry_name={}\npython={}\ncache_tag={}\nnative={}\nsite_zip=site-packages\nextract_hash={}\nsrc={}\n",
+            "format={}\nentry_kind={kind}\nentry_module={}\nentry_function={}\nentry_name={}\npython={}\ncache_tag={}\nnative={}\n{site_zip}extract_hash={}\nsrc={}\n",
             self.format,
             ep.module.as_deref().unwrap_or(""),
             ep.function.as_deref().unwrap_or(""),
@@ -167,7 +235,9 @@ impl Manifest {
             self.target.cache_tag,
             u8::from(self.native),
             self.extract_hash.as_deref().unwrap_or(""),
-            u8::from(self.src),
+            // `--src` files live in the unpacked tree; 1 would put the zip
+            // root on `sys.path` (an artifact repacked with files there).
+            0,
         );
         if self.no_compile {
             out.push_str("no_compile=1\n");
@@ -180,6 +250,9 @@ impl Manifest {
         }
         if let Some(machine) = &self.machine {
             out.push_str(&format!("machine={machine}\n"));
+        }
+        if let Some(libc) = &self.libc {
+            out.push_str(&format!("libc={}\n", libc.replace(' ', ":")));
         }
         for p in &self.pth {
             out.push_str(&format!("pth={p}\n"));

@@ -112,10 +112,10 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
 fn read_manifest(archive: &mut Archive, path: &Path) -> Result<Manifest, ArtifactError> {
     let mut text = String::new();
     archive
-        .by_name("__pyzap__/manifest.json")
+        .by_name(crate::MANIFEST)
         .map_err(|_| ArtifactError::NotAnArtifact {
             path: path.to_path_buf(),
-            reason: "it has no __pyzap__/manifest.json".into(),
+            reason: format!("it has no {}", crate::MANIFEST),
         })?
         .read_to_string(&mut text)
         .map_err(|e| ArtifactError::Corrupt {

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use pyzap_wheel::{InstalledDist, Placement, SiteSource};
 
-use crate::{ArtifactEntry, ArtifactError, EntrySource};
+use crate::{
+    ArtifactEntry, ArtifactError, EntrySource, DATA_DIR, SCRIPTS_DIR, SITE_EXTRACT, SITE_ZIP,
+};
 
 type Result<T> = std::result::Result<T, ArtifactError>;
 
@@ -33,9 +35,9 @@ pub trait BytecodeCompiler {
     ) -> std::result::Result<Vec<Option<Vec<u8>>>, Box<dyn std::error::Error + Send + Sync>>;
 }
 
-pub const SITE_ZIP: &str = "site-packages";
-pub const SITE_EXTRACT: &str = "__pyzap__/extract";
-
+/// A wheel chosen for a target: its files as laid out by `pyzap-wheel`, and
+/// the sha256 of the wheel file.
+#[derive(Debug, Clone)]
 pub struct Bundled {
     pub dist: InstalledDist,
     pub sha256: String,
@@ -48,18 +50,18 @@ pub fn prefix(p: Placement) -> &'static str {
     }
 }
 
-/// When one distribution must be unpacked, unpack them all. The cache entry
-/// is created on the first run anyway, and imports from a directory beat
-/// zipimport's (measured on black: ~3 ms at every start for its zipped
-/// dependencies); a bundle of pure Python only still runs from the zip.
+/// Every distribution is unpacked into the runtime cache, pure Python too.
+/// The bundle is then a real site dir, as in a venv: `importlib.metadata`,
+/// `importlib.resources`, `__file__` and `.pth` files work the same in the
+/// app and in the children of the bundle's venv, tracebacks show real paths
+/// with source lines, and a running process reads nothing more from the
+/// artifact, so replacing the file under it is safe. It is also faster
+/// once unpacked: imports from a directory beat zipimport's (flake8
+/// `--version`, warm: 80 ms unpacked against 87 ms zipped; black: ~3 ms),
+/// for a first run 2–10 % slower (flake8's 160 files unpacked).
 pub fn unify_placement(bundled: &mut [Bundled]) {
-    if bundled
-        .iter()
-        .any(|b| b.dist.placement == Placement::Extract)
-    {
-        for b in bundled.iter_mut() {
-            b.dist.placement = Placement::Extract;
-        }
+    for b in bundled.iter_mut() {
+        b.dist.placement = Placement::Extract;
     }
 }
 
@@ -132,8 +134,20 @@ pub fn add_distributions(
             ));
         }
         for f in &d.scheme_files {
-            let name = format!("__pyzap__/data/{}/{}", d.name, f.dest);
-            entries.push(entry(&d.wheel_path, &name, &f.source, f.mode));
+            match f.dest.strip_prefix("scripts/") {
+                // Into the unpacked tree, executable (wheels seldom keep the
+                // bit; installers set it): the venv's bin/ links to them.
+                Some(script) if d.placement == Placement::Extract => entries.push(entry(
+                    &d.wheel_path,
+                    &format!("{SITE_EXTRACT}/{SCRIPTS_DIR}/{script}"),
+                    &f.source,
+                    0o755,
+                )),
+                _ => {
+                    let name = format!("{DATA_DIR}/{}/{}", d.name, f.dest);
+                    entries.push(entry(&d.wheel_path, &name, &f.source, f.mode));
+                }
+            }
         }
     }
     let Some(compiler) = compiler else {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{DateTime, ZipArchive, ZipWriter};
 
-use crate::{ArtifactError, Manifest, SITE_EXTRACT, TARGETS_DIR};
+use crate::{ArtifactError, Manifest, BOOT, MANIFEST, SITE_EXTRACT, TARGETS_DIR};
 
 /// Where an entry's bytes come from.
 #[derive(Debug, Clone)]
@@ -255,9 +255,6 @@ fn check_tree(
     }
 }
 
-const MANIFEST: &str = "__pyzap__/manifest.json";
-const BOOT: &str = "__pyzap__/boot";
-
 fn generated(name: &str, data: Vec<u8>) -> ArtifactEntry {
     ArtifactEntry {
         name: name.to_string(),
@@ -342,8 +339,30 @@ fn write_entries<W: Write + Seek>(
                     }
                 };
                 let raw = src.by_index_raw(*index).map_err(source_err)?;
-                zip.raw_copy_file_rename(raw, name.as_str())
+                // Executable by our rule (a wheel's `.data/scripts/`) but not
+                // in the wheel: written again with the mode, streamed. Every
+                // other entry is copied as the wheel has it.
+                let lacks_exec =
+                    entry.mode & 0o111 != 0 && raw.unix_mode().is_none_or(|m| m & 0o111 == 0);
+                if lacks_exec {
+                    drop(raw);
+                    let mut member = src.by_index(*index).map_err(source_err)?;
+                    let method = crate::site::compression_for(
+                        &entry.name,
+                        usize::try_from(member.size()).unwrap_or(usize::MAX),
+                    );
+                    zip.start_file(
+                        name.as_str(),
+                        base.compression_method(method)
+                            .unix_permissions(entry.mode)
+                            .large_file(member.size() >= u64::from(u32::MAX)),
+                    )
                     .map_err(zip_err)?;
+                    std::io::copy(&mut member, &mut zip).map_err(write_err)?;
+                } else {
+                    zip.raw_copy_file_rename(raw, name.as_str())
+                        .map_err(zip_err)?;
+                }
             }
         }
     }

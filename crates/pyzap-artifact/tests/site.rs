@@ -78,6 +78,7 @@ fn manifest() -> Manifest {
         requires_python: None,
         abi3: None,
         machine: None,
+        libc: None,
         pth: Vec::new(),
         src: false,
         targets: Vec::new(),
@@ -134,7 +135,7 @@ fn entries_bytecode_cache_and_deterministic_output() {
 }
 
 #[test]
-fn one_extracted_distribution_extracts_them_all() {
+fn every_distribution_is_extracted_pure_python_too() {
     let tmp = tempfile::tempdir().unwrap();
     let mut all = bundled(tmp.path());
     let placements = |b: &[Bundled]| {
@@ -142,13 +143,21 @@ fn one_extracted_distribution_extracts_them_all() {
             .map(|b| b.dist.placement.as_str())
             .collect::<Vec<_>>()
     };
-    assert_eq!(placements(&all), ["zip", "extract"]);
+    assert_eq!(
+        placements(&all),
+        ["zip", "extract"],
+        "as pyzap-wheel sees them"
+    );
     unify_placement(&mut all);
     assert_eq!(placements(&all), ["extract", "extract"]);
     let mut pure: Vec<Bundled> = all.drain(..1).collect();
     pure[0].dist.placement = pyzap_wheel::Placement::Zip;
     unify_placement(&mut pure);
-    assert_eq!(placements(&pure), ["zip"], "pure bundles stay zipped");
+    assert_eq!(
+        placements(&pure),
+        ["extract"],
+        "a pure bundle is a real site dir too"
+    );
 }
 
 /// Security issue item 11: the bytecode cache was keyed by the magic number

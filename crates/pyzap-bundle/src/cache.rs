@@ -2,11 +2,11 @@
 //! away from running builds, and those two commands.
 //!
 //! The build cache (`default_cache_dir()`) holds pyzap's own entries: `index/`
-//! (simple-API pages, core metadata, downloaded files by sha256),
-//! `verified/`, `bytecode/`, `python-dist*/`. The runtime cache of built apps
-//! defaults to the same directory and holds `site/`, `python/` and `tmp/`:
-//! apps may be running from those, so `clean` and `prune` never touch them
-//! (an app recreates what it needs; remove them by hand when none runs).
+//! (simple-API pages, core metadata, downloaded files by sha256, among them
+//! `--python-dist` archives), `verified/`, `bytecode/`, `python-dist*/`. The runtime cache of built apps
+//! defaults to the same directory and holds `site/`, `venv/`, `python/` and
+//! `tmp/`: apps may be running from those, so `clean` and `prune` never
+//! touch them (`runtime_cache` lists and prunes them, keeping what runs).
 //!
 //! Builds hold a shared lock on `build.lock`; `clean` and `prune` take it
 //! exclusively, so they wait for running builds and no build starts while
@@ -17,9 +17,11 @@
 //! build goes (`index/tmp-*`, `.pyzap-tmp-*`, `.unpack-*`, `.tmp-*`, an
 //! interrupted clean's `.pyzap-trash-*`); an entry goes when it was last
 //! used more than `--days` days ago, "used" being the newest access or
-//! modification time of anything in it (reads update access times daily
-//! under Linux's default `relatime`; on `noatime` mounts this is the time
-//! the entry was written). Entries are the children of `index/*/`,
+//! modification time of the files in it and the modification time of its
+//! directories (reads update access times daily under Linux's default
+//! `relatime`; on `noatime` mounts this is the time the entry was written;
+//! a directory's access time is not a use: the prune's own walk lists it).
+//! Entries are the children of `index/*/`,
 //! `verified/`, `bytecode/` and `python-dist*/`.
 
 use std::path::{Path, PathBuf};
@@ -38,11 +40,13 @@ const BUILD_ENTRIES: &[&str] = &[
     "bytecode",
     "python-dist",
     "python-dist-bytecode",
+    // Where earlier builds downloaded `--python-dist` archives (now in
+    // `index/`): still pyzap's to clean and prune.
     "python-dist-downloads",
     WORK_DIR,
 ];
 /// Entries of the apps' runtime cache, kept.
-const RUNTIME_ENTRIES: &[&str] = &["site", "python", "tmp"];
+const RUNTIME_ENTRIES: &[&str] = &["site", "venv", "python", "tmp"];
 const LOCK_FILE: &str = "build.lock";
 const TRASH_PREFIX: &str = ".pyzap-trash-";
 const TEMP_PREFIXES: &[&str] = &[".pyzap-tmp-", ".unpack-", ".tmp-", "tmp-", TRASH_PREFIX];
@@ -216,10 +220,13 @@ fn children(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Bytes under `path` and the newest access or modification time in it.
+/// Bytes under `path` and its last use: the newest access or modification
+/// time of a file in it, or modification time of a directory (listing a
+/// directory, as this walk does, updates its access time).
 fn usage(path: &Path) -> Result<(u64, SystemTime)> {
     let meta = fs_err::symlink_metadata(path)?;
-    let mut newest = [meta.accessed().ok(), meta.modified().ok()]
+    let accessed = (!meta.is_dir()).then(|| meta.accessed().ok()).flatten();
+    let mut newest = [accessed, meta.modified().ok()]
         .into_iter()
         .flatten()
         .max()
@@ -269,13 +276,21 @@ mod tests {
     fn clean_keeps_the_runtime_cache_and_refuses_strangers() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        for d in ["index/files-v1/ab", "verified", "site/x", "python/y"] {
+        for d in [
+            "index/files-v1/ab",
+            "verified",
+            "site/x",
+            "venv/v",
+            "python/y",
+        ] {
             fs_err::create_dir_all(dir.join(d)).unwrap();
         }
         fs_err::write(dir.join("index/files-v1/ab/f.whl"), b"x").unwrap();
         clean(dir, &crate::Silent).unwrap();
         assert!(!dir.join("index").exists() && !dir.join("verified").exists());
-        assert!(dir.join("site/x").exists() && dir.join("python/y").exists());
+        for kept in ["site/x", "venv/v", "python/y"] {
+            assert!(dir.join(kept).exists(), "{kept}");
+        }
 
         fs_err::write(dir.join("thesis.tex"), b"precious").unwrap();
         let err = clean(dir, &crate::Silent).unwrap_err().to_string();
@@ -315,5 +330,32 @@ mod tests {
         assert!(dir.join("index/files-v1/new/b.whl").exists());
         assert!(!dir.join("index/tmp-v1/dl-1").exists());
         assert!(!dir.join("verified/.pyzap-tmp-123").exists());
+    }
+
+    /// A prune lists the directories of the entries it keeps, which updates
+    /// their access times: that is no use, or every prune would make the
+    /// entries it looked at young again and none would ever go.
+    #[test]
+    fn a_prune_does_not_make_the_entries_it_keeps_look_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let entry = dir.join("index/files-v1/ab");
+        fs_err::create_dir_all(&entry).unwrap();
+        fs_err::write(entry.join("a.whl"), b"x").unwrap();
+        let twenty_days_ago = SystemTime::now() - Duration::from_secs(20 * 86_400);
+        for p in [entry.join("a.whl"), entry.clone()] {
+            let times = std::fs::FileTimes::new()
+                .set_accessed(twenty_days_ago)
+                .set_modified(twenty_days_ago);
+            fs_err::File::open(&p)
+                .unwrap()
+                .file()
+                .set_times(times)
+                .unwrap();
+        }
+        prune(dir, Duration::from_secs(30 * 86_400), &crate::Silent).unwrap();
+        assert!(entry.join("a.whl").exists());
+        prune(dir, Duration::from_secs(10 * 86_400), &crate::Silent).unwrap();
+        assert!(!entry.exists());
     }
 }

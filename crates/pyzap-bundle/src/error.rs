@@ -24,6 +24,28 @@ pub enum BundleError {
     #[error("{dir} does not look like a pyzap cache (it holds `{name}`), so nothing was removed")]
     NotACache { dir: PathBuf, name: String },
 
+    // The runtime cache.
+    #[error("cannot find the runtime cache directory")]
+    RuntimeRoot {
+        #[source]
+        source: pyzap_launcher::LauncherError,
+    },
+    #[error("runtime cache {path} is not a directory")]
+    RuntimeNotADirectory { path: PathBuf },
+    #[error("runtime cache {path} belongs to uid {owner}, not to you (uid {me}), so nothing was removed")]
+    RuntimeOwner { path: PathBuf, owner: u32, me: u32 },
+    #[error("cannot read the process table (/proc), so which trees running apps use is unknown")]
+    ProcessTable {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot lock {path}")]
+    RuntimeLock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     // Inputs.
     #[error("wheel file {path} does not exist")]
     NoWheelFile { path: PathBuf },
@@ -141,25 +163,20 @@ pub enum BundleError {
     NoEntryPoint,
 
     // Standalone executables.
-    #[error("bad URL {url}")]
+    #[error("--python-dist {url} is not a valid URL")]
     DistUrl {
         url: String,
         #[source]
         source: pyzap_index::UrlParseError,
     },
-    #[error("downloading {url}")]
+    #[error("--python-dist-sha256 `{value}` is not a sha256 digest (64 hex digits)")]
+    DistSha256 { value: String },
+    /// Boxed: an `IndexError` beside the URL passes clippy's `result_large_err` bound.
+    #[error("getting the python distribution {url}")]
     DistDownload {
         url: String,
         #[source]
-        source: pyzap_index::http::TransportError,
-    },
-    #[error("downloading {url} failed: HTTP {status}")]
-    DistStatus { url: String, status: u16 },
-    #[error("cannot read the download of {url}")]
-    DistRead {
-        url: String,
-        #[source]
-        source: std::io::Error,
+        source: Box<pyzap_index::IndexError>,
     },
     #[error("hash mismatch for {what}: sha256 is {actual}, --python-dist-sha256 wants {wanted}")]
     DistHash {
@@ -250,6 +267,15 @@ impl BundleError {
             E::NoCacheDir => "set PYZAP_CACHE_DIR".to_string(),
             E::CacheDir { .. } => "set PYZAP_CACHE_DIR to a private, writable directory".into(),
             E::NotACache { .. } => "check PYZAP_CACHE_DIR".into(),
+            E::RuntimeRoot { .. } | E::RuntimeNotADirectory { .. } => {
+                "set PYZAP_ROOT, or give --root DIR".into()
+            }
+            E::RuntimeOwner { .. } => {
+                "run it as the user whose apps use that cache, or give --root DIR".into()
+            }
+            E::ProcessTable { .. } => {
+                "mount /proc: pyzap reads it to keep the trees running apps use".into()
+            }
             E::NotAProject { dir } => format!(
                 "to bundle plain source files as they are, use --src {}",
                 dir.display()
@@ -267,6 +293,10 @@ impl BundleError {
             E::NoEntryModule { .. } => "check the module name; the bundle's code comes from the requirements, projects and --src directories you gave".into(),
             E::AmbiguousEntryPoint { .. } => "choose one with -c NAME, or give -e module:function".into(),
             E::NoEntryPoint => "pass -c CONSOLE_SCRIPT or -e module:function".into(),
+            E::DistSha256 { .. } => {
+                "give the archive's sha256 as 64 hex digits (`sha256sum FILE` prints it)".into()
+            }
+            E::DistDownload { source, .. } => return dist_download_hints(source),
             E::DistInterpreter { .. } => format!(
                 "the distribution must be built for this machine ({})",
                 std::env::consts::ARCH
@@ -283,6 +313,23 @@ impl BundleError {
         };
         vec![hint]
     }
+}
+
+/// What to do when `--python-dist` could not be fetched, by the index
+/// client's reason.
+fn dist_download_hints(source: &pyzap_index::IndexError) -> Vec<String> {
+    use pyzap_index::IndexError as I;
+    let hint = match source.kind() {
+        I::Offline(_) => "build once without --offline to download it into the cache, or pass the archive's path to --python-dist",
+        I::Status { status: 401 | 403, .. } => "give credentials in the URL (https://USER:PASSWORD@host/…) or in ~/.netrc ($NETRC names another file)",
+        I::Status { status: 404 | 410, .. } | I::NoFileName(_) => "check the URL: it must name the archive itself (…-install_only.tar.gz)",
+        I::Unreachable { .. } | I::Transfer { .. } => "check the network and the proxy (HTTPS_PROXY); PYZAP_HTTP_TIMEOUT sets the timeout; or download the archive yourself and pass its path to --python-dist",
+        I::HashMismatch { .. } => "the server sent another file than the one promised: check the URL, and the digest against the one its release publishes (SHA256SUMS)",
+        I::DigestConflict { .. } | I::BadDigest(_) => "give one sha256, as --python-dist-sha256 or as the URL's #sha256= fragment",
+        I::NotAnArchive { .. } => "the server sent something else than an archive (an error page?): check the URL",
+        _ => return Vec::new(),
+    };
+    vec![hint.to_string()]
 }
 
 #[cfg(test)]

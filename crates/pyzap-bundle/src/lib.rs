@@ -9,6 +9,7 @@ mod inspect;
 mod options;
 mod pipeline;
 mod reporter;
+mod runtime_cache;
 
 pub use cache::{clean, default_cache_dir, prune};
 pub use error::{BundleError, Result};
@@ -20,3 +21,7 @@ pub use pipeline::lockfile::lock;
 pub use pyzap_resolve::ResolveError;
 pub use pyzap_spec::FormatOption;
 pub use reporter::{DownloadReporter, Reporter, Silent};
+pub use runtime_cache::{
+    list_runtime, prune_runtime, runtime_root, App, Leftover, Orphan, RuntimeCache, RuntimePruned,
+    Tree, TreeKind, TreeUser, UseReason,
+};

@@ -70,7 +70,7 @@ pub enum Command {
     Build(Box<BuildArgs>),
     /// Resolve requirements for a target and write a PEP 751 lock file (pylock.toml)
     Lock(Box<LockArgs>),
-    /// The build cache: where it is, emptying it, dropping what was not used lately
+    /// The build cache and the apps' runtime cache: where they are, what they hold, dropping what was not used lately
     Cache {
         #[command(subcommand)]
         command: CacheCommand,
@@ -213,7 +213,8 @@ pub struct BuildArgs {
         conflicts_with = "python"
     )]
     pub python_dist: Option<String>,
-    /// The sha256 the --python-dist archive must have
+    /// The sha256 the --python-dist archive must have (a URL may carry it
+    /// as a `#sha256=` fragment instead)
     #[arg(long, value_name = "HEX", requires = "python_dist")]
     pub python_dist_sha256: Option<String>,
     /// Keep the whole stdlib of --python-dist (by default its test suites,
@@ -313,14 +314,40 @@ impl LockArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum CacheCommand {
-    /// Print the build cache's path
-    Dir,
+    /// Print the build cache's path (with --runtime, the apps' runtime cache's)
+    Dir {
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
     /// Remove the build cache's entries (the apps' runtime cache is kept)
     Clean,
-    /// Remove entries not used for --days days and leftovers of killed builds
+    /// Remove build-cache entries not used for --days days and leftovers of killed builds;
+    /// with --runtime, the apps' trees instead (never one a running process uses)
     Prune {
         /// Age in days after which an unused entry goes
         #[arg(long, default_value_t = 30)]
         days: u64,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
     },
+    /// List the apps' runtime cache: per app its trees (site, venv, python), their size,
+    /// last use and the processes using them; then trees of no app and leftovers
+    List {
+        /// The runtime cache to list (default: the one apps use: $PYZAP_ROOT,
+        /// $CACHE_DIRECTORY/pyzap, /var/cache/pyzap for root, $XDG_CACHE_HOME/pyzap, ~/.cache/pyzap)
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
+}
+
+/// The choice of the apps' runtime cache over the build cache.
+#[derive(Args, Debug)]
+pub struct RuntimeArgs {
+    /// Act on the apps' runtime cache, where artifacts unpack, instead of the build cache
+    #[arg(long)]
+    pub runtime: bool,
+    /// The runtime cache to act on (default: the one apps use: $PYZAP_ROOT,
+    /// $CACHE_DIRECTORY/pyzap, /var/cache/pyzap for root, $XDG_CACHE_HOME/pyzap, ~/.cache/pyzap)
+    #[arg(long, value_name = "DIR", requires = "runtime")]
+    pub root: Option<PathBuf>,
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
-use pyzap_bundle::{BundleError, InfoFormat, ResolveError};
+use pyzap_bundle::InfoFormat;
 
 use crate::cli::{CacheCommand, Cli, Command};
 use crate::ui::Ui;
@@ -54,16 +54,7 @@ fn run(command: &Command, ui: &Ui) -> Result<()> {
         Command::Lock(args) => {
             pyzap_bundle::lock(&args.options(pyzap_bundle::default_cache_dir()?), ui)?
         }
-        Command::Cache { command } => {
-            let dir = pyzap_bundle::default_cache_dir()?;
-            match command {
-                CacheCommand::Dir => println!("{}", dir.display()),
-                CacheCommand::Clean => pyzap_bundle::clean(&dir, ui)?,
-                CacheCommand::Prune { days } => {
-                    pyzap_bundle::prune(&dir, Duration::from_secs(days * 86_400), ui)?
-                }
-            }
-        }
+        Command::Cache { command } => cache(command, ui)?,
         Command::Info { artifact, json } => {
             let format = if *json {
                 InfoFormat::Json
@@ -78,31 +69,40 @@ fn run(command: &Command, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
-/// `error: …`, then `caused by: …` for each source (a cause whose text an
-/// earlier line already holds is not repeated), then the `hint: …` lines of
-/// every error in the chain.
+fn cache(command: &CacheCommand, ui: &Ui) -> Result<()> {
+    match command {
+        CacheCommand::Dir { runtime } if runtime.runtime => {
+            println!("{}", runtime_root(runtime.root.as_deref())?.display())
+        }
+        CacheCommand::Dir { .. } => println!("{}", pyzap_bundle::default_cache_dir()?.display()),
+        CacheCommand::Clean => pyzap_bundle::clean(&pyzap_bundle::default_cache_dir()?, ui)?,
+        CacheCommand::Prune { days, runtime } => {
+            let age = Duration::from_secs(days.saturating_mul(86_400));
+            if runtime.runtime {
+                pyzap_bundle::prune_runtime(&runtime_root(runtime.root.as_deref())?, age, ui)?;
+            } else {
+                pyzap_bundle::prune(&pyzap_bundle::default_cache_dir()?, age, ui)?;
+            }
+        }
+        CacheCommand::List { root } => {
+            let cache = pyzap_bundle::list_runtime(&runtime_root(root.as_deref())?)?;
+            write!(std::io::stdout().lock(), "{cache}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `--root DIR` made absolute, else the root the apps use.
+fn runtime_root(given: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    Ok(match given {
+        Some(dir) => std::path::absolute(dir)?,
+        None => pyzap_bundle::runtime_root()?,
+    })
+}
+
+/// The report (`pyzap_cli::render`) on stderr.
 fn report(err: &anyhow::Error) {
-    let mut heads: Vec<String> = Vec::new();
-    let mut hints: Vec<String> = Vec::new();
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<BundleError>() {
-            hints.extend(e.hints());
-        } else if let Some(e) = cause.downcast_ref::<ResolveError>() {
-            hints.extend(e.hints());
-        }
-        let head = cause.to_string();
-        if !head.is_empty() && !heads.iter().any(|h| h.contains(&head)) {
-            heads.push(head);
-        }
-    }
-    let mut heads = heads.into_iter();
-    eprintln!("error: {}", heads.next().unwrap_or_default());
-    for cause in heads {
-        eprintln!("  caused by: {cause}");
-    }
-    for hint in hints {
-        eprintln!("hint: {hint}");
-    }
+    eprint!("{}", pyzap_cli::render(err.as_ref()));
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

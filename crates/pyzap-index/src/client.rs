@@ -2,16 +2,15 @@
 //! JSON or PEP 503 HTML index pages, find-links directories and pages), the
 //! core metadata of a candidate without downloading it when the index
 //! allows (PEP 658 metadata files, else range requests on the wheel), and
-//! downloads checked against the index's digest, all through the cache.
+//! downloads (in `download`), all through the cache and one retry policy.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyzap_spec::{Metadata, PackageName};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::cache::{Cache, CachedPage, MetadataKey};
@@ -19,6 +18,10 @@ use crate::find_links::{read_wheel_metadata_from, FileLocation};
 use crate::http::{bare, redact, HttpClient, HttpResponse};
 use crate::range_reader::RangeReader;
 use crate::{simple, DistFile, DistKind, FindLinks, IndexError};
+
+mod download;
+
+pub use download::PromisedSha256;
 
 /// The public index, used when no other is given.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -439,154 +442,11 @@ impl IndexClient {
                     url: redact(&meta_url),
                     expected: expected.to_string(),
                     actual,
+                    promised_by: "the index".into(),
                 });
             }
         }
         Ok(Some(String::from_utf8_lossy(&data).into_owned()))
-    }
-
-    /// The file in the cache, when it is there already.
-    fn cached_file(&self, file: &DistFile) -> Option<PathBuf> {
-        let FileLocation::Url(url) = &file.location else {
-            return file.local_path().map(Path::to_path_buf);
-        };
-        let digest = file
-            .sha256
-            .clone()
-            .or_else(|| self.cache.digest_for_url(url))?;
-        let path = self.cache.file_path(&digest, &file.filename).ok()?;
-        // Named by its digest, but only trusted when it still looks whole: a
-        // disk error or a hand-copied cache can leave an empty or cut file
-        // (re-hashing every cached wheel at every build would cost more). A
-        // wheel's central directory is at its end, so opening it as a zip
-        // catches truncation; anything else must at least not be empty.
-        let whole = fs_err::metadata(&path).is_ok_and(|m| m.is_file() && m.len() > 0)
-            && (!file.filename.ends_with(".whl") || check_archive(&path, &file.filename).is_ok());
-        if !whole && path.exists() {
-            tracing::debug!("{} is damaged; downloading it again", path.display());
-        }
-        whole.then_some(path)
-    }
-
-    /// The file on disk: local files as they are, remote ones from the cache
-    /// or downloaded into it, checked against the index's sha256, and for
-    /// wheels against the core metadata resolution read.
-    pub fn download(
-        &self,
-        file: &DistFile,
-        reporter: &dyn DownloadReporter,
-    ) -> Result<PathBuf, IndexError> {
-        let path = match self.cached_file(file) {
-            Some(path) => path,
-            None => self.fetch_file(file, reporter)?,
-        };
-        if let (FileLocation::Url(url), DistKind::Wheel(_)) = (&file.location, &file.kind) {
-            self.check_served_metadata(url, &path)?;
-        }
-        Ok(path)
-    }
-
-    fn fetch_file(
-        &self,
-        file: &DistFile,
-        reporter: &dyn DownloadReporter,
-    ) -> Result<PathBuf, IndexError> {
-        let FileLocation::Url(url) = &file.location else {
-            return Err(IndexError::NotLocal(file.display_location()));
-        };
-        if self.options.offline {
-            return Err(IndexError::Offline(redact(url)));
-        }
-        let transfer = |e: std::io::Error| IndexError::Transfer {
-            url: redact(url),
-            message: e.to_string(),
-        };
-        let mut response = self.get(url, &[])?;
-        if response.status != 200 {
-            return Err(IndexError::Status {
-                url: redact(url),
-                status: response.status,
-            });
-        }
-        let size = response
-            .header("content-length")
-            .and_then(|s| s.parse().ok());
-        reporter.started(&file.filename, size);
-        // Dropped (and deleted) on every early return: a body that fails a
-        // check never reaches the cache.
-        let tmp = self.cache.temp_dir()?;
-        let tmp_path = tmp.path().join("download");
-        let mut out = fs_err::File::create(&tmp_path).map_err(transfer)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut total = 0u64;
-        loop {
-            let n = response.body.read(&mut buf).map_err(transfer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(transfer)?;
-            total += n as u64;
-            reporter.progress(&file.filename, total);
-        }
-        out.sync_all().map_err(transfer)?;
-        drop(out);
-        let actual = data_encoding::HEXLOWER.encode(&hasher.finalize());
-        if let Some(expected) = &file.sha256 {
-            if &actual != expected {
-                return Err(IndexError::HashMismatch {
-                    url: redact(url),
-                    expected: expected.clone(),
-                    actual,
-                });
-            }
-        }
-        check_archive(&tmp_path, &file.filename).map_err(|(kind, source)| {
-            IndexError::NotAnArchive {
-                url: redact(url),
-                kind,
-                source,
-            }
-        })?;
-        let dest = self.cache.file_path(&actual, &file.filename)?;
-        let parent = dest.parent().unwrap_or(&dest);
-        fs_err::create_dir_all(parent).map_err(transfer)?;
-        // A racing build may have put the same bytes there: either copy is right.
-        fs_err::rename(&tmp_path, &dest).map_err(transfer)?;
-        if file.sha256.is_none() {
-            self.cache.remember_digest(url, &actual)?;
-        }
-        reporter.finished(&file.filename);
-        Ok(dest)
-    }
-
-    /// Downloads `files` on `jobs` threads; results in the order given.
-    pub fn download_all(
-        &self,
-        files: &[DistFile],
-        jobs: usize,
-        reporter: &dyn DownloadReporter,
-    ) -> Vec<Result<PathBuf, IndexError>> {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<PathBuf, IndexError>>>> =
-            Mutex::new((0..files.len()).map(|_| None).collect());
-        std::thread::scope(|scope| {
-            for _ in 0..jobs.clamp(1, files.len().max(1)) {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    let result = self.download(file, reporter);
-                    lock(&results)[i] = Some(result);
-                });
-            }
-        });
-        results
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .into_iter()
-            .map(|r| r.expect("every file was attempted"))
-            .collect()
     }
 
     /// Fetches the project pages of `names` on `jobs` threads (warming the
@@ -632,34 +492,6 @@ fn read_bounded(url: &Url, response: &mut HttpResponse) -> Result<Vec<u8>, Index
         });
     }
     Ok(data)
-}
-
-/// Whether a downloaded file opens as the archive its name says: a wheel
-/// or `.zip` sdist as a zip, a `.tar.gz` sdist as gzip'd tar read to the
-/// end. An index that gives no digest could otherwise have a proxy's error
-/// page cached as the file for good.
-fn check_archive(path: &Path, filename: &str) -> Result<(), (&'static str, std::io::Error)> {
-    let file = fs_err::File::open(path).map_err(|e| ("file", e))?;
-    if filename.ends_with(".whl") || filename.ends_with(".zip") {
-        let kind = if filename.ends_with(".whl") {
-            "wheel (zip archive)"
-        } else {
-            "zip archive"
-        };
-        zip::ZipArchive::new(std::io::BufReader::new(file))
-            .map(drop)
-            .map_err(|e| (kind, std::io::Error::other(e)))
-    } else {
-        let kind = "gzip-compressed tar archive";
-        let mut archive =
-            tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(file)));
-        let entries = archive.entries().map_err(|e| (kind, e))?;
-        for entry in entries {
-            let mut entry = entry.map_err(|e| (kind, e))?;
-            std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| (kind, e))?;
-        }
-        Ok(())
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -43,12 +43,27 @@ pub enum IndexError {
     Transfer { url: String, message: String },
     #[error("{url} is not a valid simple-API page: {message}")]
     BadPage { url: String, message: String },
-    #[error("{url} has sha256 {actual}, but the index promised {expected}")]
+    #[error("hash mismatch for {url}: sha256 is {actual}, but {promised_by} promised {expected}")]
     HashMismatch {
         url: String,
         expected: String,
         actual: String,
+        /// `the index`, or what else promised the digest (`--python-dist-sha256`).
+        promised_by: String,
     },
+    #[error(
+        "{url}: {} promises sha256 {}, but {} promises {}",
+        .promises.0.by(), .promises.0.hex(), .promises.1.by(), .promises.1.hex()
+    )]
+    DigestConflict {
+        url: String,
+        /// Boxed: a pair of them would make every `IndexError` larger.
+        promises: Box<(crate::PromisedSha256, crate::PromisedSha256)>,
+    },
+    #[error("the #sha256= fragment of {0} is not a sha256 digest (64 hex digits)")]
+    BadDigest(String),
+    #[error("{0} does not end in a file name")]
+    NoFileName(String),
     #[error("{0} is not in the cache, and --offline forbids the network")]
     Offline(String),
     #[error("cannot write {path}")]

@@ -3,10 +3,16 @@
 //! certificate store (corporate proxies install their CA only there; see
 //! DEPENDENCIES.md), honours `SSL_CERT_FILE` and the `*_PROXY` variables,
 //! and sends credentials from the URL or `~/.netrc` without ever showing them.
+//!
+//! `.netrc` is read with `rust-netrc` (the crate uv uses), a translation of
+//! Python's own `netrc` module, so a file pip reads means the same here:
+//! comments, quoted tokens, `macdef` bodies, the `default` entry. Only which
+//! file is read is decided here, as pip decides it (`$NETRC`, else `~/.netrc`).
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -110,7 +116,7 @@ pub struct UreqClient {
     /// by scheme, host and port: another port of the same host is another
     /// server, and credentials given for https never travel over http.
     learned: Mutex<HashMap<String, (String, String)>>,
-    netrc: Vec<NetrcEntry>,
+    netrc: netrc::Netrc,
     idle_timeout: Duration,
 }
 
@@ -153,7 +159,9 @@ impl UreqClient {
         UreqClient {
             agent,
             learned: Mutex::default(),
-            netrc: read_netrc(),
+            netrc: read_netrc(
+                netrc_path(std::env::var_os("NETRC"), std::env::var_os("HOME")).as_deref(),
+            ),
             idle_timeout: options.idle_timeout,
         }
     }
@@ -180,11 +188,12 @@ impl UreqClient {
         {
             return Some(c.clone());
         }
-        // netrc names hosts only (as curl, pip and uv read it).
-        self.netrc
-            .iter()
-            .find(|e| e.machine.as_deref() == Some(host.as_str()))
-            .or_else(|| self.netrc.iter().find(|e| e.machine.is_none()))
+        // netrc names hosts only (as curl, pip and uv read it); the crate
+        // keeps the `default` entry under that name, as Python's module does.
+        let hosts = &self.netrc.hosts;
+        hosts
+            .get(&host)
+            .or_else(|| hosts.get("default"))
             .map(|e| (e.login.clone(), e.password.clone()))
     }
 }
@@ -306,53 +315,26 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-#[derive(Debug, Clone, PartialEq)]
-struct NetrcEntry {
-    /// `None` for the `default` entry.
-    machine: Option<String>,
-    login: String,
-    password: String,
-}
-
-/// `$NETRC`, else `~/.netrc`; a missing or unreadable file means no entries.
-fn read_netrc() -> Vec<NetrcEntry> {
-    let path = std::env::var_os("NETRC")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".netrc")));
-    path.and_then(|p| fs_err::read_to_string(p).ok())
-        .map(|t| parse_netrc(&t))
-        .unwrap_or_default()
-}
-
-fn parse_netrc(text: &str) -> Vec<NetrcEntry> {
-    let mut out: Vec<NetrcEntry> = Vec::new();
-    let mut tokens = text.split_whitespace();
-    while let Some(token) = tokens.next() {
-        match token {
-            "machine" => out.push(NetrcEntry {
-                machine: tokens.next().map(str::to_string),
-                login: String::new(),
-                password: String::new(),
-            }),
-            "default" => out.push(NetrcEntry {
-                machine: None,
-                login: String::new(),
-                password: String::new(),
-            }),
-            "login" | "password" | "account" | "macdef" => {
-                let value = tokens.next().unwrap_or_default().to_string();
-                if let Some(last) = out.last_mut() {
-                    match token {
-                        "login" => last.login = value,
-                        "password" => last.password = value,
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
+/// The netrc file to read: `$NETRC` when set (even if it is missing, as
+/// Python's `netrc` module does), else `~/.netrc`.
+fn netrc_path(netrc: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+    match netrc {
+        Some(path) => Some(PathBuf::from(path)),
+        None => home.map(|h| PathBuf::from(h).join(".netrc")),
     }
-    out
+}
+
+/// The entries of the netrc file; a missing file means none, and so does
+/// an unreadable or malformed one, with a warning (credentials pyzap cannot
+/// read must not stop a build from an index that needs none).
+fn read_netrc(path: Option<&Path>) -> netrc::Netrc {
+    let Some(path) = path.filter(|p| p.exists()) else {
+        return netrc::Netrc::default();
+    };
+    netrc::Netrc::from_file(path).unwrap_or_else(|e| {
+        tracing::warn!("ignoring {}: {e}", path.display());
+        netrc::Netrc::default()
+    })
 }
 
 #[cfg(test)]
@@ -374,7 +356,7 @@ mod tests {
     #[test]
     fn learned_credentials_stay_with_scheme_host_and_port() {
         let mut client = UreqClient::new(&HttpOptions::default());
-        client.netrc.clear();
+        client.netrc = netrc::Netrc::default();
         let index = Url::parse("https://alice:pw@idx.example/simple/").unwrap();
         assert!(client.credentials(&index).is_some());
         let same = Url::parse("https://idx.example:443/files/a.whl").unwrap();
@@ -389,15 +371,86 @@ mod tests {
         }
     }
 
+    /// A client whose netrc file holds `text`.
+    fn client_with_netrc(text: &str) -> UreqClient {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("netrc");
+        fs_err::write(&path, text).unwrap();
+        let mut client = UreqClient::new(&HttpOptions::default());
+        client.netrc = read_netrc(Some(&path));
+        client
+    }
+
+    fn creds(client: &UreqClient, url: &str) -> Option<(String, String)> {
+        client.credentials(&Url::parse(url).unwrap())
+    }
+
+    fn pair(user: &str, password: &str) -> Option<(String, String)> {
+        Some((user.into(), password.into()))
+    }
+
     #[test]
-    fn parses_netrc() {
-        let entries = parse_netrc(
+    fn netrc_gives_each_host_its_entry_and_others_the_default() {
+        let client = client_with_netrc(
             "machine a.example login alice password pw1\ndefault login bob password pw2\n",
         );
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].machine.as_deref(), Some("a.example"));
-        assert_eq!(entries[0].password, "pw1");
-        assert_eq!(entries[1].machine, None);
-        assert_eq!(entries[1].login, "bob");
+        assert_eq!(
+            creds(&client, "https://a.example/simple/"),
+            pair("alice", "pw1")
+        );
+        // Hosts only: any port or scheme of a.example.
+        assert_eq!(
+            creds(&client, "http://a.example:8080/x"),
+            pair("alice", "pw1")
+        );
+        assert_eq!(
+            creds(&client, "https://b.example/simple/"),
+            pair("bob", "pw2")
+        );
+        // Credentials in the URL win over the file.
+        assert_eq!(
+            creds(&client, "https://carol:pw3@a.example/simple/"),
+            pair("carol", "pw3")
+        );
+    }
+
+    /// What the hand-written parser got wrong: a macro body is not entries,
+    /// `#` starts a comment, and a quoted password may hold spaces.
+    #[test]
+    fn netrc_is_read_as_pythons_netrc_module_reads_it() {
+        let client = client_with_netrc(
+            "# machine commented.example login x password y\n\
+             macdef init\nmachine evil.example login mallory password stolen\n\n\
+             machine a.example login alice password \"two words\" # a comment\n",
+        );
+        assert_eq!(
+            creds(&client, "https://a.example/"),
+            pair("alice", "two words")
+        );
+        assert_eq!(creds(&client, "https://evil.example/"), None);
+        assert_eq!(creds(&client, "https://commented.example/"), None);
+    }
+
+    #[test]
+    fn a_malformed_or_missing_netrc_gives_no_credentials() {
+        let client = client_with_netrc("machine a.example login alice frobnicate pw\n");
+        assert_eq!(creds(&client, "https://a.example/"), None);
+        let missing = read_netrc(Some(Path::new("/nonexistent/pyzap/netrc")));
+        assert!(missing.hosts.is_empty());
+        assert!(read_netrc(None).hosts.is_empty());
+    }
+
+    #[test]
+    fn netrc_comes_from_the_netrc_variable_else_home() {
+        let os = |s: &str| Some(OsString::from(s));
+        assert_eq!(
+            netrc_path(os("/etc/pyzap-netrc"), os("/home/u")),
+            Some(PathBuf::from("/etc/pyzap-netrc"))
+        );
+        assert_eq!(
+            netrc_path(None, os("/home/u")),
+            Some(PathBuf::from("/home/u/.netrc"))
+        );
+        assert_eq!(netrc_path(None, None), None);
     }
 }

@@ -1,7 +1,8 @@
 //! Finding distributions: the files `-f/--find-links` directories and pages
 //! and PEP 503/691 indexes offer, the core metadata of a candidate read with
 //! as few bytes as possible (PEP 658, range requests), and downloads checked
-//! against the index's digest, through a content-addressed cache.
+//! against the index's digest (or, for a file named by URL alone, the digest
+//! its URL or user promises), through a content-addressed cache.
 
 mod cache;
 mod client;
@@ -13,7 +14,8 @@ mod sdist_name;
 mod simple;
 
 pub use client::{
-    DownloadReporter, FindLinksSource, IndexClient, IndexOptions, NoReporter, DEFAULT_INDEX_URL,
+    DownloadReporter, FindLinksSource, IndexClient, IndexOptions, NoReporter, PromisedSha256,
+    DEFAULT_INDEX_URL,
 };
 pub use error::IndexError;
 pub use find_links::{DistFile, DistKind, FileLocation, FindLinks};

@@ -262,7 +262,7 @@ fn unescape(s: &str) -> String {
     out
 }
 
-fn percent_decode_path(s: &str) -> String {
+pub(crate) fn percent_decode_path(s: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())

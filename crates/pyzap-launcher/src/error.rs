@@ -1,9 +1,15 @@
 //! The launcher's errors. Each becomes one `pyzap: error: …` line: the
 //! message, its causes after `: `, and a hint after `; ` when there is one.
+//! The hints for a cache that cannot be written depend on the errno
+//! (`docs/artifact-format.md`, "Runtime cache protocol", step 10); the
+//! bootstrap words them the same, and the shared vectors check both.
 
+use std::io;
 use std::path::PathBuf;
 
 const ROOT_HINT: &str = "set PYZAP_ROOT to a writable directory";
+const NO_ROOT_HINT: &str =
+    "set PYZAP_ROOT to a writable directory; under systemd, set CacheDirectory= in the unit";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LauncherError {
@@ -64,7 +70,10 @@ impl LauncherError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Self::NoCacheRoot | Self::CacheCreate { .. } | Self::Unpack { .. } => Some(ROOT_HINT),
+            Self::NoCacheRoot => Some(NO_ROOT_HINT),
+            Self::CacheCreate { source, .. } | Self::Unpack { source, .. } => {
+                Some(write_hint(source))
+            }
             Self::CacheNotDir(_) | Self::CacheOwner { .. } => {
                 Some("set PYZAP_ROOT to a directory of your own")
             }
@@ -77,6 +86,21 @@ impl LauncherError {
             }
             _ => None,
         }
+    }
+
+    /// The stable id the protocol gives a refusal of the cache root
+    /// ("Runtime cache protocol", step 2), which the shared test vectors
+    /// name; `None` for other errors.
+    pub fn refusal(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::NoCacheRoot => "no-root",
+            Self::CacheCreate { .. } => "cannot-create",
+            Self::CacheNotDir(_) => "not-a-directory",
+            Self::CacheOwner { .. } => "foreign-owner",
+            Self::CacheMode { .. } => "writable-by-others",
+            Self::Noexec(_) => "noexec",
+            _ => return None,
+        })
     }
 
     /// The whole report on one line, without the `pyzap: error: ` prefix.
@@ -92,4 +116,39 @@ impl LauncherError {
         }
         line
     }
+}
+
+/// What to do about an error writing the cache, by its errno.
+pub fn write_hint(error: &io::Error) -> &'static str {
+    match os_error(error) {
+        Some(libc::ENOSPC | libc::EDQUOT) => {
+            "the disk is full or over quota: free some space or set PYZAP_ROOT to a directory on another disk"
+        }
+        Some(libc::ENAMETOOLONG) => {
+            "a path is too long for the file system: set PYZAP_ROOT to a shorter directory"
+        }
+        Some(libc::EROFS | libc::EACCES | libc::EPERM) => {
+            "the directory is read-only or not writable by this user: set PYZAP_ROOT to a writable directory; under systemd, set CacheDirectory= in the unit"
+        }
+        Some(libc::EFBIG) => "a file is larger than the file size limit (ulimit -f): raise the limit",
+        _ => ROOT_HINT,
+    }
+}
+
+/// The errno behind `error`, also when a library wrapped it (tar reports
+/// "failed to unpack …" with the system's error as its source).
+fn os_error(error: &io::Error) -> Option<i32> {
+    if let Some(code) = error.raw_os_error() {
+        return Some(code);
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = error
+        .get_ref()
+        .map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(e) = next {
+        if let Some(code) = e.downcast_ref::<io::Error>().and_then(os_error) {
+            return Some(code);
+        }
+        next = e.source();
+    }
+    None
 }

@@ -13,8 +13,8 @@ mod extract;
 mod run;
 pub mod trailer;
 
-pub use cache::{cache_root, check_root};
-pub use error::LauncherError;
-pub use extract::{unpack_payload, MARKER};
+pub use cache::{cache_root, check_root, root_for, RootInputs, SYSTEM_ROOT};
+pub use error::{write_hint, LauncherError};
+pub use extract::{is_complete, sweep, unpack_payload, usable, MARKER};
 pub use run::main;
 pub use trailer::{Part, Trailer};

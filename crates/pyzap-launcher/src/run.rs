@@ -1,9 +1,10 @@
 //! The stub's `main`: trailer, warm or cold path, exec.
 //!
-//! Warm path: one `stat` of the marker (owned by us: a tree planted by
-//! somebody else is never trusted), then `execve` of the interpreter with
-//! the executable's own path as the script, so the zip at the end of the
-//! file runs through the artifact's bootstrap, unchanged.
+//! Warm path: a `stat` of the cache root (ours, writable by nobody else)
+//! and an `lstat` of the marker (a regular file of ours: a symlink or a
+//! tree planted by somebody else is never trusted), then `execve` of the
+//! interpreter with the executable's own path as the script, so the zip at
+//! the end of the file runs through the artifact's bootstrap, unchanged.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -47,22 +48,43 @@ fn launch() -> Result<Never, LauncherError> {
         });
     }
     let root = cache::cache_root()?;
+    // On every start: the interpreter runs from here.
+    cache::check_root(&root)?;
     let id = trailer.id();
     let dir = root.join("python").join(&id);
-    let warm = dir
-        .join(extract::MARKER)
-        .metadata()
-        .is_ok_and(|m| m.uid() == cache::euid());
-    if !warm {
-        cache::check_root(&root)?;
-        if cache::is_noexec(&root) {
-            return Err(LauncherError::Noexec(root));
-        }
-        let real = std::fs::read_link(&exe).unwrap_or(exe.clone());
-        extract::install(&root, &file, &real, &trailer, &id)?;
+    let python = dir.join(&trailer.interpreter);
+    if !extract::is_complete(&dir) {
+        unpack(&root, &file, &exe, &trailer, &id)?;
     }
-    drop(file);
-    exec(&dir.join(&trailer.interpreter), &root)
+    let mut err = exec(&python);
+    if err.kind() == std::io::ErrorKind::NotFound && python.symlink_metadata().is_err() {
+        // A marker over a tree that lost its interpreter (deleted by hand,
+        // or by a cleaner): not trusted forever, unpacked again once.
+        unpack(&root, &file, &exe, &trailer, &id)?;
+        err = exec(&python);
+    }
+    if err.kind() == std::io::ErrorKind::PermissionDenied && cache::is_noexec(&root) {
+        return Err(LauncherError::Noexec(root));
+    }
+    Err(LauncherError::Exec {
+        path: python,
+        source: err,
+    })
+}
+
+/// The cold path: unpacks the interpreter tree into the checked `root`.
+fn unpack(
+    root: &Path,
+    file: &File,
+    exe: &Path,
+    trailer: &Trailer,
+    id: &str,
+) -> Result<PathBuf, LauncherError> {
+    if cache::is_noexec(root) {
+        return Err(LauncherError::Noexec(root.to_path_buf()));
+    }
+    let real = std::fs::read_link(exe).unwrap_or(exe.to_path_buf());
+    extract::install(root, file, &real, trailer, id)
 }
 
 fn read_trailer(file: &mut File, len: u64) -> Result<Trailer, LauncherError> {
@@ -106,18 +128,13 @@ fn self_path() -> OsString {
 /// `execve(python, [python, <self>, args…])`: same process, so exit codes and
 /// signals are the app's. `PYTHONHOME` is dropped (it would point the bundled
 /// interpreter at another stdlib); nothing else in the environment changes.
-fn exec(python: &Path, root: &Path) -> Result<Never, LauncherError> {
-    let err = std::process::Command::new(python)
+/// Returns only when the exec failed. (The executable's own file is closed by
+/// the exec: Rust opens files close-on-exec.)
+fn exec(python: &Path) -> std::io::Error {
+    std::process::Command::new(python)
         .arg0(python)
         .arg(self_path())
         .args(std::env::args_os().skip(1))
         .env_remove(OsStr::new("PYTHONHOME"))
-        .exec();
-    if err.kind() == std::io::ErrorKind::PermissionDenied && cache::is_noexec(root) {
-        return Err(LauncherError::Noexec(root.to_path_buf()));
-    }
-    Err(LauncherError::Exec {
-        path: python.to_path_buf(),
-        source: err,
-    })
+        .exec()
 }

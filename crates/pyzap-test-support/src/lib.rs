@@ -1,8 +1,9 @@
 //! Shared test fixtures for pyzap's crates: wheels built in code (including
 //! hostile ones), the shared wheelhouse, a local package index serving it
 //! (also as the `pyzap-test-index` binary that `bench/` runs), scratch
-//! space under the target directory, the machine's Python interpreters, and
-//! pip's reference outputs kept across runs.
+//! space under the target directory, the machine's Python interpreters and
+//! the relocatable CPython archive of `--standalone` builds, and pip's
+//! reference outputs kept across runs.
 
 pub mod files;
 mod index_pages;
@@ -15,7 +16,7 @@ pub mod wheels;
 
 pub use files::{files_below, zip_entry_text};
 pub use index_server::{IndexConfig, IndexServer, LoggedRequest, PageFormat};
-pub use python::{interpreters, require, Interpreter};
+pub use python::{interpreters, python_dist, require, Interpreter};
 pub use pyzap_fs::ScratchDir;
 pub use reference_cache::ReferenceCache;
 pub use route_server::{Route, RouteServer, SeenRequest, SilentServer};

@@ -1,6 +1,7 @@
 //! The CPython 3.8–3.13 interpreters on this machine: pyenv's versions
 //! directory first (its shims only work for the global version), then
-//! `python3.X` on PATH; each is run once to confirm it works.
+//! `python3.X` on PATH; each is run once to confirm it works. And the
+//! relocatable CPython archive `--standalone` builds take.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -88,4 +89,15 @@ pub fn require(version: (u32, u32)) -> Option<Interpreter> {
         ));
     }
     found
+}
+
+/// The python-build-standalone `install_only` archive in
+/// `../shared/python-dist` beside the checkout (x86_64 Linux, CPython 3.11).
+pub fn python_dist() -> PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/python-dist");
+    fs_err::read_dir(&dir)
+        .expect("../shared/python-dist beside the checkout")
+        .map(|e| e.expect("a directory entry").path())
+        .find(|p| p.to_string_lossy().ends_with("install_only.tar.gz"))
+        .expect("../shared/python-dist holds the CPython fixture")
 }

@@ -1,7 +1,7 @@
 //! A scripted HTTP server on 127.0.0.1 for hostile-index tests: each path
-//! answers what the test says (any status, headers, body, or a body that
-//! stalls after some bytes), and every request is recorded with its
-//! `Authorization` header. Built on `tiny_http`, one thread per request, so
+//! answers what the test says (any status, headers, body, a body that
+//! stalls after some bytes, or 503 for its first requests), and every
+//! request is recorded with its `Authorization` header. Built on `tiny_http`, one thread per request, so
 //! a stalled answer never blocks the others. `SilentServer` accepts
 //! connections and never answers.
 
@@ -20,6 +20,11 @@ pub struct Route {
     pub body: Vec<u8>,
     /// Send this many bytes of the body, then nothing until the server stops.
     pub stall_after: Option<usize>,
+    /// Extra response headers (`Location` of a redirect, …).
+    pub headers: Vec<(String, String)>,
+    /// Answer the first N requests of this path with HTTP 503 (a server
+    /// having a bad moment), then this route.
+    pub fail_first: u32,
 }
 
 impl Route {
@@ -29,6 +34,8 @@ impl Route {
             content_type: content_type.to_string(),
             body: body.into(),
             stall_after: None,
+            headers: Vec::new(),
+            fail_first: 0,
         }
     }
 
@@ -50,6 +57,16 @@ impl Route {
             content_type: "text/plain".into(),
             body: format!("HTTP {status}").into_bytes(),
             stall_after: None,
+            headers: Vec::new(),
+            fail_first: 0,
+        }
+    }
+
+    /// A `302 Found` to `location`.
+    pub fn redirect(location: &str) -> Self {
+        Route {
+            headers: vec![("Location".into(), location.into())],
+            ..Self::status(302)
         }
     }
 }
@@ -65,6 +82,8 @@ pub struct RouteServer {
     pub port: u16,
     routes: Arc<Mutex<BTreeMap<String, Route>>>,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
+    /// Requests answered per path, for `Route::fail_first`.
+    counts: Arc<Mutex<BTreeMap<String, u32>>>,
     stop: Arc<AtomicBool>,
     server: Arc<tiny_http::Server>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -77,10 +96,16 @@ impl RouteServer {
         let port = server.server_addr().to_ip().expect("an IP listener").port();
         let routes = Arc::new(Mutex::new(routes));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let counts = Arc::new(Mutex::new(BTreeMap::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (server, routes, seen, stop) =
-                (server.clone(), routes.clone(), seen.clone(), stop.clone());
+            let (server, routes, seen, counts, stop) = (
+                server.clone(),
+                routes.clone(),
+                seen.clone(),
+                counts.clone(),
+                stop.clone(),
+            );
             std::thread::spawn(move || {
                 for request in server.incoming_requests() {
                     let path = request.url().split('?').next().unwrap_or("").to_string();
@@ -93,7 +118,19 @@ impl RouteServer {
                         path: path.clone(),
                         authorization,
                     });
-                    let route = routes.lock().unwrap().get(&path).cloned();
+                    let count = {
+                        let mut counts = counts.lock().unwrap();
+                        let n = counts.entry(path.clone()).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    let route = routes.lock().unwrap().get(&path).cloned().map(|r| {
+                        if count <= r.fail_first {
+                            Route::status(503)
+                        } else {
+                            r
+                        }
+                    });
                     let stop = stop.clone();
                     std::thread::spawn(move || respond(request, route, &stop));
                 }
@@ -103,6 +140,7 @@ impl RouteServer {
             port,
             routes,
             seen,
+            counts,
             stop,
             server,
             thread: Some(thread),
@@ -114,8 +152,9 @@ impl RouteServer {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// Replaces or adds the answer for `path`.
+    /// Replaces or adds the answer for `path` (its `fail_first` counts from now).
     pub fn set(&self, path: &str, route: Route) {
+        self.counts.lock().unwrap().remove(path);
         self.routes.lock().unwrap().insert(path.to_string(), route);
     }
 
@@ -136,8 +175,10 @@ impl Drop for RouteServer {
 
 fn respond(request: tiny_http::Request, route: Option<Route>, stop: &Arc<AtomicBool>) {
     let route = route.unwrap_or_else(|| Route::status(404));
-    let header = tiny_http::Header::from_bytes("Content-Type", route.content_type.as_bytes())
-        .expect("a valid header");
+    let headers = std::iter::once(("Content-Type", route.content_type.as_str()))
+        .chain(route.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map(|(k, v)| tiny_http::Header::from_bytes(k, v).expect("a valid header"))
+        .collect();
     let len = route.body.len();
     let body = StallingBody {
         data: route.body,
@@ -147,7 +188,7 @@ fn respond(request: tiny_http::Request, route: Option<Route>, stop: &Arc<AtomicB
     };
     let response = tiny_http::Response::new(
         tiny_http::StatusCode(route.status),
-        vec![header],
+        headers,
         body,
         Some(len),
         None,

@@ -122,7 +122,7 @@ fn unpack_archive(archive: &Path, cache: &Path) -> Result<PathBuf, ArtifactError
     let sha = pyzap_fs::sha256_file(archive).map_err(io)?;
     let parent = cache.join("python-dist");
     let dest = parent.join(&sha[..32]);
-    let marker = dest.join(".pyzap-complete");
+    let marker = dest.join(crate::COMPLETE_MARKER);
     if marker.exists() {
         return Ok(dest);
     }
@@ -152,7 +152,7 @@ fn unpack_archive(archive: &Path, cache: &Path) -> Result<PathBuf, ArtifactError
         }
         entry.unpack_in(tmp.path()).map_err(io)?;
     }
-    fs_err::File::create(tmp.path().join(".pyzap-complete")).map_err(cache_err(tmp.path()))?;
+    fs_err::File::create(tmp.path().join(crate::COMPLETE_MARKER)).map_err(cache_err(tmp.path()))?;
     let tmp = tmp.keep();
     if fs_err::rename(&tmp, &dest).is_err() {
         // A concurrent build won; use its tree.

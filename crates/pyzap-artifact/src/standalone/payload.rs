@@ -125,7 +125,7 @@ fn collect(
             .expect("walkdir stays under its root")
             .to_string_lossy()
             .into_owned();
-        if rel == ".pyzap-complete" || entry.file_type().is_dir() {
+        if rel == crate::COMPLETE_MARKER || entry.file_type().is_dir() {
             continue;
         }
         let meta = entry.metadata().map_err(|e| io(e.into()))?;

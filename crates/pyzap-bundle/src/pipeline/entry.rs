@@ -1,5 +1,6 @@
 //! Choosing the entry point: `-c` names a console script of any bundled
-//! distribution, `-e` names a module (checked to exist in the bundle), and
+//! distribution, or else a script one ships in `.data/scripts/` (awscli's
+//! `aws`), `-e` names a module (checked to exist in the bundle), and
 //! with neither the project's (or single top-level requirement's) only
 //! script, or a `--src` directory's `__main__.py`, is used — and said so.
 
@@ -50,9 +51,36 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
         if let Some((_, ep, _)) = scripts.iter().find(|(n, _, _)| n == name) {
             return Ok((record(ep, Some(name)), None));
         }
+        let data_scripts: Vec<(String, &PackageName)> = inp
+            .dists
+            .iter()
+            .flat_map(|d| {
+                d.scheme_files
+                    .iter()
+                    .filter_map(|f| f.dest.strip_prefix("scripts/"))
+                    .filter(|s| !s.contains('/'))
+                    .map(move |s| (s.to_string(), &d.name))
+            })
+            .collect();
+        if data_scripts.iter().any(|(n, _)| n == name) {
+            return Ok((
+                EntryPointRecord {
+                    kind: EntryKind::DataScript,
+                    module: None,
+                    function: None,
+                    script: Some(name.to_string()),
+                },
+                None,
+            ));
+        }
         let available: Vec<String> = scripts
             .iter()
             .map(|(n, _, d)| format!("{n} ({d})"))
+            .chain(
+                data_scripts
+                    .iter()
+                    .map(|(n, d)| format!("{n} ({d}, a script file)")),
+            )
             .collect();
         return Err(BundleError::NoConsoleScript {
             name: name.to_string(),

@@ -1,12 +1,13 @@
 //! `bundle`: inputs → targets → resolution → wheels (building local
 //! projects and sdists) → site tree → artifact. Each step is a library call;
-//! this module wires them and reports what it is doing.
+//! this module wires them and reports what it is doing. The site tree and
+//! every rule of the format belong to `pyzap-artifact`: this module only
+//! hands it each target's wheels and compiler.
 
 mod entry;
 mod hashes;
 mod index;
 mod inputs;
-mod layout;
 pub mod lockfile;
 mod resolution;
 mod sources;
@@ -16,13 +17,15 @@ mod vcs;
 
 use std::path::{Path, PathBuf};
 
-use pyzap_artifact::{Bundled, BytecodeCompiler, EntryPointRecord, WriteOptions};
+use pyzap_artifact::{
+    Bundled, BytecodeCompiler, EntryPointRecord, SiteTree, SiteTreeInputs, TargetBundle,
+    WriteOptions,
+};
 use pyzap_index::{DistKind, IndexClient};
 use pyzap_python::Interpreter;
 use pyzap_spec::{PackageName, Requirement, Target};
-use pyzap_wheel::{layout_wheel, Placement, Wheel};
+use pyzap_wheel::{layout_wheel, Wheel};
 
-use self::layout::Layout;
 use self::resolution::ResolveFor;
 use self::standalone::{Artifact, Standalone};
 use self::targets::Plan;
@@ -38,8 +41,11 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
     let work = pyzap_fs::ScratchDir::new(&cache.join(WORK_DIR), "build-")?;
     let inputs = inputs::collect(&options.source, work.path())?;
     let hash_check = hashes::HashCheck::from_inputs(&inputs, options.source.require_hashes)?;
+    // Before the standalone distribution: a `--python-dist` URL is fetched
+    // by the same client, with its retries, credentials and cache.
+    let index = index::client(&options.source, &inputs, cache)?;
     let standalone = match &options.standalone {
-        Some(s) => Some(standalone::prepare(s, cache, reporter)?),
+        Some(s) => Some(standalone::prepare(s, &index, cache, reporter)?),
         None => None,
     };
     let plan = targets::plan(options, standalone.as_ref())?;
@@ -53,7 +59,6 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
                 .unwrap_or_default()
         ));
     }
-    let index = index::client(&options.source, &inputs, cache)?;
     let locked = options.lock.as_deref().map(lockfile::read).transpose()?;
     let mut roots = Roots::new(&inputs);
     for project in &inputs.projects {
@@ -106,20 +111,10 @@ fn write(
     options: &BundleOptions,
     plan: &Plan,
     standalone: Option<&Standalone>,
-    mut per_target: Vec<Vec<Bundled>>,
+    per_target: Vec<Vec<Bundled>>,
     roots: &Roots,
     reporter: &dyn Reporter,
 ) -> Result<()> {
-    if let ([target], [bundled]) = (plan.targets.as_slice(), per_target.as_mut_slice()) {
-        if target.compiler.is_none() && !options.no_compile {
-            // Without bytecode, a zipped site would compile its imports at
-            // every start; extracted, the first run compiles them once into
-            // the cache (the bootstrap does, for a tree that lacks them).
-            for b in bundled.iter_mut() {
-                b.dist.placement = Placement::Extract;
-            }
-        }
-    }
     let src = sources::collect_src(&options.src)?;
     let entry_point = choose_entry_point(options, &per_target, &src, &roots.top_level, reporter)?;
     let compilers: Vec<Option<TargetCompiler>> = plan
@@ -132,21 +127,36 @@ fn write(
                 .map(TargetCompiler)
         })
         .collect();
-    let layout = Layout {
-        options,
-        targets: &plan.targets,
-        compilers: &compilers,
-        cache: &options.cache_dir,
-        reporter,
-    };
     reporter.step("writing the artifact");
-    let (manifest, entries) = layout.lay_out(&per_target, &src, entry_point)?;
+    report_missing_bytecode(options, plan, &compilers, reporter);
+    let targets = plan
+        .targets
+        .iter()
+        .zip(per_target)
+        .zip(&compilers)
+        .map(|((t, bundled), compiler)| TargetBundle {
+            target: &t.target,
+            bundled,
+            compiler: as_compiler(compiler),
+        })
+        .collect();
+    let SiteTree { manifest, entries } = SiteTree::lay_out(SiteTreeInputs {
+        targets,
+        src_files: &src.files,
+        src_main: src.main.as_deref(),
+        entry_point,
+        shebang: options.shebang.as_deref(),
+        no_compile: options.no_compile,
+        cache: &options.cache_dir,
+    })?;
     let artifact = Artifact {
         output: &options.output,
         manifest: &manifest,
         entries,
         write_options: &write_options(plan),
-        compiler: layout.compile_with(),
+        // A standalone build has one target, whose interpreter also
+        // compiles the distribution's stdlib.
+        compiler: compilers.first().and_then(as_compiler),
         cache: &options.cache_dir,
         reporter,
     };
@@ -169,6 +179,44 @@ fn write(
         manifest.entry_point.describe()
     ));
     Ok(())
+}
+
+fn as_compiler<'c>(c: &'c Option<TargetCompiler<'_>>) -> Option<&'c dyn BytecodeCompiler> {
+    c.as_ref().map(|c| c as &dyn BytecodeCompiler)
+}
+
+/// Says which targets get no bytecode: there is no interpreter of their
+/// version here to compile it with.
+fn report_missing_bytecode(
+    options: &BundleOptions,
+    plan: &Plan,
+    compilers: &[Option<TargetCompiler<'_>>],
+    reporter: &dyn Reporter,
+) {
+    if options.no_compile {
+        return;
+    }
+    let missing = plan
+        .targets
+        .iter()
+        .zip(compilers)
+        .filter(|(_, c)| c.is_none())
+        .map(|(t, _)| &t.target);
+    for target in missing {
+        reporter.info(&if plan.targets.len() == 1 {
+            format!(
+                "no bytecode: no Python {} to compile with, so the first run compiles it \
+                 into its cache (give --python with one to precompile)",
+                target.version_string()
+            )
+        } else {
+            format!(
+                "{}: no bytecode (no Python {} to compile with)",
+                target.name(),
+                target.version_string()
+            )
+        });
+    }
 }
 
 /// The entry point of `-c`/`-e`, or the one detected (and said so).
@@ -348,7 +396,6 @@ impl Fetch<'_> {
                 sha256,
             });
         }
-        pyzap_artifact::unify_placement(&mut bundled);
         Ok(bundled)
     }
 }

@@ -154,7 +154,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Src) -> Result<()> {
             .expect("walk stays under root")
             .to_string_lossy()
             .into_owned();
-        if rel == "__pyzap__" || rel == "site-packages" {
+        // `--src` files go into the unpacked site beside these.
+        if [
+            pyzap_artifact::PYZAP_DIR,
+            pyzap_artifact::SITE_ZIP,
+            pyzap_artifact::SCRIPTS_DIR,
+            pyzap_artifact::COMPLETE_MARKER,
+            "pyzap_runtime",
+        ]
+        .contains(&rel.as_str())
+        {
             return Err(BundleError::SrcReserved {
                 dir: root.to_path_buf(),
                 name: rel,

@@ -1,7 +1,13 @@
 //! A standalone executable (`pyzap build --standalone`): the CPython of
-//! `--python-dist` (downloaded into the build cache when it is a URL,
-//! checked against `--python-dist-sha256`), the launcher stub found next to
-//! `pyzap`, and the payload packed from the distribution.
+//! `--python-dist`, the launcher stub found next to `pyzap`, and the payload
+//! packed from the distribution.
+//!
+//! A `--python-dist` URL is fetched by the index client, as a wheel is: the
+//! same retries, credentials (from the URL or `.netrc`, for its origin only),
+//! `--offline`, progress bars and cache (`index/files-v1/<sha256>/`, found
+//! again by its URL or by the digest promised for it). The digest comes from
+//! `--python-dist-sha256` or the URL's `#sha256=` fragment; a local file is
+//! checked against `--python-dist-sha256` here.
 //!
 //! The build target is read from the distribution by running its own
 //! interpreter once (`-I -S`), as `--python` does: a relocatable CPython runs
@@ -10,11 +16,11 @@
 //! hint at. The same interpreter then precompiles the bundle's bytecode. A
 //! distribution that cannot run here (another architecture) is refused.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use pyzap_artifact::{ArtifactEntry, Manifest, PayloadOptions, PythonDist, WriteOptions};
-use pyzap_index::http::{redact, HttpClient};
+use pyzap_index::http::redact;
+use pyzap_index::{IndexClient, PromisedSha256, Url};
 use pyzap_python::Interpreter;
 
 use crate::{BundleError, Reporter, Result, StandaloneOptions};
@@ -30,23 +36,11 @@ pub struct Standalone {
 /// launcher stub, and checks that they are built for one architecture.
 pub fn prepare(
     options: &StandaloneOptions,
+    index: &IndexClient,
     cache: &Path,
     reporter: &dyn Reporter,
 ) -> Result<Standalone> {
-    let spec = options.python_dist.as_str();
-    let wanted = options
-        .python_dist_sha256
-        .as_deref()
-        .map(|h| h.trim().trim_start_matches("sha256:").to_ascii_lowercase());
-    let input = if spec.starts_with("https://") || spec.starts_with("http://") {
-        download(spec, wanted.as_deref(), cache, reporter)?
-    } else {
-        let path = PathBuf::from(spec);
-        if let (Some(want), true) = (&wanted, path.is_file()) {
-            check_sha256(&path, want)?;
-        }
-        path
-    };
+    let input = dist_input(options, index, reporter)?;
     reporter.step(&format!("python distribution: {}", input.display()));
     let dist = pyzap_artifact::open_python_dist(&input, cache)?;
     let stub = match &options.launcher {
@@ -159,105 +153,182 @@ fn default_launcher() -> Result<PathBuf> {
     Ok(stub)
 }
 
-fn check_sha256(path: &Path, want: &str) -> Result<()> {
+/// The `--python-dist` archive or directory on disk: a URL through the
+/// index client, a local file checked against `--python-dist-sha256`.
+fn dist_input(
+    options: &StandaloneOptions,
+    index: &IndexClient,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf> {
+    let promised = options
+        .python_dist_sha256
+        .as_deref()
+        .map(|text| {
+            let hex = text.trim();
+            let hex = hex.strip_prefix("sha256:").unwrap_or(hex);
+            PromisedSha256::new(hex, "--python-dist-sha256").ok_or_else(|| {
+                BundleError::DistSha256 {
+                    value: text.to_string(),
+                }
+            })
+        })
+        .transpose()?;
+    let spec = options.python_dist.as_str();
+    if !(spec.starts_with("https://") || spec.starts_with("http://")) {
+        let path = PathBuf::from(spec);
+        if let (Some(promised), true) = (&promised, path.is_file()) {
+            check_sha256(&path, promised)?;
+        }
+        return Ok(path);
+    }
+    let url = Url::parse(spec).map_err(|source| BundleError::DistUrl {
+        url: Url::parse(spec).map_or_else(|_| "(unparsable)".into(), |u| redact(&u)),
+        source,
+    })?;
+    reporter.step(&format!("getting the python distribution {}", redact(&url)));
+    index
+        .download_url(&url, promised.as_ref(), reporter)
+        .map_err(|source| BundleError::DistDownload {
+            url: redact(&url),
+            source: Box::new(source),
+        })
+}
+
+fn check_sha256(path: &Path, promised: &PromisedSha256) -> Result<()> {
     let actual = pyzap_fs::sha256_file(path)?;
-    if actual != want {
+    if actual != promised.hex() {
         return Err(BundleError::DistHash {
             what: format!("the python distribution {}", path.display()),
             actual,
-            wanted: want.to_string(),
+            wanted: promised.hex().to_string(),
         });
     }
     Ok(())
 }
 
-/// Downloads `url` once into `<cache>/python-dist-downloads/`, keyed by the
-/// wanted sha256 when given (then a cached copy needs no network), else by URL.
-fn download(
-    url: &str,
-    wanted: Option<&str>,
-    cache: &Path,
-    reporter: &dyn Reporter,
-) -> Result<PathBuf> {
-    let parsed = pyzap_index::Url::parse(url).map_err(|source| BundleError::DistUrl {
-        url: url.to_string(),
-        source,
-    })?;
-    let name = parsed
-        .path_segments()
-        .and_then(|mut s| s.next_back())
-        .filter(|n| !n.is_empty())
-        .unwrap_or("python.tar.gz")
-        .to_string();
-    let key = wanted.map_or_else(
-        || pyzap_fs::sha256_hex(url.as_bytes())[..32].to_string(),
-        str::to_string,
-    );
-    let dir = cache.join("python-dist-downloads").join(key);
-    let dest = dir.join(&name);
-    if dest.is_file() {
-        if let Some(want) = wanted {
-            check_sha256(&dest, want)?;
-        }
-        return Ok(dest);
-    }
-    let shown = redact(&parsed);
-    reporter.step(&format!("downloading {shown}"));
-    let client = pyzap_index::http::UreqClient::new(&Default::default());
-    let mut response = client
-        .get(&parsed, &[])
-        .map_err(|source| BundleError::DistDownload {
-            url: shown.clone(),
-            source,
-        })?;
-    if response.status != 200 {
-        return Err(BundleError::DistStatus {
-            url: shown,
-            status: response.status,
-        });
-    }
-    fs_err::create_dir_all(&dir)?;
-    save_checked(&mut response.body, &shown, wanted, &dest)?;
-    Ok(dest)
-}
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
 
-/// Streams a download into `dest` (temp file, then rename), checking its
-/// sha256 against `wanted` first.
-fn save_checked(body: &mut dyn Read, shown: &str, wanted: Option<&str>, dest: &Path) -> Result<()> {
-    let dir = dest.parent().unwrap_or(Path::new("."));
-    let write_err = |source| BundleError::Write {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-    let mut hasher = sha2::Sha256::default();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = body
-            .read(&mut buf)
-            .map_err(|source| BundleError::DistRead {
-                url: shown.to_string(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        sha2::Digest::update(&mut hasher, &buf[..n]);
-        tmp.write_all(&buf[..n]).map_err(write_err)?;
+    use pyzap_index::http::{HttpOptions, UreqClient};
+    use pyzap_index::{IndexError, IndexOptions};
+    use pyzap_test_support::{Route, RouteServer};
+
+    use super::*;
+    use crate::Silent;
+
+    const DIST: &str = "cpython-3.11.2-x86_64-unknown-linux-gnu-install_only.tar.gz";
+
+    fn index(cache: &Path, offline: bool) -> IndexClient {
+        IndexClient::new(
+            Arc::new(UreqClient::new(&HttpOptions::default())),
+            IndexOptions {
+                index_urls: Vec::new(),
+                find_links: Vec::new(),
+                cache_dir: cache.join("index"),
+                offline,
+                retries: 3,
+            },
+        )
+        .unwrap()
     }
-    let actual = data_encoding::HEXLOWER.encode(&sha2::Digest::finalize(hasher));
-    if let Some(want) = wanted {
-        if actual != want {
-            return Err(BundleError::DistHash {
-                what: shown.to_string(),
-                actual,
-                wanted: want.to_string(),
-            });
+
+    fn options(python_dist: &str, sha256: Option<&str>) -> StandaloneOptions {
+        StandaloneOptions {
+            python_dist: python_dist.to_string(),
+            python_dist_sha256: sha256.map(str::to_string),
+            ..StandaloneOptions::default()
         }
     }
-    tmp.persist(dest).map_err(|e| BundleError::Write {
-        path: dest.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+
+    /// Every line the CLI prints for `err`: the error, its causes, its hints.
+    fn report(err: &BundleError) -> String {
+        let mut lines = Vec::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(err);
+        while let Some(e) = cause {
+            lines.push(e.to_string());
+            cause = e.source();
+        }
+        lines.extend(err.hints());
+        lines.join("\n")
+    }
+
+    #[test]
+    fn the_digest_option_takes_a_prefix_and_either_case_and_refuses_the_rest() {
+        let dist = pyzap_test_support::python_dist();
+        let digest = pyzap_fs::sha256_file(&dist).unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let index = index(cache.path(), true);
+        let spec = dist.to_string_lossy();
+        for given in [
+            digest.clone(),
+            format!(" sha256:{} ", digest.to_uppercase()),
+        ] {
+            let path = dist_input(&options(&spec, Some(&given)), &index, &Silent).unwrap();
+            assert_eq!(path, dist);
+        }
+        let err = dist_input(&options(&spec, Some("abc123")), &index, &Silent).unwrap_err();
+        assert_eq!(
+            report(&err),
+            "--python-dist-sha256 `abc123` is not a sha256 digest (64 hex digits)\n\
+             give the archive's sha256 as 64 hex digits (`sha256sum FILE` prints it)"
+        );
+        let wrong = "0".repeat(64);
+        let err = dist_input(&options(&spec, Some(&wrong)), &index, &Silent).unwrap_err();
+        assert!(matches!(err, BundleError::DistHash { .. }), "{err}");
+    }
+
+    /// (c) at the pipeline's level: a URL whose file has another digest than
+    /// `--python-dist-sha256` (or its own fragment) promised is refused,
+    /// the report says who promised what and what to do.
+    #[test]
+    fn a_url_with_a_wrong_digest_is_refused_with_a_hint() {
+        let archive = fs_err::read(pyzap_test_support::python_dist()).unwrap();
+        let actual = pyzap_fs::sha256_hex(&archive);
+        let server =
+            RouteServer::start(BTreeMap::from([(format!("/{DIST}"), Route::file(archive))]));
+        let url = server.url(&format!("/{DIST}"));
+        let wrong = "0".repeat(64);
+        let cache = tempfile::tempdir().unwrap();
+        let index = index(cache.path(), false);
+        let err = dist_input(&options(&url, Some(&wrong)), &index, &Silent).unwrap_err();
+        assert_eq!(
+            report(&err),
+            format!(
+                "getting the python distribution {url}\n\
+                 hash mismatch for {url}: sha256 is {actual}, but --python-dist-sha256 promised {wrong}\n\
+                 the server sent another file than the one promised: check the URL, and the \
+                 digest against the one its release publishes (SHA256SUMS)"
+            )
+        );
+        let fragment = format!("{url}#sha256={wrong}");
+        let err = dist_input(&options(&fragment, None), &index, &Silent).unwrap_err();
+        assert!(
+            report(&err).contains("but its #sha256= fragment promised 0000"),
+            "{}",
+            report(&err)
+        );
+        let err = dist_input(&options(&fragment, Some(&actual)), &index, &Silent).unwrap_err();
+        assert!(
+            report(&err).contains("give one sha256, as --python-dist-sha256 or as the URL's"),
+            "{}",
+            report(&err)
+        );
+    }
+
+    #[test]
+    fn offline_without_the_dist_in_the_cache_says_what_to_do() {
+        let cache = tempfile::tempdir().unwrap();
+        let url = format!("https://user:s3cret@dist.example/{DIST}");
+        let err =
+            dist_input(&options(&url, None), &index(cache.path(), true), &Silent).unwrap_err();
+        let BundleError::DistDownload { source, .. } = &err else {
+            panic!("{err}");
+        };
+        assert!(matches!(**source, IndexError::Offline(_)), "{source}");
+        let text = report(&err);
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("build once without --offline"), "{text}");
+    }
 }

@@ -9,7 +9,8 @@
 //! projects, supplies the build machine's platform when no `--platform` is
 //! given, and precompiles the bytecode of a target of its own version.
 //!
-//! Several targets make a format-2 artifact (`layout.rs`).
+//! Several targets make a format-2 artifact (laid out by `pyzap-artifact`'s
+//! `SiteTree`).
 
 use std::cell::OnceCell;
 

@@ -76,27 +76,6 @@ pub fn build(python: &Path, out: &Path, args: &[&str]) {
     );
 }
 
-/// Runs `pyzap build …` expecting failure; returns stderr.
-pub fn build_err(python: &Path, args: &[&str]) -> String {
-    let out = pyzap()
-        .arg("build")
-        .args(args)
-        .arg("--python")
-        .arg(python)
-        .arg("-o")
-        .arg(scratch().join("never.pyz"))
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "expected failure for {args:?}");
-    let err = stderr(&out);
-    assert!(!err.contains("panicked"), "pyzap panicked: {err}");
-    assert!(
-        err.lines().any(|l| l.starts_with("error: ")),
-        "error report format: {err}"
-    );
-    err
-}
-
 /// A command that runs `artifact` with `python`, a private runtime cache and
 /// none of the caller's Python environment.
 pub fn run_artifact(python: &Path, artifact: &Path, root: &Path) -> Command {

@@ -233,18 +233,6 @@ fn multi_target_artifact_picks_the_running_interpreters_wheels() {
 }
 
 #[test]
-fn bad_platform_and_version_are_one_error() {
-    let py311 = py311();
-    let err = build_err(&py311.path, &["black", "--platform", "win_amd64"]);
-    assert!(
-        err.contains("unsupported platform tag `win_amd64`"),
-        "{err}"
-    );
-    let err = build_err(&py311.path, &["black", "--python-version", "2.7"]);
-    assert!(err.contains("unsupported Python version `2.7`"), "{err}");
-}
-
-#[test]
 fn no_compile_means_no_bytecode_at_the_first_run_either() {
     let Some(py39) = python(9) else {
         return;

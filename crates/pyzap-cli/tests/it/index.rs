@@ -1,6 +1,7 @@
 //! `pyzap build` against a package index on 127.0.0.1 (serving the shared
 //! wheelhouse): the headline command, a warm rebuild that only
-//! revalidates, `--offline`, and a dead index named in the error.
+//! revalidates, and `--offline`. (A dead index named in the error: in
+//! process, in `pyzap-bundle`'s `tests/it/messages.rs`.)
 
 use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
 
@@ -53,22 +54,4 @@ fn builds_flask_from_an_index_then_rebuilds_from_the_cache() {
     server.clear_log();
     build(true);
     assert!(server.requests().is_empty(), "--offline made requests");
-}
-
-#[test]
-fn an_unreachable_index_is_named_without_its_password() {
-    let port = free_port();
-    let err = build_err(
-        &py311().path,
-        &[
-            "flask",
-            "-i",
-            &format!("http://bob:hunter2@127.0.0.1:{port}/simple/"),
-        ],
-    );
-    assert!(
-        err.contains(&format!("127.0.0.1:{port}/simple/flask/ is unreachable")),
-        "{err}"
-    );
-    assert!(!err.contains("hunter2"), "{err}");
 }

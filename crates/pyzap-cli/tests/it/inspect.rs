@@ -380,14 +380,14 @@ fn extracted_site_is_one_nested_archive() {
 /// dependency's source, repack with `python3 -m zipapp`, run. The edit is
 /// seen on the first run with nothing to clear, and the original artifact
 /// keeps running its own code, before and after, on the same cache —
-/// for a zipped site (echo's waitress) and an extracted one (black's click).
+/// for a pure bundle (echo's waitress) and a native one (black's click).
 #[test]
 fn debugging_flow_sees_the_edit_and_leaves_the_original_alone() {
     let black = shared_artifact("black311", |out| {
         build(&py311().path, out, &["black", "-c", "black"])
     });
     for (artifact, edited, module) in [
-        (echo(), "site-packages/waitress/__init__.py", "waitress"),
+        (echo(), "__pyzap__/extract/waitress/__init__.py", "waitress"),
         (black, "__pyzap__/extract/click/__init__.py", "click"),
     ] {
         let dir = fresh_dir("debug-flow-");
@@ -430,7 +430,6 @@ fn debugging_flow_sees_the_edit_and_leaves_the_original_alone() {
             "original",
             "{module}: the original changed"
         );
-        // (echo runs from the zip: it may have made no cache at all)
         let _ = fs_err::remove_dir_all(&root);
         assert_eq!(probe(&repacked), "patched");
         assert_eq!(

@@ -1,5 +1,6 @@
 //! `pyzap lock` then `pyzap build --lock`: the same artifact as a plain
-//! build, byte for byte; a tampered lock fails; `--require-hashes` as pip.
+//! build, byte for byte; a tampered lock fails. (`--require-hashes` as pip,
+//! and every lock file error: in process, in `pyzap-bundle`'s tests.)
 
 use std::path::Path;
 
@@ -80,60 +81,6 @@ fn lock_round_trip_gives_the_same_artifact() {
             && err.contains("flask-3.1.3-py3-none-any.whl")
             && err.contains(&bad)
             && err.contains(&good),
-        "{err}"
-    );
-}
-
-#[test]
-fn require_hashes_as_pip() {
-    let py = &py311().path;
-    let dir = fresh_dir("hashes-");
-    let lockfile = dir.join("pylock.toml");
-    lock(py, &lockfile, &["flask"]);
-    let text = fs_err::read_to_string(&lockfile).unwrap();
-    let flask = locked_hash(&text, "flask-3.1.3-py3-none-any.whl");
-    let wh = wheelhouse();
-    let with_reqs = |body: &str, extra: &[&str]| {
-        let reqs = dir.join("requirements.txt");
-        fs_err::write(&reqs, body).unwrap();
-        let mut args = vec!["-r", reqs.to_str().unwrap(), "-c", "flask"];
-        args.extend(extra);
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        all.extend(["-f".into(), wh.display().to_string(), "--no-index".into()]);
-        build_err(py, &all.iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    // Unpinned requirement.
-    let err = with_reqs(&format!("flask>=3 --hash=sha256:{flask}\n"), &[]);
-    assert!(
-        err.contains("pinned with ==") && err.contains("flask>=3"),
-        "{err}"
-    );
-    // --require-hashes without any hash.
-    let err = with_reqs("flask==3.1.3\n", &["--require-hashes"]);
-    assert!(
-        err.contains("missing from some requirements")
-            && err.contains(&format!("flask==3.1.3 --hash=sha256:{flask}")),
-        "{err}"
-    );
-    // Dependencies need hashes too.
-    let err = with_reqs(&format!("flask==3.1.3 --hash=sha256:{flask}\n"), &[]);
-    assert!(
-        err.contains("missing from some requirements")
-            && err.contains("werkzeug==")
-            && !err.contains("flask==3.1.3 --hash"),
-        "{err}"
-    );
-    // A wrong hash names the file, the expected and the actual hash.
-    let wrong = "1".repeat(64);
-    let err = with_reqs(
-        &format!("--require-hashes\nflask==3.1.3 --hash=sha256:{wrong}\n"),
-        &[],
-    );
-    assert!(
-        err.contains("do not match the hashes from the requirements file")
-            && err.contains("flask-3.1.3-py3-none-any.whl")
-            && err.contains(&wrong)
-            && err.contains(&flask),
         "{err}"
     );
 }

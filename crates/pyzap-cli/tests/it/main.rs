@@ -1,10 +1,10 @@
 //! End-to-end tests: build real artifacts from ../shared/wheelhouse with the
 //! `pyzap` binary and run them under every CPython 3.8–3.13 on the machine.
 
+mod cache_command;
 mod common;
 mod cross;
-mod errors;
-mod hostile_index;
+mod embed;
 mod hostile_wheels;
 mod index;
 mod inspect;
@@ -13,6 +13,8 @@ mod lock;
 mod malformed;
 mod metadata;
 mod runtime;
+mod runtime_cache;
 mod servers;
 mod standalone;
+mod venv;
 mod versions;

@@ -36,15 +36,10 @@ fn reference(wheels: &[PathBuf], module: &str, args: &[&str], cwd: &Path) -> std
 }
 
 #[test]
-fn flake8_finds_its_plugins_from_a_zipped_bundle() {
+fn flake8_finds_its_plugins_from_a_pure_bundle_and_in_children() {
     let dir = fresh_dir("flake8-");
     let artifact = dir.join("flake8");
     build(&py311().path, &artifact, &["flake8", "-c", "flake8"]);
-    let listing = run_ok(pyzap().args(["info", "--json"]).arg(&artifact));
-    assert!(
-        String::from_utf8_lossy(&listing.stdout).contains("\"placement\": \"zip\""),
-        "flake8's bundle should run from the zip"
-    );
     fs_err::write(
         dir.join("bad.py"),
         "import os\nx=1\ndef f( a ):\n    return undefined\n",
@@ -62,10 +57,30 @@ fn flake8_finds_its_plugins_from_a_zipped_bundle() {
     for code in ["F401", "E225", "F821"] {
         assert!(stdout(&ours).contains(code), "{}", stdout(&ours));
     }
+    // A child started with sys.executable, and the venv's console script
+    // on PATH, see the same plugins.
+    let child = run_artifact(&py311().path, &artifact, &dir.join("root"))
+        .env("PYZAP_INTERPRETER", "1")
+        .args([
+            "-c",
+            "import subprocess, sys\n\
+             a = subprocess.run([sys.executable, '-m', 'flake8', 'bad.py'], capture_output=True, text=True)\n\
+             b = subprocess.run(['flake8', 'bad.py'], capture_output=True, text=True)\n\
+             sys.stdout.write(a.stdout + '--\\n' + b.stdout)",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&child),
+        format!("{}--\n{}", stdout(&theirs), stdout(&theirs)),
+        "{}",
+        stderr(&child)
+    );
 }
 
 #[test]
-fn pytest_loads_pytest_timeout_from_a_zipped_bundle() {
+fn pytest_loads_pytest_timeout_from_a_pure_bundle() {
     let dir = fresh_dir("pytest-");
     let artifact = dir.join("pytest");
     build(

@@ -10,6 +10,7 @@ use pyzap_index::{FindLinksSource, IndexClient, IndexError, IndexOptions, NoRepo
 use pyzap_spec::PackageName;
 use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
 
+mod download_url;
 mod hostile;
 
 fn client(server_url: &str, cache: &std::path::Path, offline: bool) -> IndexClient {

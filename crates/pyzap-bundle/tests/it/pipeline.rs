@@ -1,36 +1,41 @@
-//! `pyzap build` against hostile indexes on 127.0.0.1 (security issue,
-//! items 1 and 2): a digest that walks out of the cache writes nothing, and
-//! a lying metadata file fails the build without changing what a later
-//! build from an honest index produces, byte for byte.
+//! `bundle` against hostile indexes on 127.0.0.1 (security issue, items 1
+//! and 2), in process: a digest that walks out of the cache writes nothing,
+//! and a lying metadata file fails the build without changing what a later
+//! build from an honest index produces, byte for byte. Like the command,
+//! the pipeline also reads pip's variables (`PIP_FIND_LINKS`, …) from the
+//! environment.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pyzap_test_support::{files_below, IndexConfig, IndexServer, Route, RouteServer};
+use pyzap_bundle::{BundleOptions, InfoFormat, SourceOptions};
+use pyzap_test_support::{files_below, wheelhouse, IndexConfig, IndexServer, Route, RouteServer};
 
 use crate::common::*;
 
 const SIX: &str = "six-1.17.0-py2.py3-none-any.whl";
 
-fn build_from(index: &str, cache: &Path, out: &Path) -> std::process::Output {
-    pyzap()
-        .env("PYZAP_CACHE_DIR", cache)
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("PIP_FIND_LINKS")
-        .env_remove("UV_INDEX_URL")
-        .args(["build", "six", "-e", "six", "-i", index])
-        .arg("--python")
-        .arg(&py311().path)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .unwrap()
+/// `pyzap build six -e six -i INDEX -o OUT` with the build cache `cache`.
+fn build_from(py: &Path, index: &str, cache: &Path, out: &Path) -> pyzap_bundle::Result<()> {
+    let options = BundleOptions {
+        source: SourceOptions {
+            inputs: vec!["six".into()],
+            index_url: Some(index.into()),
+            python: Some(py.display().to_string()),
+            ..Default::default()
+        },
+        entry_point: Some("six".into()),
+        output: out.to_path_buf(),
+        cache_dir: cache.to_path_buf(),
+        ..Default::default()
+    };
+    pyzap_bundle::bundle(&options, &pyzap_bundle::Silent)
 }
 
 #[test]
 fn a_digest_that_walks_out_of_the_cache_writes_nothing() {
-    let dir = fresh_dir("hostile-digest-");
+    let Some(py) = py311() else { return };
+    let dir = test_dir("hostile-digest");
     let cache = dir.join("a/b/c/cache");
     let wheel = fs_err::read(wheelhouse().join(SIX)).unwrap();
     let server = RouteServer::start(BTreeMap::from([
@@ -46,11 +51,8 @@ fn a_digest_that_walks_out_of_the_cache_writes_nothing() {
             Route::file("Metadata-Version: 2.1\nName: six\nVersion: 1.17.0\n"),
         ),
     ]));
-    let out = build_from(&server.url("/simple/"), &cache, &dir.join("six.pyz"));
-    let err = stderr(&out);
-    assert!(!out.status.success());
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    let result = build_from(&py, &server.url("/simple/"), &cache, &dir.join("six.pyz"));
+    assert!(result.is_err(), "a build from a digest that escapes");
     for path in files_below(&dir) {
         assert!(
             path.starts_with(&cache),
@@ -61,15 +63,13 @@ fn a_digest_that_walks_out_of_the_cache_writes_nothing() {
 }
 
 fn six_metadata() -> String {
-    pyzap_test_support::zip_entry_text(
-        &pyzap_test_support::wheelhouse().join(SIX),
-        "six-1.17.0.dist-info/METADATA",
-    )
+    pyzap_test_support::zip_entry_text(&wheelhouse().join(SIX), "six-1.17.0.dist-info/METADATA")
 }
 
 #[test]
 fn lying_metadata_fails_the_build_and_changes_no_later_build() {
-    let dir = fresh_dir("hostile-metadata-");
+    let Some(py) = py311() else { return };
+    let dir = test_dir("hostile-metadata");
     let cache = dir.join("cache");
     let wheel = fs_err::read(wheelhouse().join(SIX)).unwrap();
     let lie = six_metadata().replacen("Requires-Python", "Requires-Dist: idna\nRequires-Python", 1);
@@ -86,37 +86,30 @@ fn lying_metadata_fails_the_build_and_changes_no_later_build() {
         // The injected dependency is really there, so only the check stops it.
         (
             "/simple/idna/".to_string(),
-            Route::html(format!(
-                r#"<a href="{}">idna</a>"#,
-                "/files/idna-3.20-py3-none-any.whl"
-            )),
+            Route::html(r#"<a href="/files/idna-3.20-py3-none-any.whl">idna</a>"#),
         ),
         (
             "/files/idna-3.20-py3-none-any.whl".to_string(),
             Route::file(fs_err::read(wheelhouse().join("idna-3.20-py3-none-any.whl")).unwrap()),
         ),
     ]));
-    let out = build_from(&hostile.url("/simple/"), &cache, &dir.join("bad.pyz"));
-    let err = stderr(&out);
-    assert!(!out.status.success(), "{err}");
+    let err = build_from(&py, &hostile.url("/simple/"), &cache, &dir.join("bad.pyz")).unwrap_err();
+    let report = pyzap_cli::render(&err);
     assert!(
-        err.contains("differs from the METADATA inside the wheel"),
-        "{err}"
+        report.contains("differs from the METADATA inside the wheel"),
+        "{report}"
     );
     assert!(!dir.join("bad.pyz").exists());
 
     let honest = IndexServer::start(IndexConfig::wheelhouse());
     let after = dir.join("after.pyz");
     let fresh = dir.join("fresh.pyz");
-    let out = build_from(&honest.url(), &cache, &after);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = build_from(&honest.url(), &dir.join("fresh-cache"), &fresh);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        fs_err::read(&after).unwrap(),
-        fs_err::read(&fresh).unwrap(),
+    build_from(&py, &honest.url(), &cache, &after).unwrap();
+    build_from(&py, &honest.url(), &dir.join("fresh-cache"), &fresh).unwrap();
+    assert!(
+        fs_err::read(&after).unwrap() == fs_err::read(&fresh).unwrap(),
         "the build after the lie differs from a fresh one"
     );
-    let info = run_ok(pyzap().args(["info", "--json"]).arg(&after));
-    assert!(!stdout(&info).contains("idna"), "{}", stdout(&info));
+    let manifest = pyzap_bundle::info(&after, InfoFormat::Json).unwrap();
+    assert!(!manifest.contains("idna"), "{manifest}");
 }

@@ -7,15 +7,20 @@ Python runs this file because the artifact (a zip) is ``sys.path[0]``. It
 2. refuses to run native bundles under the wrong interpreter ABI, or, in
    an artifact built for several targets, picks the one this interpreter
    is (cache tag, machine, libc);
-3. when the bundle has an extracted site dir, makes sure
-   ``<cache root>/site/<extract_hash>/`` is complete (warm path: two
-   ``stat`` calls; cold path: unzip into a private temporary directory and
-   ``rename`` it into place, which is atomic and race-safe);
-4. replaces the interpreter's site-packages on ``sys.path`` with the bundle,
-   processes the bundle's ``.pth`` files and exports ``PYTHONPATH``,
-   ``PYZAP_ARTIFACT`` and ``PYZAP_SITE`` for child processes;
+3. makes sure the bundle's unpacked site, ``<cache root>/site/<key>/``,
+   is complete (warm path: a ``stat`` of the root and an ``lstat`` of the
+   marker; cold path: unzip into a private temporary directory, check it
+   against the tree digest in ``boot`` and ``rename`` it into place, which
+   is atomic and race-safe), and so is the bundle's virtual environment for
+   this interpreter, ``<cache root>/venv/<name>/`` (warm path: one read of
+   its marker);
+4. makes this process the venv's: ``sys.executable``, ``sys.prefix``, the
+   venv's ``bin/`` first on ``PATH``, the interpreter's site-packages
+   replaced on ``sys.path`` by the venv's, whose ``.pth`` adds the bundle
+   (the same in every child started with ``sys.executable``; nothing is
+   exported in ``PYTHONPATH``, so other interpreters never see it);
 5. runs the entry point (or, with ``PYZAP_INTERPRETER=1``, acts like
-   ``python``).
+   ``python``; with ``PYZAP_TOOLS=1``, writes the venv at a chosen path).
 
 The contract with the Rust writer is docs/artifact-format.md. Start-up time
 matters: the warm path imports nothing that ``python app.pyz`` has not

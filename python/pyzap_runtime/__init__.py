@@ -33,6 +33,15 @@ from the bundle's virtual environment (``sys.executable``).
 ``manifest()``
     The bundle's ``__pyzap__/manifest.json`` as a dict, loaded on first call
     and cached. Raises ``RuntimeError`` outside a bundle.
+``listen_sockets(names=False)``
+    The sockets systemd passed by socket activation (``LISTEN_FDS``, from fd
+    3 on, when ``LISTEN_PID`` is this process), as ``socket.socket``
+    objects of the family and type each fd has; ``[]`` when there are none.
+    The variables are then removed from the environment, so child
+    processes do not take the sockets for theirs (``sd_listen_fds(1)``).
+    With ``names=True``, ``(name, socket)`` pairs, the names from
+    ``LISTEN_FDNAMES`` (``FileDescriptorName=``; ``"unknown"`` when unset).
+    Works outside a bundle too.
 """
 
 import os as _os
@@ -40,7 +49,7 @@ import os as _os
 import sys as _sys
 
 __all__ = ["artifact", "site_dirs", "extracted_dir", "venv_dir", "entry_point", "cache_root",
-           "manifest"]
+           "manifest", "listen_sockets"]
 
 artifact = _os.environ.get("PYZAP_ARTIFACT") or None
 site_dirs = [p for p in _os.environ.get("PYZAP_SITE", "").split(_os.pathsep) if p] if artifact else []
@@ -97,6 +106,49 @@ def manifest():
         with zipfile.ZipFile(artifact) as zf:
             _manifest = json.loads(zf.read("__pyzap__/manifest.json").decode("utf-8"))
     return _manifest
+
+
+_SD_LISTEN_FDS_START = 3
+_listened = None
+
+
+def listen_sockets(names=False):
+    """The sockets systemd passed (see the module docstring)."""
+    global _listened
+    if _listened is None:
+        _listened = _take_listen_fds()
+    return list(_listened) if names else [sock for _, sock in _listened]
+
+
+def _take_listen_fds():
+    # The rules of sd_listen_fds(3): LISTEN_PID must name us (a child that
+    # inherited the variables is not the one the sockets were meant for),
+    # LISTEN_FDS counts fds from 3 on; the variables are unset either way.
+    env = _os.environ
+    pid, count = env.pop("LISTEN_PID", None), env.pop("LISTEN_FDS", None)
+    fdnames = env.pop("LISTEN_FDNAMES", None)
+    if pid is None or count is None:
+        return []
+    try:
+        if int(pid) != _os.getpid():
+            return []
+        count = int(count)
+    except ValueError:
+        return []
+    if count <= 0:
+        return []
+    import socket
+    names = fdnames.split(":") if fdnames else []
+    taken = []
+    for i in range(count):
+        fd = _SD_LISTEN_FDS_START + i
+        try:
+            _os.set_inheritable(fd, False)  # sd_listen_fds sets FD_CLOEXEC
+            sock = socket.socket(fileno=fd)  # family and type read from the fd
+        except OSError:
+            continue  # not a socket (a FIFO or file passed with Sockets=)
+        taken.append((names[i] if i < len(names) and names[i] else "unknown", sock))
+    return taken
 
 
 def _entry_point():

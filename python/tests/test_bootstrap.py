@@ -705,6 +705,51 @@ class Tools(BootstrapTestCase):
         self.assertIn("usage: PYZAP_TOOLS=1", proc.stderr)
 
 
+class ListenSockets(unittest.TestCase):
+    """pyzap_runtime.listen_sockets(): the sd_listen_fds(3) rules."""
+
+    CHILD = textwrap.dedent('''
+        import json, os, socket, sys
+        sys.path.insert(0, sys.argv[1])
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("127.0.0.1", 0)); tcp.listen()
+        udp = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        r, w = os.pipe()
+        for fd, src in ((3, tcp.fileno()), (4, udp.fileno()), (5, r)):
+            os.dup2(src, fd)
+        os.environ.update(LISTEN_FDS=sys.argv[2], LISTEN_FDNAMES="web:dns",
+                          LISTEN_PID=str(os.getpid() if sys.argv[3] == "me" else 1))
+        import pyzap_runtime
+        got = pyzap_runtime.listen_sockets(names=True)
+        print(json.dumps({
+            "got": [[n, s.family.name, s.type.name, s.fileno(), os.get_inheritable(s.fileno())]
+                    for n, s in got],
+            "again": len(pyzap_runtime.listen_sockets()),
+            "env": sorted(k for k in os.environ if k.startswith("LISTEN_")),
+        }))
+    ''')
+
+    def run_child(self, count, pid):
+        proc = subprocess.run([sys.executable, "-c", self.CHILD, os.path.dirname(os.path.dirname(os.path.abspath(RUNTIME))),
+                               str(count), pid], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def test_the_sockets_passed_to_this_process(self):
+        out = self.run_child(3, "me")
+        # fd 5 is a pipe, not a socket: skipped. The names follow the fds.
+        self.assertEqual(out["got"], [["web", "AF_INET", "SOCK_STREAM", 3, False],
+                                      ["dns", "AF_INET6", "SOCK_DGRAM", 4, False]])
+        self.assertEqual(out["again"], 2, "the same sockets on every call")
+        self.assertEqual(out["env"], [], "children must not take them for theirs")
+
+    def test_sockets_meant_for_another_process_are_not_taken(self):
+        out = self.run_child(2, "other")
+        self.assertEqual(out["got"], [])
+        self.assertEqual(out["env"], [])
+
+
 class Passthrough(BootstrapTestCase):
     def test_exit_code(self):
         self.assertEqual(self.run_art("exit", "3").returncode, 3)

@@ -6,13 +6,9 @@ when there is one, otherwise on --host/--port.
 
 import argparse
 import json
-import os
-import socket
 import sys
 
 __version__ = "1.0.0"
-
-SD_LISTEN_FDS_START = 3
 
 
 def app(environ, start_response):
@@ -30,14 +26,6 @@ def app(environ, start_response):
     return [data]
 
 
-def systemd_sockets():
-    """Sockets passed by systemd socket activation, if any were meant for us."""
-    if os.environ.get("LISTEN_PID") not in (None, str(os.getpid())):
-        return []
-    count = int(os.environ.get("LISTEN_FDS", "0") or 0)
-    return [socket.socket(fileno=SD_LISTEN_FDS_START + i) for i in range(count)]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="echo-wsgi", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -47,7 +35,13 @@ def main(argv=None):
 
     import waitress
 
-    sockets = systemd_sockets()
+    try:  # in a pyzap artifact: the sockets systemd passed, if any
+        from pyzap_runtime import listen_sockets
+    except ImportError:
+        def listen_sockets():
+            return []
+
+    sockets = listen_sockets()
     if sockets:
         waitress.serve(app, sockets=sockets, ident="echo-wsgi")
     else:

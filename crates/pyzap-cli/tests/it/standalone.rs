@@ -18,7 +18,7 @@ fn python_dist() -> PathBuf {
 }
 
 /// `pyzap build ARGS --standalone --python-dist FIXTURE -o OUT`.
-fn build_standalone(out: &Path, args: &[&str]) -> String {
+pub(crate) fn build_standalone(out: &Path, args: &[&str]) -> String {
     let out = run_ok(
         pyzap()
             .arg("build")

@@ -146,11 +146,16 @@ impl Drop for Killed {
     }
 }
 
-#[test]
-fn django_runserver_with_the_autoreloader() {
-    let artifact = shared_artifact("django", |out| {
-        let src = scratch().join("django-src");
-        let site = src.join("mysite");
+/// A minimal Django project (settings and one view), made once.
+fn django_src() -> PathBuf {
+    static SRC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    SRC.get_or_init(make_django_src).clone()
+}
+
+fn make_django_src() -> PathBuf {
+    let src = scratch().join("django-src");
+    let site = src.join("mysite");
+    {
         fs_err::create_dir_all(&site).unwrap();
         fs_err::write(site.join("__init__.py"), "").unwrap();
         fs_err::write(
@@ -165,6 +170,30 @@ fn django_runserver_with_the_autoreloader() {
              urlpatterns = [path('', lambda request: HttpResponse('hello from django'))]\n",
         )
         .unwrap();
+    }
+    src
+}
+
+/// `runserver` with its autoreloader, which restarts the program in a
+/// child (`sys.executable` and `sys.argv`, or `-m` of `__main__.__spec__`):
+/// the child must run the artifact again and serve.
+fn assert_runserver_serves(mut cmd: Command) {
+    let port = free_port();
+    cmd.env("DJANGO_SETTINGS_MODULE", "mysite.settings")
+        .arg("runserver")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let _server = Killed(cmd.spawn().unwrap());
+    let body = http_get(port, "/");
+    assert!(body.contains("hello from django"), "{body}");
+}
+
+#[test]
+fn django_runserver_with_the_autoreloader() {
+    let artifact = shared_artifact("django", |out| {
+        let src = django_src();
         build(
             &py311().path,
             out,
@@ -177,17 +206,25 @@ fn django_runserver_with_the_autoreloader() {
             ],
         );
     });
-    let port = free_port();
-    let mut cmd = run_artifact(&py311().path, &artifact, &fresh_dir("root-"));
-    cmd.env("DJANGO_SETTINGS_MODULE", "mysite.settings")
-        .arg("runserver")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let _server = Killed(cmd.spawn().unwrap());
-    let body = http_get(port, "/");
-    assert!(body.contains("hello from django"), "{body}");
+    assert_runserver_serves(run_artifact(&py311().path, &artifact, &fresh_dir("root-")));
+}
+
+#[test]
+fn django_runserver_with_the_autoreloader_standalone() {
+    let dir = fresh_dir("django-sa-");
+    let exe = dir.join("django-admin");
+    let src = django_src();
+    crate::standalone::build_standalone(
+        &exe,
+        &[
+            "django",
+            "-c",
+            "django-admin",
+            "--src",
+            src.to_str().unwrap(),
+        ],
+    );
+    assert_runserver_serves(crate::standalone::run_bare(&exe, &dir.join("root")));
 }
 
 /// A wheel shipping `.data/scripts/`: a Python script (`#!python`, as

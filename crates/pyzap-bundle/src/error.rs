@@ -86,6 +86,45 @@ pub enum BundleError {
     SrcTwice { name: String },
     #[error("--src {dir} holds `{name}`, a name pyzap reserves inside the artifact")]
     SrcReserved { dir: PathBuf, name: String },
+    #[error("`{reference}` names {expected}, but the distribution there is {found}")]
+    DirectReferenceName {
+        reference: String,
+        expected: PackageName,
+        found: PackageName,
+    },
+    #[error("`{reference}`: there is no wheel, sdist or project directory at {path}")]
+    DirectReferencePath { reference: String, path: PathBuf },
+    #[error("{name} is named by two direct references: `{first}` and `{second}`")]
+    DirectReferenceConflict {
+        name: PackageName,
+        first: String,
+        second: String,
+    },
+    /// Boxed: an `IndexError` beside the reference passes clippy's `result_large_err` bound.
+    #[error("downloading `{reference}`")]
+    DirectDownload {
+        reference: String,
+        #[source]
+        source: Box<pyzap_index::IndexError>,
+    },
+    #[error("reading the inline metadata of {path}")]
+    ScriptMetadata {
+        path: PathBuf,
+        #[source]
+        source: pyzap_spec::SpecError,
+    },
+    #[error("{path} needs Python {requires_python} (its `# /// script` block), but the target is Python {python}")]
+    ScriptPython {
+        path: PathBuf,
+        requires_python: String,
+        python: String,
+    },
+    #[error("two scripts were given, {first} and {second}: an artifact runs one")]
+    ScriptTwice { first: PathBuf, second: PathBuf },
+    #[error("the script {script} and the __main__.py of a --src directory would both be the entry script")]
+    ScriptAndSrcMain { script: PathBuf },
+    #[error("--group {group}: there is no {path}")]
+    NoGroupFile { group: String, path: PathBuf },
 
     // Hash checking.
     #[error("in --require-hashes mode, all requirements must have their versions pinned with ==. These do not:\n{requirements}")]
@@ -126,6 +165,8 @@ pub enum BundleError {
     // Lock files.
     #[error("pyzap lock cannot lock the local project {dir}: a directory has no file to hash")]
     LockProject { dir: PathBuf },
+    #[error("pyzap lock cannot lock `{reference}`: it is built from source, and a wheel built here has no file to hash")]
+    LockBuild { reference: String },
     #[error("reading {path}")]
     LockFile {
         path: PathBuf,
@@ -215,6 +256,9 @@ pub enum BundleError {
         launcher_arch: String,
     },
 
+    #[error("the output {path} is a directory")]
+    OutputIsDirectory { path: PathBuf },
+
     // I/O outside `fs_err` (whose errors name their path themselves).
     #[error("cannot write {path}")]
     Write {
@@ -265,6 +309,10 @@ impl BundleError {
             | E::LockFile { source, .. }
             | E::LockInstall { source, .. } => return source.hints(),
             E::NoCacheDir => "set PYZAP_CACHE_DIR".to_string(),
+            E::OutputIsDirectory { path } => format!(
+                "name the artifact's file, e.g. -o {}",
+                path.join("app.pyz").display()
+            ),
             E::CacheDir { .. } => "set PYZAP_CACHE_DIR to a private, writable directory".into(),
             E::NotACache { .. } => "check PYZAP_CACHE_DIR".into(),
             E::RuntimeRoot { .. } | E::RuntimeNotADirectory { .. } => {
@@ -281,11 +329,34 @@ impl BundleError {
                 dir.display()
             ),
             E::GitSpawn { .. } => "git+ inputs need git installed".into(),
+            E::DirectReferenceName { found, .. } => format!(
+                "the name before `@` must be the distribution's own: `{found} @ …`"
+            ),
+            E::DirectReferencePath { .. } => "a file: URL names a wheel (.whl), an sdist (.tar.gz, .zip) or a directory with pyproject.toml or setup.py".into(),
+            E::DirectReferenceConflict { .. } => {
+                "give the one to use as an input yourself: it is then used for both".into()
+            }
+            E::DirectDownload { source, .. } => return direct_download_hints(source),
+            E::ScriptPython { .. } => {
+                "give --python an interpreter the script accepts, or change its requires-python"
+                    .into()
+            }
+            E::ScriptTwice { .. } => {
+                "build one artifact per script; code the script imports can go in with --src"
+                    .into()
+            }
+            E::ScriptAndSrcMain { .. } => {
+                "rename the __main__.py of the --src directory, or leave the script out".into()
+            }
+            E::NoGroupFile { .. } => "run pyzap in the project's directory, or name the file: --group path/to/pyproject.toml:NAME".into(),
             E::HashOfProject { .. } => "build its wheel, then give the wheel's path with a --hash in the requirements file".into(),
             E::NoBuildPython { .. } => "give --python".into(),
             E::NoHostPython { .. } => "give both --python-version and --platform".into(),
             E::LockProject { .. } => {
                 "build its wheel and lock the wheel's path, or lock its dependencies".into()
+            }
+            E::LockBuild { .. } => {
+                "build its wheel and lock the wheel's path or URL, or lock its dependencies".into()
             }
             E::NoConsoleScript { available, .. } => {
                 format!("available console scripts: {available}")
@@ -326,6 +397,23 @@ fn dist_download_hints(source: &pyzap_index::IndexError) -> Vec<String> {
         I::Unreachable { .. } | I::Transfer { .. } => "check the network and the proxy (HTTPS_PROXY); PYZAP_HTTP_TIMEOUT sets the timeout; or download the archive yourself and pass its path to --python-dist",
         I::HashMismatch { .. } => "the server sent another file than the one promised: check the URL, and the digest against the one its release publishes (SHA256SUMS)",
         I::DigestConflict { .. } | I::BadDigest(_) => "give one sha256, as --python-dist-sha256 or as the URL's #sha256= fragment",
+        I::NotAnArchive { .. } => "the server sent something else than an archive (an error page?): check the URL",
+        _ => return Vec::new(),
+    };
+    vec![hint.to_string()]
+}
+
+/// What to do when the file of a direct reference could not be fetched, by
+/// the index client's reason.
+fn direct_download_hints(source: &pyzap_index::IndexError) -> Vec<String> {
+    use pyzap_index::IndexError as I;
+    let hint = match source.kind() {
+        I::Offline(_) => "build once without --offline to download it into the cache, or download it yourself and give its path",
+        I::Status { status: 401 | 403, .. } => "give credentials in the URL (https://USER:PASSWORD@host/…) or in ~/.netrc ($NETRC names another file)",
+        I::Status { status: 404 | 410, .. } => "check the URL: it must name the wheel or sdist itself",
+        I::Unreachable { .. } | I::Transfer { .. } => "check the network and the proxy (HTTPS_PROXY); PYZAP_HTTP_TIMEOUT sets the timeout",
+        I::HashMismatch { .. } => "the server sent another file than the one promised: check the URL, and its #sha256= fragment against the digest its publisher gives",
+        I::BadDigest(_) => "a #sha256= fragment holds 64 hex digits",
         I::NotAnArchive { .. } => "the server sent something else than an archive (an error page?): check the URL",
         _ => return Vec::new(),
     };

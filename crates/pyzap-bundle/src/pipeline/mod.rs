@@ -8,8 +8,10 @@ mod entry;
 mod hashes;
 mod index;
 mod inputs;
+mod locals;
 pub mod lockfile;
 mod resolution;
+mod script;
 mod sources;
 mod standalone;
 mod targets;
@@ -23,9 +25,10 @@ use pyzap_artifact::{
 };
 use pyzap_index::{DistKind, IndexClient};
 use pyzap_python::Interpreter;
-use pyzap_spec::{PackageName, Requirement, Target};
+use pyzap_spec::{PackageName, Target};
 use pyzap_wheel::{layout_wheel, Wheel};
 
+use self::locals::{Gather, Roots};
 use self::resolution::ResolveFor;
 use self::standalone::{Artifact, Standalone};
 use self::targets::Plan;
@@ -34,12 +37,16 @@ use crate::{BundleError, BundleOptions, Reporter, Result};
 
 /// Builds the artifact `options` describe.
 pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
+    check_output(&options.output)?;
     let cache = &options.cache_dir;
     let _hold = crate::cache::hold(cache)?;
     // Clones, unpacked sdists, build environments: under the cache, and
     // swept by the next build when this one is killed.
     let work = pyzap_fs::ScratchDir::new(&cache.join(WORK_DIR), "build-")?;
-    let inputs = inputs::collect(&options.source, work.path())?;
+    let inputs = inputs::collect(&options.source)?;
+    for warning in &inputs.warnings {
+        reporter.warn(warning);
+    }
     let hash_check = hashes::HashCheck::from_inputs(&inputs, options.source.require_hashes)?;
     // Before the standalone distribution: a `--python-dist` URL is fetched
     // by the same client, with its retries, credentials and cache.
@@ -59,23 +66,26 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
                 .unwrap_or_default()
         ));
     }
+    // The entry script and --src files are checked before anything is built.
+    let mut src = sources::collect_src(&options.src)?;
+    if let Some(script) = &inputs.script {
+        for t in &plan.targets {
+            script.check_python(&t.target)?;
+        }
+        src.set_script(script)?;
+    }
     let locked = options.lock.as_deref().map(lockfile::read).transpose()?;
     let mut roots = Roots::new(&inputs);
-    for project in &inputs.projects {
-        reporter.step(&format!("building project {}", project.dir.display()));
-        let wheel = sources::build_project(
-            plan.builder()?,
-            &index,
-            &project.dir,
-            &project.pyproject,
-            work.path(),
-            options.source.pre,
-        )?;
-        roots.pin_local_wheel(&index, &wheel)?;
-    }
-    for wheel in &inputs.wheel_files {
-        roots.pin_local_wheel(&index, wheel)?;
-    }
+    let gather = Gather {
+        index: &index,
+        plan: Some(&plan),
+        environments: plan.targets.iter().map(|t| &t.target.markers).collect(),
+        work: work.path(),
+        pre: options.source.pre,
+        reporter,
+    };
+    // Clones of repositories, kept until the build is done.
+    let _checkouts = gather.pin_all(&inputs.locals, &mut roots)?;
     roots.add_requirements(&inputs);
     if let Some(lock) = &locked {
         roots.top_level.extend(lock.roots().iter().cloned());
@@ -86,7 +96,7 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
         options,
         inputs: &inputs,
         index: &index,
-        roots: &roots.requirements,
+        roots: &roots,
         plan: &plan,
         work: work.path(),
         reporter,
@@ -102,6 +112,7 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
         standalone.as_ref(),
         per_target,
         &roots,
+        &src,
         reporter,
     )
 }
@@ -113,11 +124,11 @@ fn write(
     standalone: Option<&Standalone>,
     per_target: Vec<Vec<Bundled>>,
     roots: &Roots,
+    src: &sources::Src,
     reporter: &dyn Reporter,
 ) -> Result<()> {
-    let src = sources::collect_src(&options.src)?;
-    let entry_point = choose_entry_point(options, &per_target, &src, &roots.top_level, reporter)?;
-    let compilers: Vec<Option<TargetCompiler>> = plan
+    let entry_point = choose_entry_point(options, &per_target, src, &roots.top_level, reporter)?;
+    let compilers: Vec<Option<TargetCompiler<'_>>> = plan
         .targets
         .iter()
         .map(|t| {
@@ -257,7 +268,7 @@ fn choose_entry_point(
         entry_point: options.entry_point.as_deref(),
         dists: &dists,
         top_level,
-        src_has_main: src.main.is_some(),
+        main_script: src.main_origin.as_deref(),
         importable: &importable,
     })?;
     if let Some(note) = note {
@@ -286,47 +297,6 @@ fn write_options(plan: &Plan) -> WriteOptions {
     }
 }
 
-/// The requirements a resolution starts from, and the projects the user
-/// asked for by name (entry-point detection reads them in order).
-pub(crate) struct Roots {
-    /// The inputs' requirements, then `name==version` of each local wheel.
-    pub requirements: Vec<Requirement>,
-    /// Local projects and wheels first, then the named requirements.
-    pub top_level: Vec<PackageName>,
-}
-
-impl Roots {
-    pub fn new(inputs: &inputs::Inputs) -> Self {
-        Roots {
-            requirements: inputs.requirements.clone(),
-            top_level: Vec::new(),
-        }
-    }
-
-    /// Offers a local wheel (given, or built from a project) as the only
-    /// source of its project, and requires exactly that version.
-    pub fn pin_local_wheel(&mut self, index: &IndexClient, wheel: &Path) -> Result<()> {
-        let file = index
-            .add_file(wheel)
-            .ok_or_else(|| BundleError::NotAWheelName {
-                path: wheel.to_path_buf(),
-            })?;
-        self.requirements
-            .push(pyzap_spec::parse_requirement(&format!(
-                "{}=={}",
-                file.name, file.version
-            ))?);
-        self.top_level.push(file.name);
-        Ok(())
-    }
-
-    /// The requirements' names, after the local projects and wheels.
-    pub fn add_requirements(&mut self, inputs: &inputs::Inputs) {
-        self.top_level
-            .extend(inputs.requirements.iter().map(|r| r.name.clone()));
-    }
-}
-
 /// What resolving and fetching for one target needs.
 struct Fetch<'a> {
     locked: Option<&'a lockfile::LoadedLock>,
@@ -334,7 +304,7 @@ struct Fetch<'a> {
     options: &'a BundleOptions,
     inputs: &'a inputs::Inputs,
     index: &'a IndexClient,
-    roots: &'a [Requirement],
+    roots: &'a Roots,
     plan: &'a Plan,
     work: &'a Path,
     reporter: &'a dyn Reporter,
@@ -454,4 +424,19 @@ impl BytecodeCompiler for TargetCompiler<'_> {
         let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(pyzap_python::compile_sources(&self.0.path, sources, jobs)?)
     }
+}
+
+/// `-o` is checked before any work: a directory is refused, and missing
+/// parent directories are made, so a bad path never fails after a whole
+/// resolution and download, naming a temporary file.
+fn check_output(output: &std::path::Path) -> Result<()> {
+    if output.is_dir() {
+        return Err(BundleError::OutputIsDirectory {
+            path: output.to_path_buf(),
+        });
+    }
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs_err::create_dir_all(parent)?;
+    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Choosing the entry point: `-c` names a console script of any bundled
 //! distribution, or else a script one ships in `.data/scripts/` (awscli's
 //! `aws`), `-e` names a module (checked to exist in the bundle), and
-//! with neither the project's (or single top-level requirement's) only
-//! script, or a `--src` directory's `__main__.py`, is used — and said so.
+//! with neither the entry script (a `--src` directory's `__main__.py` or a
+//! PEP 723 script), or else the project's (or single top-level
+//! requirement's) only script, is used — and said so.
 
 use pyzap_artifact::{EntryKind, EntryPointRecord};
 use pyzap_spec::{EntryPoint, PackageName};
@@ -10,13 +11,15 @@ use pyzap_wheel::InstalledDist;
 
 use crate::{BundleError, Result};
 
-pub struct EntryInputs<'a> {
+pub(crate) struct EntryInputs<'a> {
     pub console_script: Option<&'a str>,
     pub entry_point: Option<&'a str>,
     pub dists: &'a [InstalledDist],
     /// Distributions the user asked for by name (projects first).
     pub top_level: &'a [PackageName],
-    pub src_has_main: bool,
+    /// Where the entry script comes from, when there is one (a `--src`
+    /// directory's `__main__.py`, a PEP 723 script).
+    pub main_script: Option<&'a str>,
     /// Every file path the artifact's import roots will hold.
     pub importable: &'a dyn Fn(&str) -> bool,
 }
@@ -34,8 +37,22 @@ fn record(ep: &EntryPoint, script: Option<&str>) -> EntryPointRecord {
     }
 }
 
+/// The scripts the distributions ship in `.data/scripts/`, with their owner.
+fn data_scripts(dists: &[InstalledDist]) -> Vec<(String, &PackageName)> {
+    dists
+        .iter()
+        .flat_map(|d| {
+            d.scheme_files
+                .iter()
+                .filter_map(|f| f.dest.strip_prefix("scripts/"))
+                .filter(|s| !s.contains('/'))
+                .map(move |s| (s.to_string(), &d.name))
+        })
+        .collect()
+}
+
 /// Returns the entry point and a sentence saying how it was chosen (for auto-detection).
-pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>)> {
+pub(crate) fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>)> {
     let all_scripts = || {
         inp.dists
             .iter()
@@ -51,17 +68,7 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
         if let Some((_, ep, _)) = scripts.iter().find(|(n, _, _)| n == name) {
             return Ok((record(ep, Some(name)), None));
         }
-        let data_scripts: Vec<(String, &PackageName)> = inp
-            .dists
-            .iter()
-            .flat_map(|d| {
-                d.scheme_files
-                    .iter()
-                    .filter_map(|f| f.dest.strip_prefix("scripts/"))
-                    .filter(|s| !s.contains('/'))
-                    .map(move |s| (s.to_string(), &d.name))
-            })
-            .collect();
+        let data_scripts = data_scripts(inp.dists);
         if data_scripts.iter().any(|(n, _)| n == name) {
             return Ok((
                 EntryPointRecord {
@@ -99,7 +106,7 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
         }
         return Ok((record(&ep, None), None));
     }
-    if inp.src_has_main {
+    if let Some(origin) = inp.main_script {
         return Ok((
             EntryPointRecord {
                 kind: EntryKind::Script,
@@ -107,7 +114,7 @@ pub fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>
                 function: None,
                 script: None,
             },
-            Some("using __main__.py of the --src directory as the entry point".into()),
+            Some(format!("using {origin} as the entry point")),
         ));
     }
     for top in inp.top_level {

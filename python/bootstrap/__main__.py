@@ -457,23 +457,61 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
-    """Cold path: unzip `prefix` (__pyzap__/extract/), check what was
-    unpacked against `digest`, and rename it to `final`."""
+def _create_once(root, kind, final, marker_name, marker_data, fill, mode):
+    """Protocol step 6, the one create-once-then-rename of the bootstrap:
+    `fill(tmp)` fills a fresh private directory under `<root>/tmp/`, which
+    then gets `mode`, is flushed to disk, gets its marker last and is
+    renamed to `final` (in `<root>/<kind>/`). The loser of a race uses the
+    winner's; a directory without marker in the way (a crash, a copy made
+    by hand) is moved aside first. OSError goes to the caller."""
     import time
-    import zipfile
-    import zlib
 
     tmp_root = os.path.join(root, "tmp")
     tmp = None
     try:
-        _make_dirs(os.path.join(root, "site"), _dir_mode())
+        _make_dirs(os.path.join(root, kind), _dir_mode())
         _make_dirs(tmp_root, 0o700)
         _sweep(tmp_root, time.time())
         # Unique per process and attempt; mkdir fails rather than reuse.
         tmp = os.path.join(tmp_root, "%s.%d.%s" % (
             os.path.basename(final)[:16], os.getpid(), os.urandom(6).hex()))
         os.mkdir(tmp, 0o700)
+        fill(tmp)
+        # Durable before trusted: the files reach the disk, then the marker
+        # (written last: a directory without it is never used), then the
+        # rename, so a power cut never leaves a marked but partial tree.
+        os.chmod(tmp, mode)  # private while it was being filled
+        _sync_filesystem(tmp)
+        with _create_file(os.path.join(tmp, marker_name), 0o644) as f:
+            f.write(marker_data)
+            f.flush()
+            os.fsync(f.fileno())
+        marker = os.path.join(final, marker_name)
+        for _ in range(20):
+            try:
+                os.rename(tmp, final)  # atomic; fails when `final` is not empty
+                tmp = None
+                _fsync_dir(os.path.dirname(final))
+                return
+            except OSError:
+                if _marked(marker):
+                    return  # another process won the race: use theirs
+                if not os.path.lexists(final):
+                    raise
+            _move_aside(final, marker, tmp_root)
+        _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
+    finally:
+        if tmp is not None:
+            _rmtree(tmp)
+
+
+def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
+    """Cold path: unzip `prefix` (__pyzap__/extract/), check what was
+    unpacked against `digest`, and put it in place as `final`."""
+    import zipfile
+    import zlib
+
+    def fill(tmp):
         with zipfile.ZipFile(artifact) as outer:
             zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
             try:
@@ -489,43 +527,18 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
             _fail("%s is damaged: the files under %s do not match the digest in its boot "
                   "record (%d files found); replace the copy. Nothing was put in the cache."
                   % (artifact, prefix, len(files)))
-        names = set(files)
         if compile_missing:
-            _compile_missing(tmp, final, names)
-        # Durable before trusted: the files reach the disk, then the marker
-        # (written last: a directory without it is never used), then the
-        # rename, so a power cut never leaves a marked but partial tree.
-        os.chmod(tmp, 0o755)  # private while it was being filled
-        _sync_filesystem(tmp)
-        with _create_file(os.path.join(tmp, _MARKER), 0o644) as f:
-            f.write(("%s\n" % artifact).encode("utf-8", "surrogateescape"))
-            f.flush()
-            os.fsync(f.fileno())
-        marker = os.path.join(final, _MARKER)
-        for _ in range(20):
-            try:
-                os.rename(tmp, final)  # atomic; fails when `final` is not empty
-                tmp = None
-                _fsync_dir(os.path.dirname(final))
-                return
-            except OSError:
-                if _marked(marker):
-                    return  # another process won the race: use theirs
-                if not os.path.lexists(final):
-                    raise
-            # `final` exists without a marker (a crash, or a copy made by
-            # hand): get it out of the way, then try again.
-            _move_aside(final, marker, tmp_root)
-        _fail("cannot put %s in place: it keeps reappearing (%s)" % (final, _HINT))
+            _compile_missing(tmp, final, set(files))
+
+    try:
+        _create_once(root, "site", final, _MARKER,
+                     ("%s\n" % artifact).encode("utf-8", "surrogateescape"), fill, 0o755)
     except OSError as e:
         _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _write_hint(e)))
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
         # Damaged compressed data fails in zlib or ends early (EOFError); a
         # damaged header can name a compression method zipfile lacks.
         _fail("cannot read %s (the file is damaged): %s" % (artifact, e))
-    finally:
-        if tmp is not None:
-            _rmtree(tmp)
 
 
 def _unpack(zf, prefix, tree, artifact, tmp):
@@ -881,8 +894,12 @@ def _venv_dir(root, base, sites, in_artifact):
     final = os.path.join(root, "venv", "%08x%08x" % (zlib.crc32(recipe), zlib.adler32(recipe)))
     marker = os.path.join(final, _VENV_MARKER)
     try:
-        with open(marker, "rb") as f:
-            found = f.read()
+        # Not through a symlink (protocol step 5): a link is not a marker.
+        fd = os.open(marker, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            found = os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)
     except OSError:
         found = None
     if found == recipe:
@@ -999,15 +1016,10 @@ def _write_scripts(bindir, sites, python):
 
 
 def _make_venv(root, final, base, sites, in_artifact, recipe):
-    """Cold path: write the bundle's venv into a private temporary directory
-    and rename it into place (the loser of a race uses the winner's)."""
-    tmp_root = os.path.join(root, "tmp")
-    tmp = None
-    try:
-        for d in (os.path.join(root, "venv"), tmp_root):
-            _make_dirs(d, _dir_mode())
-        tmp = os.path.join(tmp_root, "venv.%d.%s" % (os.getpid(), os.urandom(6).hex()))
-        os.mkdir(tmp, 0o700)
+    """Cold path: write the bundle's venv and put it in place (as a tree:
+    `_create_once`), readable by every user when root made it, for servers
+    that switch user."""
+    def fill(tmp):
         site_packages = _venv_skeleton(tmp, base)
         # site.py processes this in every interpreter started from bin/
         # (and the bootstrap, through site.addsitedir, in its own process):
@@ -1020,25 +1032,11 @@ def _make_venv(root, final, base, sites, in_artifact, recipe):
         with _create_file(os.path.join(site_packages, _PTH_NAME), 0o644) as f:
             f.write("".join(lines).encode("utf-8", "surrogateescape"))
         _write_scripts(os.path.join(tmp, "bin"), sites, os.path.join(final, "bin", "python"))
-        with _create_file(os.path.join(tmp, _VENV_MARKER), 0o644) as f:
-            f.write(recipe)
-            f.flush()
-            os.fsync(f.fileno())
-        # Private while written; then as the cache's other trees (readable
-        # by every user when root made it, for servers that switch user).
-        os.chmod(tmp, _dir_mode())
-        try:
-            os.rename(tmp, final)
-            tmp = None
-            _fsync_dir(os.path.dirname(final))
-        except OSError:
-            if not os.path.exists(os.path.join(final, _VENV_MARKER)):
-                raise
+
+    try:
+        _create_once(root, "venv", final, _VENV_MARKER, recipe, fill, _dir_mode())
     except OSError as e:
         _fail("cannot create the bundle's environment in %s: %s (%s)" % (root, e, _write_hint(e)))
-    finally:
-        if tmp is not None:
-            _rmtree(tmp)
 
 
 def _venv_lib():

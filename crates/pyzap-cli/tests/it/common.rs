@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub use pyzap_test_support::wheelhouse;
+pub(crate) use pyzap_test_support::wheelhouse;
 use pyzap_test_support::{Interpreter, ScratchDir};
 
-pub fn pyzap() -> Command {
+pub(crate) fn pyzap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyzap"));
     cmd.env("PYZAP_CACHE_DIR", scratch().join("build-cache"));
     cmd.env_remove("SOURCE_DATE_EPOCH");
@@ -21,7 +21,7 @@ pub fn pyzap() -> Command {
 /// run; it is held with a lock while the process lives, and the next run
 /// removes those whose process is gone (`ScratchDir`), so at most one
 /// finished run's scratch stays on disk.
-pub fn scratch() -> &'static Path {
+pub(crate) fn scratch() -> &'static Path {
     static DIR: OnceLock<ScratchDir> = OnceLock::new();
     DIR.get_or_init(|| {
         ScratchDir::new(Path::new(env!("CARGO_TARGET_TMPDIR")), "pyzap-it-")
@@ -30,7 +30,7 @@ pub fn scratch() -> &'static Path {
     .path()
 }
 
-pub fn fresh_dir(name: &str) -> PathBuf {
+pub(crate) fn fresh_dir(name: &str) -> PathBuf {
     let dir = tempfile::Builder::new()
         .prefix(name)
         .tempdir_in(scratch())
@@ -39,7 +39,7 @@ pub fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
-pub fn run_ok(cmd: &mut Command) -> Output {
+pub(crate) fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("spawn");
     assert!(
         out.status.success(),
@@ -51,16 +51,16 @@ pub fn run_ok(cmd: &mut Command) -> Output {
     out
 }
 
-pub fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs `pyzap build ARGS -f wheelhouse --no-index --python PY -o OUT` and fails on error.
-pub fn build(python: &Path, out: &Path, args: &[&str]) {
+pub(crate) fn build(python: &Path, out: &Path, args: &[&str]) {
     let wh = wheelhouse();
     run_ok(
         pyzap()
@@ -78,7 +78,7 @@ pub fn build(python: &Path, out: &Path, args: &[&str]) {
 
 /// A command that runs `artifact` with `python`, a private runtime cache and
 /// none of the caller's Python environment.
-pub fn run_artifact(python: &Path, artifact: &Path, root: &Path) -> Command {
+pub(crate) fn run_artifact(python: &Path, artifact: &Path, root: &Path) -> Command {
     let mut cmd = Command::new(python);
     cmd.arg(artifact)
         .env("PYZAP_ROOT", root)
@@ -92,7 +92,7 @@ pub fn run_artifact(python: &Path, artifact: &Path, root: &Path) -> Command {
 /// Every CPython 3.8–3.13 on the machine; a missing one is a skip of the
 /// calling test (a failure in CI).
 #[track_caller]
-pub fn pythons() -> &'static [Interpreter] {
+pub(crate) fn pythons() -> &'static [Interpreter] {
     static ALL: OnceLock<Vec<Interpreter>> = OnceLock::new();
     let found = ALL.get_or_init(pyzap_test_support::interpreters);
     for minor in 8..=13 {
@@ -106,7 +106,7 @@ pub fn pythons() -> &'static [Interpreter] {
 }
 
 /// The 3.11 interpreter most tests use (the machine's default).
-pub fn py311() -> &'static Interpreter {
+pub(crate) fn py311() -> &'static Interpreter {
     pythons()
         .iter()
         .find(|i| i.version == (3, 11))
@@ -117,13 +117,13 @@ pub fn py311() -> &'static Interpreter {
 /// Artifacts built once per test binary, by key. Each key has its own
 /// lock: tests wanting the same artifact wait for its one build, while
 /// artifacts of other keys build at the same time.
-pub fn shared_artifact(key: &str, make: impl FnOnce(&Path)) -> PathBuf {
+pub(crate) fn shared_artifact(key: &str, make: impl FnOnce(&Path)) -> PathBuf {
     type Cells = Mutex<HashMap<String, Arc<OnceLock<PathBuf>>>>;
     static BUILT: OnceLock<Cells> = OnceLock::new();
     let cell = BUILT
         .get_or_init(Default::default)
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .entry(key.to_string())
         .or_default()
         .clone();
@@ -137,7 +137,7 @@ pub fn shared_artifact(key: &str, make: impl FnOnce(&Path)) -> PathBuf {
 }
 
 /// The flask + gunicorn + certifi + jaraco bundle used by several runtime tests.
-pub fn web_bundle() -> PathBuf {
+pub(crate) fn web_bundle() -> PathBuf {
     shared_artifact("web", |out| {
         let src = scratch().join("web-src");
         fs_err::create_dir_all(&src).unwrap();
@@ -165,7 +165,7 @@ pub fn web_bundle() -> PathBuf {
 }
 
 /// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -174,7 +174,7 @@ pub fn free_port() -> u16 {
 }
 
 /// GET `path` from 127.0.0.1:port, retrying while the server starts (bounded).
-pub fn http_get(port: u16, path: &str) -> String {
+pub(crate) fn http_get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -192,5 +192,33 @@ pub fn http_get(port: u16, path: &str) -> String {
             "no HTTP answer on port {port}"
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A server a test started: on drop, SIGTERM to it and to its process
+/// group when it leads one (gunicorn's master and workers, a reloader and
+/// its child, Apache's children), a moment to stop, then SIGKILL.
+pub(crate) struct Server(pub(crate) std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let (pid, group) = (self.0.id().to_string(), format!("-{}", self.0.id()));
+        let signal = |sig: &str| {
+            for target in [&group, &pid] {
+                let _ = Command::new("kill")
+                    .args([sig, "--", target])
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            }
+        };
+        signal("-TERM");
+        for _ in 0..40 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        signal("-KILL");
+        let _ = self.0.wait();
     }
 }

@@ -11,7 +11,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::*;
 
@@ -66,18 +66,6 @@ fn wsgi_bundle() -> (PathBuf, PathBuf) {
         fs_err::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
     }
     (artifact, app)
-}
-
-/// Apache started in the foreground; stopped (SIGTERM, then SIGKILL) on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn assert_serves_flask(port: u16, log: &Path) {

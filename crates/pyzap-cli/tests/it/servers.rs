@@ -2,21 +2,9 @@
 //! gunicorn, and the echo WSGI example handed a socket by
 //! `systemd-socket-activate`.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::*;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        // SIGTERM first so gunicorn's master stops its workers, then make sure.
-        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn flask_app_under_gunicorn() {
@@ -29,7 +17,7 @@ fn flask_app_under_gunicorn() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _guard = Killed(child);
+    let _guard = Server(child);
     let body = http_get(port, "/");
     assert!(
         body.starts_with("HTTP/1.") && body.contains("hello from flask"),
@@ -61,7 +49,7 @@ fn echo_example_with_systemd_socket_activation() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _guard = Killed(child);
+    let _guard = Server(child);
     let body = http_get(port, "/hello?x=1");
     assert!(
         body.contains("\"path\": \"/hello\"") && body.contains("\"query\": \"x=1\""),

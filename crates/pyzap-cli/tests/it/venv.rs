@@ -132,20 +132,6 @@ fn dirs_home() -> PathBuf {
     PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
 }
 
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        // The autoreloader's parent and its serving child share a group.
-        let _ = Command::new("kill")
-            .arg("--")
-            .arg(format!("-{}", self.0.id()))
-            .status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A minimal Django project (settings and one view), made once.
 fn django_src() -> PathBuf {
     static SRC: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -185,7 +171,7 @@ fn assert_runserver_serves(mut cmd: Command) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let _server = Killed(cmd.spawn().unwrap());
+    let _server = Server(cmd.spawn().unwrap());
     let body = http_get(port, "/");
     assert!(body.contains("hello from django"), "{body}");
 }
@@ -376,15 +362,6 @@ fn versioned_server(dir: &Path, version: &str) -> PathBuf {
     artifact
 }
 
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn serve(artifact: &Path, root: &Path) -> (Server, u16) {
     let port = free_port();
     let child = run_artifact(&py311().path, artifact, root)
@@ -421,11 +398,11 @@ fn replacing_a_running_artifact_or_flipping_its_symlink() {
     // A `current` symlink flipped atomically to the new release, whose
     // module the old server imports for the first time after the flip.
     let current = dir.join("current.pyz");
-    std::os::unix::fs::symlink(&v1, &current).unwrap();
+    fs_err::os::unix::fs::symlink(&v1, &current).unwrap();
     let (_old, old_port) = serve(&current, &dir.join("root2"));
     assert!(http_get(old_port, "/ready").contains("ready"));
     let flip = dir.join("current.tmp");
-    std::os::unix::fs::symlink(&v2, &flip).unwrap();
+    fs_err::os::unix::fs::symlink(&v2, &flip).unwrap();
     fs_err::rename(&flip, &current).unwrap();
     assert!(http_get(old_port, "/").contains("running v1"));
     let (_new, new_port) = serve(&current, &dir.join("root2"));

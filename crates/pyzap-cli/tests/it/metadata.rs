@@ -1,7 +1,8 @@
-//! Runtime issue, item 1: a bundle that runs from its zip still has its
-//! distributions' metadata, so plugins found through entry points work —
-//! flake8's checkers and pytest's plugins — exactly as where the same
-//! wheels are importable directly.
+//! Runtime issue, item 1: a bundle has its distributions' metadata, in its
+//! own process and in its children, so plugins found through entry points
+//! work — flake8's checkers and pytest's plugins — exactly as where the
+//! same wheels are importable directly; pure or native, `.pyz` or
+//! standalone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,4 +98,64 @@ fn pytest_loads_pytest_timeout_from_a_pure_bundle() {
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("1 passed"), "{}", stdout(&out));
     assert!(stdout(&out).contains("timeout: 30.0s"), "{}", stdout(&out));
+}
+
+/// The same plugins and `importlib.metadata.version()` from a bundle with
+/// native code, as a `.pyz` and as a standalone executable.
+#[test]
+fn plugins_and_versions_from_a_native_bundle_and_a_standalone() {
+    let dir = fresh_dir("plugins-native-");
+    fs_err::write(
+        dir.join("bad.py"),
+        "import os\nx=1\ndef f( a ):\n    return undefined\n",
+    )
+    .unwrap();
+    fs_err::write(dir.join("test_one.py"), "def test_ok():\n    assert 1\n").unwrap();
+    let inputs = [
+        "flake8",
+        "pytest",
+        "pytest-timeout",
+        "markupsafe",
+        "-c",
+        "flake8",
+    ];
+    let pyz = dir.join("tools.pyz");
+    build(&py311().path, &pyz, &inputs);
+    let exe = dir.join("tools");
+    crate::standalone::build_standalone(&exe, &inputs);
+    let theirs = reference(&bundled_wheels(&pyz), "flake8", &["bad.py"], &dir);
+    for (kind, mut run) in [
+        ("pyz", run_artifact(&py311().path, &pyz, &dir.join("root"))),
+        (
+            "standalone",
+            crate::standalone::run_bare(&exe, &dir.join("root-sa")),
+        ),
+    ] {
+        let flake8 = run.arg("bad.py").current_dir(&dir).output().unwrap();
+        assert_eq!(
+            stdout(&flake8),
+            stdout(&theirs),
+            "{kind}: {}",
+            stderr(&flake8)
+        );
+        let mut interp = if kind == "pyz" {
+            run_artifact(&py311().path, &pyz, &dir.join("root"))
+        } else {
+            crate::standalone::run_bare(&exe, &dir.join("root-sa"))
+        };
+        let out = run_ok(
+            interp
+                .env("PYZAP_INTERPRETER", "1")
+                .args([
+                    "-c",
+                    "import importlib.metadata as m, subprocess, sys\n\
+                     print(m.version('pytest-timeout'), m.version('markupsafe'), flush=True)\n\
+                     sys.exit(subprocess.call([sys.executable, '-m', 'pytest', '--timeout', '30', '-p', 'no:cacheprovider', '-q', 'test_one.py']))",
+                ])
+                .current_dir(&dir),
+        );
+        let text = stdout(&out);
+        assert!(text.starts_with("2.4.0 "), "{kind}: {text}");
+        assert!(text.contains("1 passed"), "{kind}: {text}");
+    }
 }

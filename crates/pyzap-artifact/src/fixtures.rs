@@ -12,7 +12,7 @@ use pyzap_wheel::{InstalledDist, Placement};
 use crate::{Bundled, BytecodeCompiler};
 
 /// A distribution named by its wheel `filename`, with no files.
-pub fn bundled(filename: &str, placement: Placement, sha256: &str) -> Bundled {
+pub(crate) fn bundled(filename: &str, placement: Placement, sha256: &str) -> Bundled {
     let wheel: pyzap_spec::WheelFilename = filename.parse().expect("a wheel filename");
     Bundled {
         dist: InstalledDist {
@@ -34,7 +34,7 @@ pub fn bundled(filename: &str, placement: Placement, sha256: &str) -> Bundled {
 
 /// The distribution of a wheel written into `dir`: with files, so it can be
 /// compiled and copied.
-pub fn built(dir: &Path, wheel: WheelBuilder) -> Bundled {
+pub(crate) fn built(dir: &Path, wheel: WheelBuilder) -> Bundled {
     let path = wheel.build(dir);
     Bundled {
         dist: pyzap_wheel::layout_wheel(&pyzap_wheel::Wheel::open(&path).expect("a valid wheel")),
@@ -43,14 +43,14 @@ pub fn built(dir: &Path, wheel: WheelBuilder) -> Bundled {
 }
 
 /// The same, with a `Requires-Python`.
-pub fn requiring(filename: &str, requires_python: &str) -> Bundled {
+pub(crate) fn requiring(filename: &str, requires_python: &str) -> Bundled {
     let mut b = bundled(filename, Placement::Zip, "00");
     b.dist.requires_python = Some(requires_python.to_string());
     b
 }
 
 /// CPython `major.minor` on x86_64 glibc 2.36, as a probe would report it.
-pub fn target(major: u32, minor: u32) -> Target {
+pub(crate) fn target(major: u32, minor: u32) -> Target {
     Target::from_facts(InterpreterFacts {
         implementation_name: "cpython".into(),
         implementation_version: format!("{major}.{minor}.1"),
@@ -74,14 +74,14 @@ pub fn target(major: u32, minor: u32) -> Target {
 /// Answers for a CPython 3.11 of `identity` and compiles nothing: no source
 /// gets bytecode (unless made with `compiling`, where each gets a few
 /// stand-in bytes). Counts the sources it was given.
-pub struct Recorder {
+pub(crate) struct Recorder {
     identity: String,
     pub sources: Cell<usize>,
     compiles: bool,
 }
 
 impl Recorder {
-    pub fn new(identity: &str) -> Self {
+    pub(crate) fn new(identity: &str) -> Self {
         Recorder {
             identity: identity.to_string(),
             sources: Cell::new(0),
@@ -89,7 +89,7 @@ impl Recorder {
         }
     }
 
-    pub fn compiling(identity: &str) -> Self {
+    pub(crate) fn compiling(identity: &str) -> Self {
         Recorder {
             compiles: true,
             ..Recorder::new(identity)

@@ -17,7 +17,7 @@ pub struct ArtifactInfo {
     pub size: u64,
 }
 
-type Archive = zip::ZipArchive<BufReader<std::fs::File>>;
+type Archive = zip::ZipArchive<BufReader<fs_err::File>>;
 
 fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
     let file = fs_err::File::open(path).map_err(|source| ArtifactError::Read {
@@ -26,17 +26,16 @@ fn open(path: &Path) -> Result<(Archive, u64), ArtifactError> {
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let has_eocd = has_end_record(path);
-    let archive =
-        zip::ZipArchive::new(BufReader::new(file.into_file())).map_err(|source| match source {
-            _ if has_eocd => ArtifactError::Corrupt {
-                path: path.to_path_buf(),
-                source,
-            },
-            _ => ArtifactError::NotAnArtifact {
-                path: path.to_path_buf(),
-                reason: format!("no zip archive found ({source})"),
-            },
-        })?;
+    let archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|source| match source {
+        _ if has_eocd => ArtifactError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        },
+        _ => ArtifactError::NotAnArtifact {
+            path: path.to_path_buf(),
+            reason: format!("no zip archive found ({source})"),
+        },
+    })?;
     Ok((archive, size))
 }
 
@@ -85,9 +84,9 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
     });
     let nested: Vec<String> = archive
         .file_names()
-        .filter_map(|name| name.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|name| crate::writer::nested_tree(name).is_some())
-        .map(|name| name.into_owned())
+        .map(std::borrow::Cow::into_owned)
         .collect();
     let mut entries = archive.len();
     for name in nested {
@@ -168,12 +167,15 @@ fn unpack<R: Read + std::io::Seek>(
     let mut files = 0;
     let names: std::collections::HashSet<String> = archive
         .file_names()
-        .filter_map(|n| n.ok())
-        .map(|n| n.into_owned())
+        .filter_map(std::result::Result::ok)
+        .map(std::borrow::Cow::into_owned)
         .collect();
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(corrupt)?;
-        let own_name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        let own_name = entry
+            .name()
+            .map(std::borrow::Cow::into_owned)
+            .unwrap_or_default();
         // Bytecode beside its source is pyzap's (unchecked hash-based, so
         // it would win over an edited source): the tree is for editing, and
         // a repacked artifact compiles what it needs.
@@ -257,7 +259,7 @@ fn open_nested<R: Read>(
     };
     let reader: Box<dyn ReadSeek> = match entry.data_start() {
         Some(start) if entry.compression() == zip::CompressionMethod::Stored => {
-            let file = fs_err::File::open(path).map_err(io)?.into_file();
+            let file = fs_err::File::open(path).map_err(io)?;
             Box::new(BufReader::new(Window {
                 file,
                 start,
@@ -279,7 +281,7 @@ fn open_nested<R: Read>(
 
 /// Bytes `start..start + len` of a file as a seekable reader of their own.
 struct Window {
-    file: std::fs::File,
+    file: fs_err::File,
     start: u64,
     len: u64,
     pos: u64,

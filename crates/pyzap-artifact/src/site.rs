@@ -43,7 +43,7 @@ pub struct Bundled {
     pub sha256: String,
 }
 
-pub fn prefix(p: Placement) -> &'static str {
+pub(crate) fn prefix(p: Placement) -> &'static str {
     match p {
         Placement::Zip => SITE_ZIP,
         Placement::Extract => SITE_EXTRACT,
@@ -71,7 +71,7 @@ const BYTECODE_LAYOUT: u32 = 2;
 /// How an entry is stored. Bytecode that zipimport reads at every start is
 /// stored uncompressed: inflating it costs more (~5 ms on black's
 /// dependencies) than the bigger file does. Everything else is deflated.
-pub fn compression_for(name: &str, len: usize) -> zip::CompressionMethod {
+pub(crate) fn compression_for(name: &str, len: usize) -> zip::CompressionMethod {
     let extracted = name.starts_with(SITE_EXTRACT)
         || (name.starts_with(crate::TARGETS_DIR) && name.contains("/extract/"));
     let imported_from_zip = name.ends_with(".pyc") && !extracted;
@@ -108,7 +108,7 @@ pub struct CompileJob {
 /// build needs does not grow with the size of the wheels. Bytecode can be
 /// five times the size of its source (measured: 660 kB of pyc for 131 kB of
 /// one-line functions), so a batch holds about 50 MB at its peak.
-pub const COMPILE_BATCH_BYTES: u64 = 8 << 20;
+pub(crate) const COMPILE_BATCH_BYTES: u64 = 8 << 20;
 /// A source bigger than a batch is left for the runtime to compile (the
 /// compiler would need some hundred times its size in memory anyway).
 const MAX_COMPILED_SOURCE: u64 = COMPILE_BATCH_BYTES;
@@ -333,7 +333,7 @@ fn cache_io(path: &Path, source: std::io::Error) -> ArtifactError {
 struct BytecodeZip {
     path: PathBuf,
     tmp: tempfile::NamedTempFile,
-    zip: zip::ZipWriter<std::io::BufWriter<std::fs::File>>,
+    zip: zip::ZipWriter<std::io::BufWriter<fs_err::File>>,
 }
 
 impl BytecodeZip {
@@ -342,6 +342,7 @@ impl BytecodeZip {
         fs_err::create_dir_all(dir).map_err(|e| cache_io(dir, e))?;
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| cache_io(dir, e))?;
         let file = tmp.as_file().try_clone().map_err(|e| cache_io(dir, e))?;
+        let file = fs_err::File::from_parts(file, tmp.path());
         Ok(BytecodeZip {
             path: path.to_path_buf(),
             tmp,

@@ -22,7 +22,7 @@ pub fn digest<'a>(files: impl IntoIterator<Item = (&'a str, u32, u64)>) -> Strin
 }
 
 /// The digest of every file entry of a (nested) zip.
-pub fn of_zip<R: Read + Seek>(reader: R) -> Result<String, zip::result::ZipError> {
+pub(crate) fn of_zip<R: Read + Seek>(reader: R) -> Result<String, zip::result::ZipError> {
     let mut archive = zip::ZipArchive::new(reader)?;
     let mut files: Vec<(String, u32, u64)> = Vec::with_capacity(archive.len());
     for i in 0..archive.len() {
@@ -36,7 +36,7 @@ pub fn of_zip<R: Read + Seek>(reader: R) -> Result<String, zip::result::ZipError
 
 /// The `boot` lines for the digests of the nested trees, by tree
 /// (`__pyzap__/extract`, `__pyzap__/targets/<name>/extract`).
-pub fn boot_lines(digests: &BTreeMap<String, String>) -> String {
+pub(crate) fn boot_lines(digests: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
     for (tree, digest) in digests {
         match tree

@@ -119,7 +119,7 @@ pub(crate) fn write_zip(
     // Nested archives are unnamed files (O_TMPFILE): the kernel frees them
     // however this process ends, so a killed build leaves nothing beside the
     // user's output.
-    let mut inner_files: BTreeMap<String, std::fs::File> = BTreeMap::new();
+    let mut inner_files: BTreeMap<String, Unnamed> = BTreeMap::new();
     let mut nested_entries = 0;
     let mut digests: BTreeMap<String, String> = BTreeMap::new();
     for (member, entries) in nested {
@@ -155,8 +155,7 @@ pub(crate) fn write_zip(
         .prefix(PARTIAL_PREFIX)
         .tempfile_in(dir)
         .map_err(write_err)?;
-    pyzap_fs::hold_file(tmp.as_file(), tmp.path())
-        .map_err(|e| write_err(std::io::Error::other(e)))?;
+    pyzap_fs::hold_file(&tmp).map_err(|e| write_err(std::io::Error::other(e)))?;
     let mut file = BufWriter::new(tmp.as_file());
     for bytes in head {
         file.write_all(bytes).map_err(write_err)?;
@@ -267,7 +266,14 @@ fn generated(name: &str, data: Vec<u8>) -> ArtifactEntry {
 const PARTIAL_PREFIX: &str = ".pyzap-build-";
 
 /// Open source zips (wheels, cached bytecode), each opened once per build.
-type Sources = HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>>;
+type Sources = HashMap<PathBuf, ZipArchive<BufReader<fs_err::File>>>;
+
+/// A nested archive being written: an unnamed temporary file (O_TMPFILE).
+#[allow(
+    clippy::disallowed_types,
+    reason = "an unnamed file has no path for fs_err to name; its errors name the artifact"
+)]
+type Unnamed = std::fs::File;
 
 /// Writes `entries`, the `nested` archives (stored, so they can be read in
 /// place) and every implied directory to `zip`, in one sorted name order.
@@ -275,7 +281,7 @@ type Sources = HashMap<PathBuf, ZipArchive<BufReader<std::fs::File>>>;
 fn write_entries<W: Write + Seek>(
     mut zip: ZipWriter<W>,
     entries: &BTreeMap<String, ArtifactEntry>,
-    nested: &mut BTreeMap<String, std::fs::File>,
+    nested: &mut BTreeMap<String, Unnamed>,
     time: DateTime,
     sources: &mut Sources,
     out: &Path,
@@ -333,9 +339,7 @@ fn write_entries<W: Write + Seek>(
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                     std::collections::hash_map::Entry::Vacant(v) => {
                         let f = fs_err::File::open(archive).map_err(write_err)?;
-                        v.insert(
-                            ZipArchive::new(BufReader::new(f.into_file())).map_err(source_err)?,
-                        )
+                        v.insert(ZipArchive::new(BufReader::new(f)).map_err(source_err)?)
                     }
                 };
                 let raw = src.by_index_raw(*index).map_err(source_err)?;

@@ -8,6 +8,10 @@ use std::process::Command;
 
 use pyzap_test_support::python::require;
 
+#[allow(
+    clippy::print_stderr,
+    reason = "unittest's summary, for `--nocapture`: a test's own output"
+)]
 fn run_suite(minor: u32) {
     let Some(python) = require((3, minor)) else {
         return;

@@ -1,6 +1,10 @@
 //! Site entries and the writer on wheels built in code: placement prefixes,
 //! pyc locations, the bytecode cache, deterministic output and read-back.
 
+// Tests may unwrap: a failed unwrap is a failed test (clippy.toml's
+// `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
 use std::cell::Cell;
 
 use pyzap_artifact::{

@@ -115,7 +115,11 @@ impl Provider for IndexProvider<'_> {
         if unusable.is_empty() {
             return None;
         }
-        let shown: Vec<String> = unusable.iter().take(3).map(|v| v.to_string()).collect();
+        let shown: Vec<String> = unusable
+            .iter()
+            .take(3)
+            .map(std::string::ToString::to_string)
+            .collect();
         let listed: Vec<&DistFile> = files
             .iter()
             .filter(|f| unusable.iter().take(3).any(|v| *v == &f.version))

@@ -11,12 +11,17 @@ use pyzap_spec::FormatOption;
 /// so both resolve alike.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
-    /// Requirement specs, `git+URL[@REF]` sources, project directories or wheel files.
+    /// Requirement specs (direct references `name @ URL` too), `git+URL[@REF]`
+    /// sources, paths of projects (`./proj[extra]`), wheels and sdists, or one
+    /// PEP 723 script (`tool.py`).
     pub inputs: Vec<String>,
     /// Requirements files (pip's format).
     pub requirements: Vec<PathBuf>,
     /// Constraints files (pip's format).
     pub constraints: Vec<PathBuf>,
+    /// PEP 735 dependency groups, `[PATH:]NAME` (pip's `--group`): PATH is a
+    /// pyproject.toml, by default the only local project's, else `./pyproject.toml`.
+    pub groups: Vec<String>,
     /// `--find-links` directories, pages or URLs.
     pub find_links: Vec<String>,
     /// The primary index; `None`: a requirements file's, the environment's, or PyPI.

@@ -11,6 +11,11 @@ pub trait Reporter: DownloadReporter {
     fn step(&self, message: &str);
     /// Something the user should read: a choice made for them, a summary.
     fn info(&self, message: &str);
+    /// Something the user should act on, though the command goes on: an
+    /// input read in a way they may not expect.
+    fn warn(&self, message: &str) {
+        self.info(&format!("warning: {message}"));
+    }
 }
 
 /// A reporter that reports nothing (tests, embedding).

@@ -16,7 +16,7 @@ use pyzap_bundle::{BundleOptions, FormatOption, LockOptions, SourceOptions, Stan
 straight from the zip; distributions with native code or package data are unpacked once into a \
 per-user cache on first run.\n\nExample:\n  pyzap build black -c black -f ./wheels --no-index -o black.pyz\n  ./black.pyz --version"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More output (-v: steps, -vv: debug)
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -30,16 +30,16 @@ pub struct Cli {
 impl Cli {
     /// Parses the command line (exiting on a usage error) and records the
     /// order of `--no-binary` / `--only-binary`, which pip applies in turn.
-    pub fn parse_ordered() -> Self {
+    pub(crate) fn parse_ordered() -> Self {
         let matches = Self::command().get_matches();
         let mut cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         if let Some((_, sub)) = matches.subcommand() {
             match &mut cli.command {
                 Command::Build(args) => {
-                    args.source.binary_order = Some(binary_options_in_order(sub))
+                    args.source.binary_order = Some(binary_options_in_order(sub));
                 }
                 Command::Lock(args) => {
-                    args.source.binary_order = Some(binary_options_in_order(sub))
+                    args.source.binary_order = Some(binary_options_in_order(sub));
                 }
                 _ => {}
             }
@@ -65,7 +65,7 @@ fn binary_options_in_order(matches: &ArgMatches) -> Vec<(FormatOption, String)> 
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Build a .pyz artifact from requirements, a project directory or wheels
     Build(Box<BuildArgs>),
     /// Resolve requirements for a target and write a PEP 751 lock file (pylock.toml)
@@ -83,6 +83,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write systemd units that serve an artifact through socket activation, sandboxed
+    Systemd(Box<crate::systemd::SystemdArgs>),
     /// Unpack an artifact into a directory, to inspect or edit it (repack with `python -m zipapp`)
     Extract {
         /// The artifact to unpack
@@ -95,9 +97,11 @@ pub enum Command {
 /// What to resolve and where to find it: the options `pyzap build` and
 /// `pyzap lock` share, so both resolve alike.
 #[derive(Args, Debug)]
-pub struct SourceArgs {
-    /// What to bundle (or lock): requirement specs (`black`, `flask>=3`, `requests[socks]`), `git+URL[@REF]` sources,
-    /// a project directory with pyproject.toml (`.`, `./examples/echo-wsgi`), or wheel files
+pub(crate) struct SourceArgs {
+    /// What to bundle (or lock): requirement specs (`black`, `flask>=3`, `requests[socks]`),
+    /// direct references (`app @ https://host/app-1.0-py3-none-any.whl`, `app @ file:///…`,
+    /// `app @ git+https://host/app.git@v1`), `git+URL[@REF]` sources, paths (with `./` or `/`)
+    /// of a project directory (`.`, `./proj[server]`), wheels or sdists, or a PEP 723 script (`tool.py`)
     pub inputs: Vec<String>,
     /// Read requirements from a file (pip's requirements.txt format); repeatable
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
@@ -105,6 +109,10 @@ pub struct SourceArgs {
     /// Constrain versions with a file (pip's constraints format); repeatable
     #[arg(long = "constraint", value_name = "FILE")]
     pub constraints: Vec<PathBuf>,
+    /// Add a PEP 735 dependency group of a pyproject.toml (pip's syntax): PATH defaults
+    /// to the only local project's pyproject.toml, else ./pyproject.toml; repeatable
+    #[arg(long = "group", value_name = "[PATH:]NAME")]
+    pub groups: Vec<String>,
     /// Look for wheels and sdists in this directory or HTML page of links; repeatable
     /// (also `PIP_FIND_LINKS`, space-separated)
     #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL")]
@@ -150,7 +158,7 @@ pub struct SourceArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// Put a plain source directory's files into the artifact root as they are
@@ -159,7 +167,7 @@ pub struct BuildArgs {
     pub src: Vec<PathBuf>,
     /// Install exactly the distributions of this PEP 751 lock file (from `pyzap lock`):
     /// no resolution, every file checked against the lock's sha256
-    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints"])]
+    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints", "groups"])]
     pub lock: Option<PathBuf>,
     /// Console script to run (from any bundled distribution's entry points)
     #[arg(
@@ -228,7 +236,7 @@ pub struct BuildArgs {
 
 /// `pyzap lock`: the inputs and sources of `pyzap build`, and where to write.
 #[derive(Args, Debug)]
-pub struct LockArgs {
+pub(crate) struct LockArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// Where to write the lock file
@@ -258,11 +266,12 @@ impl SourceArgs {
         })
     }
 
-    pub fn options(&self) -> SourceOptions {
+    pub(crate) fn options(&self) -> SourceOptions {
         SourceOptions {
             inputs: self.inputs.clone(),
             requirements: self.requirements.clone(),
             constraints: self.constraints.clone(),
+            groups: self.groups.clone(),
             find_links: self.find_links.clone(),
             index_url: self.index_url.clone(),
             extra_index_urls: self.extra_index_url.clone(),
@@ -278,7 +287,7 @@ impl SourceArgs {
 }
 
 impl BuildArgs {
-    pub fn options(&self, cache_dir: PathBuf) -> BundleOptions {
+    pub(crate) fn options(&self, cache_dir: PathBuf) -> BundleOptions {
         BundleOptions {
             source: self.source.options(),
             src: self.src.clone(),
@@ -303,7 +312,7 @@ impl BuildArgs {
 }
 
 impl LockArgs {
-    pub fn options(&self, cache_dir: PathBuf) -> LockOptions {
+    pub(crate) fn options(&self, cache_dir: PathBuf) -> LockOptions {
         LockOptions {
             source: self.source.options(),
             output: self.output.clone(),
@@ -313,7 +322,7 @@ impl LockArgs {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum CacheCommand {
+pub(crate) enum CacheCommand {
     /// Print the build cache's path (with --runtime, the apps' runtime cache's)
     Dir {
         #[command(flatten)]
@@ -342,7 +351,7 @@ pub enum CacheCommand {
 
 /// The choice of the apps' runtime cache over the build cache.
 #[derive(Args, Debug)]
-pub struct RuntimeArgs {
+pub(crate) struct RuntimeArgs {
     /// Act on the apps' runtime cache, where artifacts unpack, instead of the build cache
     #[arg(long)]
     pub runtime: bool,

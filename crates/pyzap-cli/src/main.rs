@@ -3,6 +3,7 @@
 //! a user should read them.
 
 mod cli;
+mod systemd;
 mod ui;
 
 use std::io::Write;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_ordered();
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
-        (_, 0) | (_, 1) => "warn",
+        (_, 0 | 1) => "warn",
         (_, 2) => "debug",
         _ => "trace",
     };
@@ -49,10 +50,10 @@ fn main() -> ExitCode {
 fn run(command: &Command, ui: &Ui) -> Result<()> {
     match command {
         Command::Build(args) => {
-            pyzap_bundle::bundle(&args.options(pyzap_bundle::default_cache_dir()?), ui)?
+            pyzap_bundle::bundle(&args.options(pyzap_bundle::default_cache_dir()?), ui)?;
         }
         Command::Lock(args) => {
-            pyzap_bundle::lock(&args.options(pyzap_bundle::default_cache_dir()?), ui)?
+            pyzap_bundle::lock(&args.options(pyzap_bundle::default_cache_dir()?), ui)?;
         }
         Command::Cache { command } => cache(command, ui)?,
         Command::Info { artifact, json } => {
@@ -65,16 +66,23 @@ fn run(command: &Command, ui: &Ui) -> Result<()> {
             std::io::stdout().lock().write_all(text.as_bytes())?;
         }
         Command::Extract { artifact, outdir } => pyzap_bundle::extract(artifact, outdir, ui)?,
+        Command::Systemd(args) => systemd::run(args, ui)?,
     }
     Ok(())
 }
 
 fn cache(command: &CacheCommand, ui: &Ui) -> Result<()> {
     match command {
+        // Written, not `println!`: a closed pipe ends the command quietly
+        // (exit 0, as for `info`) instead of panicking.
         CacheCommand::Dir { runtime } if runtime.runtime => {
-            println!("{}", runtime_root(runtime.root.as_deref())?.display())
+            let root = runtime_root(runtime.root.as_deref())?;
+            writeln!(std::io::stdout().lock(), "{}", root.display())?;
         }
-        CacheCommand::Dir { .. } => println!("{}", pyzap_bundle::default_cache_dir()?.display()),
+        CacheCommand::Dir { .. } => {
+            let dir = pyzap_bundle::default_cache_dir()?;
+            writeln!(std::io::stdout().lock(), "{}", dir.display())?;
+        }
         CacheCommand::Clean => pyzap_bundle::clean(&pyzap_bundle::default_cache_dir()?, ui)?,
         CacheCommand::Prune { days, runtime } => {
             let age = Duration::from_secs(days.saturating_mul(86_400));
@@ -101,6 +109,10 @@ fn runtime_root(given: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
 }
 
 /// The report (`pyzap_cli::render`) on stderr.
+#[allow(
+    clippy::print_stderr,
+    reason = "the one report at the top: the CLI is where errors are printed"
+)]
 fn report(err: &anyhow::Error) {
     eprint!("{}", pyzap_cli::render(err.as_ref()));
 }

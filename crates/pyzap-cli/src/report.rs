@@ -18,6 +18,8 @@ pub fn render(err: &(dyn Error + 'static)) -> String {
             hints.extend(e.hints());
         } else if let Some(e) = e.downcast_ref::<ResolveError>() {
             hints.extend(e.hints());
+        } else if let Some(e) = e.downcast_ref::<pyzap_deploy::DeployError>() {
+            hints.extend(e.hints());
         }
         let head = e.to_string();
         if !head.is_empty() && !heads.iter().any(|h| h.contains(&head)) {

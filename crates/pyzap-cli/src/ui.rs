@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use pyzap_bundle::{DownloadReporter, Reporter};
 
-pub struct Ui {
+pub(crate) struct Ui {
     verbose: u8,
     quiet: bool,
     spinner: Option<ProgressBar>,
@@ -19,7 +19,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(verbose: u8, quiet: bool) -> Self {
+    pub(crate) fn new(verbose: u8, quiet: bool) -> Self {
         let multi = MultiProgress::new();
         let spinner = (!quiet
             && verbose == 0
@@ -40,7 +40,7 @@ impl Ui {
         }
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(pb) = &self.spinner {
             pb.finish_and_clear();
         }
@@ -48,6 +48,10 @@ impl Ui {
     }
 }
 
+#[allow(
+    clippy::print_stderr,
+    reason = "the CLI's reporter: off a terminal, progress and messages are lines on stderr"
+)]
 impl Reporter for Ui {
     /// A step of long work: on the spinner, or a line with -v.
     fn step(&self, msg: &str) {
@@ -105,5 +109,5 @@ impl DownloadReporter for Ui {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -49,9 +49,10 @@ impl ScratchDir {
 
 /// Holds an exclusive lock on an open temporary file, so that
 /// [`sweep_files`] knows its owner is alive.
-pub fn hold_file(file: &std::fs::File, path: &Path) -> Result<(), FsError> {
-    file.try_lock()
-        .map_err(|e| std::io::Error::other(format!("locking {}: {e:?}", path.display())).into())
+pub fn hold_file(file: &tempfile::NamedTempFile) -> Result<(), FsError> {
+    file.as_file().try_lock().map_err(|e| {
+        std::io::Error::other(format!("locking {}: {e:?}", file.path().display())).into()
+    })
 }
 
 /// Removes `<dir>/<prefix>*` scratch directories nobody holds.
@@ -152,9 +153,12 @@ mod tests {
 
         let dir = tmp.path().join("out");
         fs_err::create_dir_all(&dir).unwrap();
-        let held = dir.join(".pyzap-build-held");
-        let file = fs_err::File::create(&held).unwrap().into_file();
-        hold_file(&file, &held).unwrap();
+        let file = tempfile::Builder::new()
+            .prefix(".pyzap-build-held")
+            .tempfile_in(&dir)
+            .unwrap();
+        let held = file.path().to_path_buf();
+        hold_file(&file).unwrap();
         let left = dir.join(".pyzap-build-left");
         fs_err::write(&left, b"x").unwrap();
         age_for_tests(&held, Duration::from_secs(3600));

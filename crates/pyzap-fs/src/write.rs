@@ -70,7 +70,7 @@ extern "C" {
 
 /// An exclusive lock on `<dir>/.lock`, held until dropped.
 pub struct CacheLock {
-    _file: std::fs::File,
+    _file: fs_err::File,
     pub path: PathBuf,
 }
 
@@ -82,9 +82,8 @@ impl CacheLock {
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&path)?
-            .into_file();
-        file.lock().map_err(|e| lock_error(&path, e))?;
+            .open(&path)?;
+        file.file().lock().map_err(|e| lock_error(&path, &e))?;
         Ok(CacheLock { _file: file, path })
     }
 
@@ -92,7 +91,9 @@ impl CacheLock {
     /// an exclusive holder has it (builds share; `cache clean` excludes them).
     pub fn shared(path: &Path) -> Result<Self, FsError> {
         let file = Self::open(path)?;
-        file.lock_shared().map_err(|e| lock_error(path, e))?;
+        file.file()
+            .lock_shared()
+            .map_err(|e| lock_error(path, &e))?;
         Ok(CacheLock {
             _file: file,
             path: path.to_path_buf(),
@@ -102,27 +103,27 @@ impl CacheLock {
     /// An exclusive lock on the file `path`, or `None` when another process holds it.
     pub fn try_exclusive(path: &Path) -> Result<Option<Self>, FsError> {
         let file = Self::open(path)?;
-        match file.try_lock() {
+        match file.file().try_lock() {
             Ok(()) => Ok(Some(CacheLock {
                 _file: file,
                 path: path.to_path_buf(),
             })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(lock_error(path, e).into()),
+            Err(std::fs::TryLockError::Error(e)) => Err(lock_error(path, &e).into()),
         }
     }
 
     /// An exclusive lock on the file `path`, waiting for other holders.
     pub fn exclusive(path: &Path) -> Result<Self, FsError> {
         let file = Self::open(path)?;
-        file.lock().map_err(|e| lock_error(path, e))?;
+        file.file().lock().map_err(|e| lock_error(path, &e))?;
         Ok(CacheLock {
             _file: file,
             path: path.to_path_buf(),
         })
     }
 
-    fn open(path: &Path) -> Result<std::fs::File, FsError> {
+    fn open(path: &Path) -> Result<fs_err::File, FsError> {
         if let Some(dir) = path.parent() {
             fs_err::create_dir_all(dir)?;
         }
@@ -130,13 +131,12 @@ impl CacheLock {
             .create(true)
             .truncate(false)
             .write(true)
-            .open(path)?
-            .into_file())
+            .open(path)?)
     }
 }
 
 /// A failed `flock`, naming the lock file.
-fn lock_error(path: &Path, e: std::io::Error) -> std::io::Error {
+fn lock_error(path: &Path, e: &std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("locking {}: {e}", path.display()))
 }
 

@@ -14,13 +14,13 @@ use crate::IndexError;
 const LAYOUT: &str = "v1";
 
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     root: PathBuf,
 }
 
 /// A cached simple-API page.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct CachedPage {
+pub(crate) struct CachedPage {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub content_type: String,
@@ -33,7 +33,7 @@ pub struct CachedPage {
 /// so it is keyed by that URL and the file's digest and can never be picked
 /// up for the same file served by another index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MetadataKey {
+pub(crate) enum MetadataKey {
     Verified(String),
     Unverified {
         url: Url,
@@ -47,7 +47,7 @@ fn url_key(url: &Url) -> String {
 }
 
 impl Cache {
-    pub fn new(root: &Path) -> Self {
+    pub(crate) fn new(root: &Path) -> Self {
         Cache {
             root: root.to_path_buf(),
         }
@@ -59,12 +59,12 @@ impl Cache {
             .join(format!("{}.json", url_key(url)))
     }
 
-    pub fn read_page(&self, url: &Url) -> Option<CachedPage> {
+    pub(crate) fn read_page(&self, url: &Url) -> Option<CachedPage> {
         let text = fs_err::read(self.page_path(url)).ok()?;
         serde_json::from_slice(&text).ok()
     }
 
-    pub fn write_page(&self, url: &Url, page: &CachedPage) -> Result<(), IndexError> {
+    pub(crate) fn write_page(&self, url: &Url, page: &CachedPage) -> Result<(), IndexError> {
         let data = serde_json::to_vec(page).map_err(|e| IndexError::Write {
             path: self.page_path(url),
             source: std::io::Error::other(e).into(),
@@ -75,7 +75,7 @@ impl Cache {
     /// Where a file with this digest lives (`files-v1/<sha256>/<filename>`).
     /// Both parts come from an index: anything but a 64-digit hex digest and
     /// one plain file name is refused, so no entry can land outside the cache.
-    pub fn file_path(&self, sha256: &str, filename: &str) -> Result<PathBuf, IndexError> {
+    pub(crate) fn file_path(&self, sha256: &str, filename: &str) -> Result<PathBuf, IndexError> {
         if crate::simple::sha256_digest(sha256).as_deref() != Some(sha256)
             || !crate::find_links::is_single_component(filename)
         {
@@ -90,12 +90,12 @@ impl Cache {
 
     /// A file downloaded from `url` whose index gave no digest: the digest we
     /// computed, remembered per URL.
-    pub fn digest_for_url(&self, url: &Url) -> Option<String> {
+    pub(crate) fn digest_for_url(&self, url: &Url) -> Option<String> {
         let text = fs_err::read_to_string(self.url_digest_path(url)).ok()?;
         crate::simple::sha256_digest(&text)
     }
 
-    pub fn remember_digest(&self, url: &Url, sha256: &str) -> Result<(), IndexError> {
+    pub(crate) fn remember_digest(&self, url: &Url, sha256: &str) -> Result<(), IndexError> {
         write(&self.url_digest_path(url), sha256.as_bytes())
     }
 
@@ -119,7 +119,7 @@ impl Cache {
 
     /// Cached core metadata; a verified entry is re-hashed on every read, so
     /// a damaged or truncated entry is never used.
-    pub fn read_metadata(&self, key: &MetadataKey) -> Option<String> {
+    pub(crate) fn read_metadata(&self, key: &MetadataKey) -> Option<String> {
         let data = fs_err::read(self.metadata_path(key)).ok()?;
         if let MetadataKey::Verified(digest) = key {
             if &pyzap_fs::sha256_hex(&data) != digest {
@@ -130,18 +130,18 @@ impl Cache {
     }
 
     /// Stores core metadata that already parsed (callers parse first).
-    pub fn write_metadata(&self, key: &MetadataKey, text: &str) -> Result<(), IndexError> {
+    pub(crate) fn write_metadata(&self, key: &MetadataKey, text: &str) -> Result<(), IndexError> {
         write(&self.metadata_path(key), text.as_bytes())
     }
 
     /// Forgets an entry found to disagree with its wheel.
-    pub fn remove_metadata(&self, key: &MetadataKey) {
+    pub(crate) fn remove_metadata(&self, key: &MetadataKey) {
         let _ = fs_err::remove_file(self.metadata_path(key));
     }
 
     /// A temporary directory inside the cache, on the same file system as
     /// the entries; a killed download's is removed by the next one.
-    pub fn temp_dir(&self) -> Result<pyzap_fs::ScratchDir, IndexError> {
+    pub(crate) fn temp_dir(&self) -> Result<pyzap_fs::ScratchDir, IndexError> {
         let dir = self.root.join(format!("tmp-{LAYOUT}"));
         pyzap_fs::ScratchDir::new(&dir, "dl-")
             .map_err(|source| IndexError::Write { path: dir, source })

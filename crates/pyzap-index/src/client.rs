@@ -127,12 +127,20 @@ impl IndexClient {
     /// built project). From then on its project comes only from such files.
     pub fn add_file(&self, path: &Path) -> Option<DistFile> {
         let file = lock(&self.local).add_file(path)?.clone();
-        lock(&self.pinned)
-            .entry(file.name.clone())
-            .or_default()
-            .push(file.clone());
-        lock(&self.projects).remove(&file.name);
+        self.pin_file(file.clone());
         Some(file)
+    }
+
+    /// Offers `file` as the only source of its project, as `add_file`
+    /// does, whatever its location: a wheel named by a URL (a direct
+    /// reference) stays that URL, with the sha256 it was downloaded with.
+    pub fn pin_file(&self, file: DistFile) {
+        let name = file.name.clone();
+        lock(&self.pinned)
+            .entry(name.clone())
+            .or_default()
+            .push(file);
+        lock(&self.projects).remove(&name);
     }
 
     /// Where the sources are, for messages.
@@ -495,5 +503,5 @@ fn read_bounded(url: &Url, response: &mut HttpResponse) -> Result<Vec<u8>, Index
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

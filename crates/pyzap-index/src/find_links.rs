@@ -244,7 +244,7 @@ pub(crate) fn read_wheel_metadata_from<R: std::io::Read + std::io::Seek>(
     })?;
     let names: Vec<String> = archive
         .file_names()
-        .filter_map(|n| n.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|n| {
             n.ends_with("/METADATA")
                 && n.matches('/').count() == 1

@@ -176,14 +176,17 @@ impl UreqClient {
         if !url.username().is_empty() {
             let user = percent_decode(url.username());
             let pass = percent_decode(url.password().unwrap_or(""));
-            let mut learned = self.learned.lock().unwrap_or_else(|e| e.into_inner());
+            let mut learned = self
+                .learned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             learned.insert(origin, (user.clone(), pass.clone()));
             return Some((user, pass));
         }
         if let Some(c) = self
             .learned
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&origin)
         {
             return Some(c.clone());

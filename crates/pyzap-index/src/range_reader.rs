@@ -12,7 +12,7 @@ use crate::http::HttpClient;
 /// Bytes fetched per request: enough for a central directory and most METADATA.
 const CHUNK: u64 = 64 * 1024;
 
-pub struct RangeReader<'a> {
+pub(crate) struct RangeReader<'a> {
     http: &'a dyn HttpClient,
     url: Url,
     len: u64,
@@ -25,7 +25,7 @@ pub struct RangeReader<'a> {
 impl<'a> RangeReader<'a> {
     /// Fetches the file's tail and learns its length; `Ok(None)` when the
     /// server does not serve ranges (the caller then downloads the file).
-    pub fn open(http: &'a dyn HttpClient, url: &Url) -> io::Result<Option<Self>> {
+    pub(crate) fn open(http: &'a dyn HttpClient, url: &Url) -> io::Result<Option<Self>> {
         let mut response = http
             .get(url, &[("Range", format!("bytes=-{CHUNK}"))])
             .map_err(io::Error::other)?;

@@ -64,7 +64,7 @@ pub fn unpack_payload(
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<LauncherError>> = Mutex::new(None);
     let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+        .map_or(2, std::num::NonZero::get)
         .min(trailer.parts.len());
     std::thread::scope(|s| {
         for _ in 0..threads {

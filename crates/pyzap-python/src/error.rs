@@ -14,11 +14,15 @@ pub enum PythonError {
     },
     #[error("the Python interpreter {path} failed to describe itself: {stderr}")]
     Probe { path: PathBuf, stderr: String },
-    #[error("{path} is not a Python interpreter (asked to describe itself, it printed {printed:?})")]
+    #[error(
+        "{path} is not a Python interpreter (asked to describe itself, it printed {printed:?})"
+    )]
     NotPython { path: PathBuf, printed: String },
     #[error("{path} is Python {version}; pyzap builds for Python 3.8 or later")]
     TooOld { path: PathBuf, version: String },
-    #[error("the Python interpreter {path} did not answer within {seconds} s (PYZAP_PYTHON_TIMEOUT)")]
+    #[error(
+        "the Python interpreter {path} did not answer within {seconds} s (PYZAP_PYTHON_TIMEOUT)"
+    )]
     Timeout { path: PathBuf, seconds: u64 },
     #[error("the Python interpreter {path} is not usable as a target")]
     Target {

@@ -140,7 +140,11 @@ fn old_version(path: &Path) -> Option<String> {
     // Python 2 prints its version to stderr, Python 3 to stdout.
     let text = [out.stdout, out.stderr].concat();
     let text = String::from_utf8_lossy(&text);
-    let version = text.trim().strip_prefix("Python ")?.split_whitespace().next()?;
+    let version = text
+        .trim()
+        .strip_prefix("Python ")?
+        .split_whitespace()
+        .next()?;
     let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
     let (major, minor) = (parts.next()??, parts.next()??);
     ((major, minor) < (3, 8)).then(|| version.to_string())
@@ -172,11 +176,13 @@ mod tests {
 
     #[test]
     fn a_python_2_is_named_with_its_version() {
-        let Some(python27) = ["/root/.pyenv/versions/2.7.18/bin/python", "/usr/bin/python2.7"]
-            .iter()
-            .map(Path::new)
-            .find(|p| p.exists())
-        else {
+        let Some(python27) = [
+            "/root/.pyenv/versions/2.7.18/bin/python",
+            "/usr/bin/python2.7",
+        ]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.exists()) else {
             pyzap_test_support::skip("no Python 2.7 here");
             return;
         };

@@ -6,11 +6,14 @@
 //! read it back.
 
 mod choice;
+mod conflicts;
 mod error;
+mod explain;
 mod lock;
 mod package;
 mod provider;
 mod resolver;
+mod version_range;
 
 pub use choice::{FileKind, FileRules};
 pub use error::ResolveError;

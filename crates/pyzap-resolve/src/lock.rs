@@ -130,7 +130,7 @@ impl Lock {
             }
         }
         if !roots.is_empty() {
-            let names: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
+            let names: Vec<String> = roots.iter().map(std::string::ToString::to_string).collect();
             let _ = write!(out, "\n[tool.pyzap]\nroots = {}\n", array(&names));
         }
         out

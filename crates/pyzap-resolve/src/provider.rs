@@ -21,7 +21,8 @@ pub trait Provider {
     fn unavailable_reason(&self, name: &PackageName) -> Option<String>;
 
     /// Whether every usable file of `name==version` is yanked (PEP 592):
-    /// such a version is chosen only when a `==` pin leaves nothing else.
+    /// such a version is chosen only under an `==`/`===` pin that matches
+    /// it (`==1.2.3` matches `1.2.3+cpu`), when the pin leaves nothing else.
     fn yanked(&self, _name: &PackageName, _version: &Version) -> bool {
         false
     }

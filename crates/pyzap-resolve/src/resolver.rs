@@ -1,7 +1,10 @@
 //! The pubgrub `DependencyProvider` over a `Provider`: versions are tried
 //! newest first (pre-releases only when nothing else exists or they are
 //! asked for), `Requires-Python` is checked against the target, and markers
-//! are evaluated in the target's marker environment.
+//! are evaluated in the target's marker environment. Specifiers become
+//! ranges in `version_range.rs` (local version labels), and packages that
+//! keep conflicting are decided in another order (`conflicts.rs`), which
+//! may restart the resolution.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -9,11 +12,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyProvider, PackageResolutionStatistics,
-    PubGrubError, Ranges, Reporter,
+    DefaultStringReporter, Dependencies, DependencyProvider, DerivationTree,
+    PackageResolutionStatistics, PubGrubError, Reporter, VersionSet,
 };
-use pyzap_spec::{ExtraName, MarkerEnvironment, PackageName, Requirement, Version, VersionOrUrl};
+use pyzap_spec::{
+    ExtraName, MarkerEnvironment, PackageName, Requirement, Version, VersionOrUrl, VersionSpecifier,
+};
 
+use crate::conflicts::{ConflictTracker, Tier};
+use crate::explain;
+use crate::version_range::VersionRange;
 use crate::{CandidateMetadata, Package, Provider, ResolveError};
 
 #[derive(Debug, Clone, Default)]
@@ -45,131 +53,97 @@ pub fn resolve<P: Provider>(
     markers: &MarkerEnvironment,
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
-    let mut constraint_map: HashMap<PackageName, Ranges<Version>> = HashMap::new();
-    for c in constraints
-        .iter()
-        .filter(|c| c.evaluate_markers(markers, &[]))
-    {
-        let range = requirement_range(c);
-        let slot = constraint_map
-            .entry(c.name.clone())
-            .or_insert_with(Ranges::full);
-        *slot = slot.intersection(&range);
-    }
-    let state = State {
+    let mut state = State {
         provider,
         root: requirements.to_vec(),
-        constraints: constraint_map,
+        constraints: HashMap::new(),
         markers,
         python: markers.python_full_version().version.clone(),
         options: options.clone(),
         versions: RefCell::default(),
         metadata: RefCell::default(),
         skipped_python: RefCell::default(),
+        pins: RefCell::default(),
+        refusing: RefCell::default(),
+        tracker: RefCell::default(),
     };
-    match pubgrub::resolve(&state, Package::Root, Version::new([0])) {
-        Ok(solution) => {
-            let mut by_name: BTreeMap<PackageName, ResolvedDist> = BTreeMap::new();
-            for (pkg, version) in solution.iter() {
-                let Some(name) = pkg.name() else { continue };
-                let dist = by_name.entry(name.clone()).or_insert_with(|| ResolvedDist {
-                    name: name.clone(),
-                    version: version.clone(),
-                    extras: BTreeSet::new(),
-                });
-                if let Package::Extra(_, extra) = pkg {
-                    dist.extras.insert(extra.clone());
-                }
-            }
-            Ok(Resolution {
-                dists: by_name.into_values().collect(),
-            })
+    state.constraints = state.constraint_ranges(constraints);
+    loop {
+        state.tracker.borrow_mut().start_attempt();
+        match pubgrub::resolve(&state, Package::Root, Version::new([0])) {
+            Ok(solution) => return Ok(resolution(solution.iter())),
+            // The order of decisions changed (`conflicts.rs`): start over.
+            Err(PubGrubError::ErrorInShouldCancel(SolveError::Restart)) => {}
+            Err(error) => return Err(state.failure(error)),
         }
-        Err(PubGrubError::NoSolution(tree)) => {
-            let explanation = humanize(&DefaultStringReporter::report(&tree));
-            let mut hints: Vec<String> = Vec::new();
-            let mut names: BTreeSet<PackageName> = BTreeSet::new();
-            for pkg in tree.packages() {
-                if let Some(n) = pkg.name() {
-                    names.insert(n.clone());
-                }
-            }
-            for name in &names {
-                if let Some(reason) = provider.unavailable_reason(name) {
-                    hints.push(reason);
-                }
-                if let Some(skipped) = state.skipped_python.borrow().get(name) {
-                    hints.push(format!(
-                        "{name} {} skipped: they require a Python other than {}",
-                        skipped
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        state.python
-                    ));
-                }
-            }
-            Err(ResolveError::NoSolution { explanation, hints })
-        }
-        Err(PubGrubError::ErrorRetrievingDependencies {
-            package, source, ..
-        })
-        | Err(PubGrubError::ErrorChoosingVersion { package, source }) => {
-            Err(ResolveError::Provider {
-                package: package.to_string(),
-                source: source.0,
-            })
-        }
-        Err(PubGrubError::ErrorInShouldCancel(source)) => Err(ResolveError::Provider {
-            package: "?".into(),
-            source: source.0,
-        }),
     }
 }
 
-/// pubgrub speaks of the root package as a package at version 0; say "you" instead.
-fn humanize(report: &str) -> String {
-    report
-        .replace(
-            ", the requirements you gave 0 are incompatible",
-            " and your requirements are incompatible",
-        )
-        .replace("the requirements you gave 0 depends on", "you require")
-        .replace(
-            "the requirements you gave 0 is forbidden",
-            "no set of versions satisfies all of them",
-        )
-        .replace("the requirements you gave 0", "your requirements")
-        .replace(" *", "")
+/// One version per project, its extras gathered from the virtual packages.
+fn resolution<'s>(solution: impl Iterator<Item = (&'s Package, &'s Version)>) -> Resolution {
+    let mut by_name: BTreeMap<PackageName, ResolvedDist> = BTreeMap::new();
+    for (pkg, version) in solution {
+        let Some(name) = pkg.name() else { continue };
+        let dist = by_name.entry(name.clone()).or_insert_with(|| ResolvedDist {
+            name: name.clone(),
+            version: version.clone(),
+            extras: BTreeSet::new(),
+        });
+        if let Package::Extra(_, extra) = pkg {
+            dist.extras.insert(extra.clone());
+        }
+    }
+    Resolution {
+        dists: by_name.into_values().collect(),
+    }
 }
 
-/// Wraps provider errors so pubgrub can carry them.
+/// What stops pubgrub: a provider error, or a new order of decisions.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BoxedError(Box<dyn std::error::Error + Send + Sync>);
+pub(crate) enum SolveError {
+    #[error("{0}")]
+    Provider(Box<dyn std::error::Error + Send + Sync>),
+    #[error("packages that keep conflicting are decided in a new order: restarting")]
+    Restart,
+}
+
+impl SolveError {
+    fn provider(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SolveError::Provider(Box::new(error))
+    }
+
+    fn into_source(self) -> Box<dyn std::error::Error + Send + Sync> {
+        match self {
+            SolveError::Provider(source) => source,
+            restart @ SolveError::Restart => Box::new(restart),
+        }
+    }
+}
 
 struct State<'a, P: Provider> {
     provider: &'a P,
     root: Vec<Requirement>,
-    constraints: HashMap<PackageName, Ranges<Version>>,
+    constraints: HashMap<PackageName, VersionRange>,
     markers: &'a MarkerEnvironment,
     python: Version,
     options: ResolveOptions,
     versions: RefCell<HashMap<PackageName, Rc<Vec<Version>>>>,
     metadata: RefCell<HashMap<(PackageName, Version), Rc<CandidateMetadata>>>,
     skipped_python: RefCell<BTreeMap<PackageName, BTreeSet<Version>>>,
+    /// The ranges of `==`/`===` pins seen per project (yanked files, PEP 592).
+    pins: RefCell<HashMap<PackageName, Vec<VersionRange>>>,
+    /// Specifiers seen that refuse local variants of the version they name
+    /// (for the hints of a failed resolution).
+    refusing: RefCell<HashMap<PackageName, Vec<VersionSpecifier>>>,
+    tracker: RefCell<ConflictTracker>,
 }
 
 impl<P: Provider> State<'_, P> {
-    fn versions(&self, name: &PackageName) -> Result<Rc<Vec<Version>>, BoxedError> {
+    fn versions(&self, name: &PackageName) -> Result<Rc<Vec<Version>>, SolveError> {
         if let Some(v) = self.versions.borrow().get(name) {
             return Ok(v.clone());
         }
-        let mut list = self
-            .provider
-            .versions(name)
-            .map_err(|e| BoxedError(Box::new(e)))?;
+        let mut list = self.provider.versions(name).map_err(SolveError::provider)?;
         list.sort_unstable_by(|a, b| b.cmp(a));
         list.dedup();
         let list = Rc::new(list);
@@ -183,7 +157,7 @@ impl<P: Provider> State<'_, P> {
         &self,
         name: &PackageName,
         version: &Version,
-    ) -> Result<Rc<CandidateMetadata>, BoxedError> {
+    ) -> Result<Rc<CandidateMetadata>, SolveError> {
         let key = (name.clone(), version.clone());
         if let Some(m) = self.metadata.borrow().get(&key) {
             return Ok(m.clone());
@@ -191,13 +165,13 @@ impl<P: Provider> State<'_, P> {
         let m = Rc::new(
             self.provider
                 .metadata(name, version)
-                .map_err(|e| BoxedError(Box::new(e)))?,
+                .map_err(SolveError::provider)?,
         );
         self.metadata.borrow_mut().insert(key, m.clone());
         Ok(m)
     }
 
-    fn python_ok(&self, name: &PackageName, version: &Version) -> Result<bool, BoxedError> {
+    fn python_ok(&self, name: &PackageName, version: &Version) -> Result<bool, SolveError> {
         let meta = self.metadata(name, version)?;
         let ok = meta
             .requires_python
@@ -213,12 +187,29 @@ impl<P: Provider> State<'_, P> {
         Ok(ok)
     }
 
+    /// The range each constrained project is narrowed to (constraints whose
+    /// markers hold for the target).
+    fn constraint_ranges(&self, constraints: &[Requirement]) -> HashMap<PackageName, VersionRange> {
+        let mut ranges: HashMap<PackageName, VersionRange> = HashMap::new();
+        for c in constraints
+            .iter()
+            .filter(|c| c.evaluate_markers(self.markers, &[]))
+        {
+            let range = self.requirement_range(c);
+            let slot = ranges
+                .entry(c.name.clone())
+                .or_insert_with(VersionRange::full);
+            *slot = slot.intersection(&range);
+        }
+        ranges
+    }
+
     /// Adds the dependencies `reqs` implies, under the active `extras`.
     fn add_requirements(
         &self,
         reqs: &[Requirement],
         extras: &[ExtraName],
-        deps: &mut BTreeMap<Package, Ranges<Version>>,
+        deps: &mut BTreeMap<Package, VersionRange>,
     ) -> Result<(), String> {
         for req in reqs
             .iter()
@@ -229,12 +220,12 @@ impl<P: Provider> State<'_, P> {
                     "direct URL requirement `{req}` is not supported yet"
                 ));
             }
-            let mut range = requirement_range(req);
+            let mut range = self.requirement_range(req);
             if let Some(c) = self.constraints.get(&req.name) {
                 range = range.intersection(c);
             }
             let mut add = |pkg: Package| {
-                let slot = deps.entry(pkg).or_insert_with(Ranges::full);
+                let slot = deps.entry(pkg).or_insert_with(VersionRange::full);
                 *slot = slot.intersection(&range);
             };
             add(Package::Base(req.name.clone()));
@@ -244,77 +235,186 @@ impl<P: Provider> State<'_, P> {
         }
         Ok(())
     }
-}
 
-fn requirement_range(req: &Requirement) -> Ranges<Version> {
-    match &req.version_or_url {
-        Some(VersionOrUrl::VersionSpecifier(specs)) => Ranges::from(specs.clone()),
-        _ => Ranges::full(),
+    /// The versions `req` admits; notes its pin and the specifiers a hint
+    /// may need later.
+    fn requirement_range(&self, req: &Requirement) -> VersionRange {
+        let Some(VersionOrUrl::VersionSpecifier(specs)) = &req.version_or_url else {
+            return VersionRange::full();
+        };
+        if let Some(pin) = VersionRange::pin(specs) {
+            let mut pins = self.pins.borrow_mut();
+            let known = pins.entry(req.name.clone()).or_default();
+            if !known.contains(&pin) {
+                known.push(pin);
+            }
+        }
+        for specifier in specs.iter() {
+            if explain::may_refuse_local_variants(specifier) {
+                let mut refusing = self.refusing.borrow_mut();
+                let known = refusing.entry(req.name.clone()).or_default();
+                if !known.contains(specifier) {
+                    known.push(specifier.clone());
+                }
+            }
+        }
+        VersionRange::from_specifiers(specs)
+    }
+
+    /// Whether `range` lies within an `==`/`===` pin of `name`: only then
+    /// may a yanked version be chosen (PEP 592).
+    fn pinned(&self, name: &PackageName, range: &VersionRange) -> bool {
+        self.pins
+            .borrow()
+            .get(name)
+            .is_some_and(|pins| pins.iter().any(|pin| range.subset_of(pin)))
+    }
+
+    /// The newest acceptable version of `name` in `range`. Pre-releases are
+    /// a fallback only when the range admits nothing else (pip's rule);
+    /// yanked versions are one only under a pin (pip: when every candidate
+    /// the pin admits is yanked).
+    fn pick(
+        &self,
+        name: &PackageName,
+        range: &VersionRange,
+    ) -> Result<Option<Version>, SolveError> {
+        let versions = self.versions(name)?;
+        let only_pre = versions.iter().all(Version::any_prerelease);
+        let yanked_passes: &[bool] = if self.pinned(name, range) {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        for &allow_yanked in yanked_passes {
+            for allow_pre in [self.options.allow_prereleases || only_pre, true] {
+                for v in versions.iter().filter(|v| range.contains(v)) {
+                    if v.any_prerelease() && !allow_pre {
+                        continue;
+                    }
+                    if !allow_yanked && self.provider.yanked(name, v) {
+                        continue;
+                    }
+                    if self.python_ok(name, v)? {
+                        return Ok(Some(v.clone()));
+                    }
+                }
+                if allow_pre {
+                    break;
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The error pubgrub stopped with, in `ResolveError`'s terms.
+    fn failure(&self, error: PubGrubError<Self>) -> ResolveError {
+        match error {
+            PubGrubError::NoSolution(tree) => self.no_solution(&tree),
+            PubGrubError::ErrorRetrievingDependencies {
+                package, source, ..
+            }
+            | PubGrubError::ErrorChoosingVersion { package, source } => ResolveError::Provider {
+                package: package.to_string(),
+                source: source.into_source(),
+            },
+            PubGrubError::ErrorInShouldCancel(source) => ResolveError::Provider {
+                package: "?".into(),
+                source: source.into_source(),
+            },
+        }
+    }
+
+    /// The error for a resolution without a solution: the explanation, and
+    /// hints for the projects it names.
+    fn no_solution(&self, tree: &DerivationTree<Package, VersionRange, String>) -> ResolveError {
+        let mut tree = tree.clone();
+        explain::fold_gaps(&mut tree, &|package, range| {
+            package.name().is_some_and(|name| {
+                self.versions(name)
+                    .is_ok_and(|versions| versions.iter().any(|v| range.contains(v)))
+            })
+        });
+        let explanation = explain::humanize(&DefaultStringReporter::report(&tree));
+        let names: BTreeSet<&PackageName> = tree
+            .packages()
+            .into_iter()
+            .filter_map(Package::name)
+            .collect();
+        let mut hints: Vec<String> = Vec::new();
+        for name in names {
+            if let Some(reason) = self.provider.unavailable_reason(name) {
+                hints.push(reason);
+            }
+            if let Some(skipped) = self.skipped_python.borrow().get(name) {
+                hints.push(format!(
+                    "{name} {} skipped: they require a Python other than {}",
+                    skipped
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.python
+                ));
+            }
+            if let (Some(specifiers), Ok(versions)) =
+                (self.refusing.borrow().get(name), self.versions(name))
+            {
+                hints.extend(explain::local_label_hints(name, &versions, specifiers));
+            }
+        }
+        ResolveError::NoSolution { explanation, hints }
     }
 }
 
 impl<P: Provider> DependencyProvider for State<'_, P> {
     type P = Package;
     type V = Version;
-    type VS = Ranges<Version>;
+    type VS = VersionRange;
     type M = String;
-    type Priority = (u32, Reverse<usize>);
-    type Err = BoxedError;
+    type Priority = (Tier, u32, Reverse<usize>);
+    type Err = SolveError;
 
     fn prioritize(
         &self,
         package: &Package,
-        range: &Ranges<Version>,
+        range: &VersionRange,
         stats: &PackageResolutionStatistics,
     ) -> Self::Priority {
-        // Decide contested and scarce packages first: fewer choices fail faster.
-        let count = match package.name() {
-            None => 0,
-            Some(name) => self
-                .versions(name)
-                .map(|v| v.iter().filter(|v| range.contains(v)).count())
-                .unwrap_or(0),
+        // Packages that kept conflicting first (or last, `conflicts.rs`);
+        // then contested and scarce packages: fewer choices fail faster.
+        let Some(name) = package.name() else {
+            return (Tier::Plain, stats.conflict_count(), Reverse(0));
         };
-        (stats.conflict_count(), Reverse(count))
+        let count = self
+            .versions(name)
+            .map(|v| v.iter().filter(|v| range.contains(v)).count())
+            .unwrap_or(0);
+        let tier = self.tracker.borrow().tier(name);
+        (tier, stats.conflict_count(), Reverse(count))
     }
 
     fn choose_version(
         &self,
         package: &Package,
-        range: &Ranges<Version>,
-    ) -> Result<Option<Version>, BoxedError> {
+        range: &VersionRange,
+    ) -> Result<Option<Version>, SolveError> {
         let Some(name) = package.name() else {
             return Ok(Some(Version::new([0])));
         };
-        let versions = self.versions(name)?;
-        let only_pre = versions.iter().all(|v| v.any_prerelease());
-        for allow_pre in [self.options.allow_prereleases || only_pre, true] {
-            // PEP 592 / pip: a yanked version only for an exact pin.
-            let pinned = range.as_singleton().is_some();
-            for v in versions.iter().filter(|v| range.contains(v)) {
-                if v.any_prerelease() && !allow_pre {
-                    continue;
-                }
-                if !pinned && self.provider.yanked(name, v) {
-                    continue;
-                }
-                if self.python_ok(name, v)? {
-                    return Ok(Some(v.clone()));
-                }
-            }
-            // Pre-releases are a fallback only when the range admits nothing else (pip's rule).
-            if allow_pre {
-                break;
-            }
+        self.tracker.borrow_mut().choosing(package, range);
+        let chosen = self.pick(name, range)?;
+        if let Some(version) = &chosen {
+            self.tracker.borrow_mut().chose(package, version);
         }
-        Ok(None)
+        Ok(chosen)
     }
 
     fn get_dependencies(
         &self,
         package: &Package,
         version: &Version,
-    ) -> Result<Dependencies<Package, Ranges<Version>, String>, BoxedError> {
+    ) -> Result<Dependencies<Package, VersionRange, String>, SolveError> {
         let mut deps = BTreeMap::new();
         let result = match package {
             Package::Root => self.add_requirements(&self.root, &[], &mut deps),
@@ -325,15 +425,29 @@ impl<P: Provider> DependencyProvider for State<'_, P> {
             Package::Extra(name, extra) => {
                 deps.insert(
                     Package::Base(name.clone()),
-                    Ranges::singleton(version.clone()),
+                    VersionRange::singleton(version.clone()),
                 );
                 let meta = self.metadata(name, version)?;
                 self.add_requirements(&meta.requires_dist, std::slice::from_ref(extra), &mut deps)
             }
         };
         Ok(match result {
-            Ok(()) => Dependencies::Available(deps.into_iter().collect()),
+            Ok(()) => {
+                let deps: Vec<(Package, VersionRange)> = deps.into_iter().collect();
+                self.tracker
+                    .borrow_mut()
+                    .record_dependencies(package, version, &deps);
+                Dependencies::Available(deps.into_iter().collect())
+            }
             Err(reason) => Dependencies::Unavailable(reason),
         })
+    }
+
+    fn should_cancel(&self) -> Result<(), SolveError> {
+        if self.tracker.borrow_mut().take_restart() {
+            Err(SolveError::Restart)
+        } else {
+            Ok(())
+        }
     }
 }

@@ -210,7 +210,7 @@ mod tests {
             .tags
             .iter()
             .filter(|t| t.platform == "manylinux_2_28_x86_64" || t.platform == "any")
-            .map(|t| t.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         let pip: Vec<&str> = PIP_39_MANYLINUX_2_28.split_whitespace().collect();
         assert_eq!(ours, pip);

@@ -33,4 +33,13 @@ pub enum SpecError {
     FormatControl { option: &'static str, value: String },
     #[error("invalid interpreter description: {0}")]
     Interpreter(String),
+    #[error("unsupported direct reference `{requirement}`: {message}")]
+    DirectReference {
+        requirement: String,
+        message: String,
+    },
+    #[error("invalid `# /// script` block: {0}")]
+    ScriptMetadata(String),
+    #[error("invalid dependency group: {0}")]
+    DependencyGroup(String),
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::{FormatChoice, FormatOption, Requirement, SpecError};
+use crate::{FormatChoice, FormatOption, LocalKind, LocalPath, Requirement, SpecError};
 
 /// One requirement line and where it came from.
 #[derive(Debug, Clone)]
@@ -23,8 +23,9 @@ pub struct RequirementEntry {
 pub struct RequirementsFile {
     pub requirements: Vec<RequirementEntry>,
     pub constraints: Vec<RequirementEntry>,
-    /// Local wheel or sdist paths given as requirement lines.
-    pub paths: Vec<PathBuf>,
+    /// Local projects, wheels and sdists given as requirement lines
+    /// (`./proj[server]`), relative to the file that names them.
+    pub paths: Vec<LocalPath>,
     pub find_links: Vec<String>,
     pub index_urls: Vec<String>,
     pub extra_index_urls: Vec<String>,
@@ -143,8 +144,16 @@ impl RequirementsFile {
                 continue;
             }
             let (spec, hashes) = split_hashes(&tokens).map_err(err)?;
-            if looks_like_path(&spec) {
-                self.paths.push(base.join(&spec));
+            if LocalPath::looks_like(&spec) {
+                let mut local = LocalPath::parse(&spec).map_err(|e| err(e.to_string()))?;
+                if local.kind() == LocalKind::Script {
+                    return Err(err(format!(
+                        "`{spec}` is a script: give it on the command line, not in a \
+                         requirements file"
+                    )));
+                }
+                local.path = base.join(&local.path);
+                self.paths.push(local);
                 continue;
             }
             let requirement = crate::parse_requirement(&spec).map_err(|e| err(e.to_string()))?;
@@ -275,20 +284,12 @@ fn split_hashes(tokens: &[String]) -> Result<(String, Vec<String>), String> {
         };
         match value.split_once(':') {
             Some((algo, digest)) if !digest.is_empty() => {
-                hashes.push(format!("{algo}:{}", digest.to_ascii_lowercase()))
+                hashes.push(format!("{algo}:{}", digest.to_ascii_lowercase()));
             }
             _ => return Err(format!("--hash `{value}` is not `algorithm:digest`")),
         }
     }
     Ok((spec.join(" "), hashes))
-}
-
-fn looks_like_path(spec: &str) -> bool {
-    spec.starts_with("./")
-        || spec.starts_with("../")
-        || spec.starts_with('/')
-        || (spec.ends_with(".whl") && !spec.contains("://"))
-        || ((spec.ends_with(".tar.gz") || spec.ends_with(".zip")) && !spec.contains("://"))
 }
 
 fn resolve_local(base: &Path, value: &str) -> String {
@@ -339,9 +340,38 @@ mod tests {
         assert_eq!(r.constraints.len(), 1);
         assert!(r.no_index);
         assert_eq!(r.find_links, ["d/wheels"]);
+        let paths: Vec<&Path> = r.paths.iter().map(|p| p.path.as_path()).collect();
+        assert_eq!(paths, [Path::new("d/./local/pkg-1.0-py3-none-any.whl")]);
+    }
+
+    #[test]
+    fn direct_references_projects_with_extras_and_scripts() {
+        let r = parse(&[(
+            "d/req.txt",
+            "six @ file:///w/six-1.17.0-py2.py3-none-any.whl --hash=sha256:AB\n\
+             ./proj[server]\n.\napp @ git+https://h/o/app.git@v1\n",
+        )])
+        .unwrap();
+        let reqs: Vec<String> = r
+            .requirements
+            .iter()
+            .map(|e| e.requirement.to_string())
+            .collect();
         assert_eq!(
-            r.paths,
-            [PathBuf::from("d/./local/pkg-1.0-py3-none-any.whl")]
+            reqs,
+            [
+                "six @ file:///w/six-1.17.0-py2.py3-none-any.whl",
+                "app @ git+https://h/o/app.git@v1"
+            ]
+        );
+        assert_eq!(r.requirements[0].hashes, ["sha256:ab"]);
+        assert_eq!(r.paths[0].path, Path::new("d/./proj"));
+        assert_eq!(r.paths[0].extras.len(), 1);
+        assert_eq!(r.paths[1].path, Path::new("d/."));
+        let err = parse(&[("req.txt", "six\ntool.py\n")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "req.txt:2: `tool.py` is a script: give it on the command line, not in a requirements file"
         );
     }
 

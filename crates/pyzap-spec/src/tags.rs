@@ -110,7 +110,7 @@ fn py_interpreter_range(major: u32, minor: u32) -> Vec<String> {
 
 /// Linux platform tags for a glibc `major.minor` on `arch`, newest first, with
 /// the legacy aliases (PEP 600/599/571/513) right after their equivalents.
-pub fn manylinux_platforms(glibc: (u32, u32), arch: &str) -> Vec<String> {
+pub(crate) fn manylinux_platforms(glibc: (u32, u32), arch: &str) -> Vec<String> {
     let mut out = Vec::new();
     let (gmaj, gmin) = glibc;
     if gmaj == 2 {
@@ -139,7 +139,7 @@ pub fn manylinux_platforms(glibc: (u32, u32), arch: &str) -> Vec<String> {
 }
 
 /// musllinux platform tags (PEP 656) for musl `1.minor` on `arch`, newest first.
-pub fn musllinux_platforms(musl_minor: u32, arch: &str) -> Vec<String> {
+pub(crate) fn musllinux_platforms(musl_minor: u32, arch: &str) -> Vec<String> {
     let mut out: Vec<String> = (0..=musl_minor)
         .rev()
         .map(|m| format!("musllinux_1_{m}_{arch}"))
@@ -156,7 +156,11 @@ mod tests {
     fn order_matches_pip_for_cpython_311() {
         let plats = manylinux_platforms((2, 36), "x86_64");
         let t = TagPriority::cpython(3, 11, "cp311", &plats);
-        let first: Vec<String> = t.iter().take(2).map(|t| t.to_string()).collect();
+        let first: Vec<String> = t
+            .iter()
+            .take(2)
+            .map(std::string::ToString::to_string)
+            .collect();
         assert_eq!(
             first,
             [

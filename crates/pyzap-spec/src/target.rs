@@ -153,7 +153,7 @@ fn platform_tags(facts: &InterpreterFacts) -> Result<Vec<String>, SpecError> {
 pub(crate) mod tests {
     use super::*;
 
-    pub fn facts_311() -> InterpreterFacts {
+    pub(crate) fn facts_311() -> InterpreterFacts {
         InterpreterFacts {
             implementation_name: "cpython".into(),
             implementation_version: "3.11.7".into(),

@@ -107,7 +107,7 @@ fn wheel_metadata(path: &Path) -> Option<Vec<u8>> {
     let mut zip = zip::ZipArchive::new(fs_err::File::open(path).ok()?).ok()?;
     let name = zip
         .file_names()
-        .filter_map(|n| n.ok())
+        .filter_map(std::result::Result::ok)
         .find(|n| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1)?
         .to_string();
     let mut data = Vec::new();

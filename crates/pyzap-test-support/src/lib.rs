@@ -5,6 +5,13 @@
 //! the relocatable CPython archive of `--standalone` builds, and pip's
 //! reference outputs kept across runs.
 
+// Only tests link this crate, and a fixture that cannot be set up is a
+// failed test: the same leave to unwrap that tests have.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test fixtures: a failed unwrap is a failed test"
+)]
+
 pub mod files;
 mod index_pages;
 pub mod index_server;

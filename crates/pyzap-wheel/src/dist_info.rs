@@ -14,7 +14,7 @@ use crate::WheelError;
 /// 200,000 files is about 30 MB).
 pub const MAX_METADATA_BYTES: u64 = 32 * 1024 * 1024;
 
-pub(crate) type Archive = zip::ZipArchive<BufReader<std::fs::File>>;
+pub(crate) type Archive = zip::ZipArchive<BufReader<fs_err::File>>;
 
 /// The text of `name`, or `None` when the wheel has no such entry.
 pub(crate) fn read_text(

@@ -300,5 +300,5 @@ pub(crate) fn open_archive(path: &Path) -> Result<Archive, WheelError> {
         path: path.to_path_buf(),
         source,
     })?;
-    zip::ZipArchive::new(BufReader::new(file.into_file())).map_err(|source| corrupt(path, source))
+    zip::ZipArchive::new(BufReader::new(file)).map_err(|source| corrupt(path, source))
 }

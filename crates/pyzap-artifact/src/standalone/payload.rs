@@ -228,7 +228,7 @@ pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Packed>>> = Mutex::new((0..n).map(|_| None).collect());
     let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
+        .map_or(2, std::num::NonZero::get)
         .min(n);
     std::thread::scope(|s| {
         for _ in 0..threads {

@@ -21,9 +21,10 @@ use pyzap_spec::{PackageName, VersionOrUrl};
 use sha2::Digest;
 
 use super::inputs::Inputs;
+use super::locals::LocalSource;
 use crate::{BundleError, Result};
 
-pub struct HashCheck {
+pub(crate) struct HashCheck {
     /// Allowed `algorithm:hex` digests per project.
     wanted: BTreeMap<PackageName, Vec<String>>,
     /// Hash-checking mode: a distribution without hashes is an error.
@@ -35,7 +36,7 @@ pub struct HashCheck {
 impl HashCheck {
     /// From `--hash` options; refuses unpinned requirements and local
     /// projects in hash-checking mode.
-    pub fn from_inputs(inputs: &Inputs, require_hashes: bool) -> Result<Self> {
+    pub(crate) fn from_inputs(inputs: &Inputs, require_hashes: bool) -> Result<Self> {
         let mut wanted: BTreeMap<PackageName, Vec<String>> = BTreeMap::new();
         for (name, hashes) in &inputs.hashes {
             if let Ok(name) = name.parse::<PackageName>() {
@@ -58,8 +59,14 @@ impl HashCheck {
                     requirements: unpinned.join("\n"),
                 });
             }
-            if let Some(p) = inputs.projects.first() {
-                return Err(BundleError::HashOfProject { dir: p.dir.clone() });
+            // A repository is a directory too once cloned.
+            let project = inputs.locals.iter().find_map(|l| match &l.source {
+                LocalSource::Project(p) => Some(p.dir.clone()),
+                LocalSource::Git(spec) => Some(spec.into()),
+                _ => None,
+            });
+            if let Some(dir) = project {
+                return Err(BundleError::HashOfProject { dir });
             }
             for (name, hashes) in &wanted {
                 for h in hashes {
@@ -80,7 +87,7 @@ impl HashCheck {
     }
 
     /// One sha256 per project: the files a lock file names.
-    pub fn from_lock(files: &[DistFile]) -> Self {
+    pub(crate) fn from_lock(files: &[DistFile]) -> Self {
         let wanted = files
             .iter()
             .filter_map(|f| {
@@ -98,7 +105,7 @@ impl HashCheck {
     }
 
     /// Checks every downloaded file; returns each one's sha256.
-    pub fn verify(&self, files: &[DistFile], paths: &[PathBuf]) -> Result<Vec<String>> {
+    pub(crate) fn verify(&self, files: &[DistFile], paths: &[PathBuf]) -> Result<Vec<String>> {
         let mut sha256s = Vec::new();
         let mut missing = Vec::new();
         let mut mismatched = Vec::new();

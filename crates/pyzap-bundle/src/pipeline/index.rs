@@ -36,7 +36,7 @@ fn parse_url(text: &str) -> Result<Url> {
 /// Precedence for the primary index: `-i`, a requirements file's `-i`,
 /// `PIP_INDEX_URL`, `UV_INDEX_URL`, the public index. Extra indexes and
 /// find-links locations add up from all places. `--no-index` (anywhere) drops them all.
-pub fn client(source: &SourceOptions, inputs: &Inputs, cache: &Path) -> Result<IndexClient> {
+pub(crate) fn client(source: &SourceOptions, inputs: &Inputs, cache: &Path) -> Result<IndexClient> {
     let no_index = source.no_index
         || inputs.no_index
         || env_one("PIP_NO_INDEX").is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));

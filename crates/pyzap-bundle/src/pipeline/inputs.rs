@@ -1,18 +1,34 @@
-//! Sorting the user's inputs: requirement specs, requirements files, local
-//! wheels and project directories, plus the find-links directories they imply.
+//! Sorting the user's inputs: requirement specs, requirements files,
+//! dependency groups, local paths (projects with their extras, wheels,
+//! sdists), `git+` repositories, PEP 508 direct references and a PEP 723
+//! script, plus the find-links directories and index options they imply.
+//!
+//! What is a path follows pip: text with a `/` or starting with `.`, or
+//! named like an archive (`LocalPath::looks_like`). A bare name is a
+//! requirement even when a directory of that name is here, as in pip; the
+//! build says so in a warning, since building that directory is what
+//! pyzap used to do.
 
 use std::path::{Path, PathBuf};
 
-use pyzap_spec::{FormatChoice, FormatControl, PyProject, Requirement, RequirementsFile};
+use pyzap_spec::{
+    DirectReference, FormatChoice, FormatControl, LocalKind, LocalPath, PyProject, Requirement,
+    RequirementsFile,
+};
 
+use super::locals::Local;
+use super::script::{self, Script};
 use crate::{BundleError, Result, SourceOptions};
 
 #[derive(Debug, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
+    /// Requirements named by versions (a direct reference is a `Local`).
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
-    pub wheel_files: Vec<PathBuf>,
-    pub projects: Vec<Project>,
+    /// Distributions named by where they are, in the order given.
+    pub locals: Vec<Local>,
+    /// A PEP 723 script: the entry script, its dependencies in `requirements`.
+    pub script: Option<Script>,
     /// `-f` locations: the command line's, then the requirements files'.
     pub find_links: Vec<String>,
     /// `--index-url` / `--extra-index-url` / `--no-index` from requirements files.
@@ -24,28 +40,18 @@ pub struct Inputs {
     pub require_hashes: bool,
     /// `--no-binary` / `--only-binary`: the command line's, then the files'.
     pub formats: FormatControl,
-    /// Clones of `git+` inputs, kept until the build is done.
-    pub checkouts: Vec<super::vcs::Checkout>,
+    /// What the user should hear about how an input was read.
+    pub warnings: Vec<String>,
 }
 
-#[derive(Debug)]
-pub struct Project {
+#[derive(Debug, Clone)]
+pub(crate) struct Project {
     pub dir: PathBuf,
     pub pyproject: PyProject,
 }
 
-fn is_path_like(s: &str) -> bool {
-    s == "."
-        || s == ".."
-        || s.starts_with("./")
-        || s.starts_with("../")
-        || s.starts_with('/')
-        || s.ends_with(".whl")
-        || Path::new(s).is_dir()
-}
-
-/// Reads the inputs; git repositories are cloned into `work`.
-pub fn collect(source: &SourceOptions, work: &Path) -> Result<Inputs> {
+/// Reads the inputs (nothing is downloaded, cloned or built yet).
+pub(crate) fn collect(source: &SourceOptions) -> Result<Inputs> {
     let mut out = Inputs {
         find_links: source.find_links.clone(),
         ..Default::default()
@@ -55,24 +61,18 @@ pub fn collect(source: &SourceOptions, work: &Path) -> Result<Inputs> {
     }
     for input in &source.inputs {
         if input.starts_with("git+") {
-            let checkout = super::vcs::checkout(input, work)?;
-            out.projects.push(read_project(&checkout.path)?);
-            out.checkouts.push(checkout);
-            continue;
-        }
-        if is_path_like(input) {
-            let path = PathBuf::from(input);
-            if input.ends_with(".whl") {
-                if !path.is_file() {
-                    return Err(BundleError::NoWheelFile { path });
-                }
-                out.wheel_files.push(path);
-            } else {
-                out.projects.push(read_project(&path)?);
+            out.locals.push(Local::git(input));
+        } else if LocalPath::looks_like(input) {
+            add_path(&mut out, LocalPath::parse(input)?)?;
+        } else {
+            let requirement = pyzap_spec::parse_requirement(input)?;
+            if requirement.version_or_url.is_none() && Path::new(input).is_dir() {
+                out.warnings.push(format!(
+                    "`{input}` is read as a package name; write `./{input}` for the directory"
+                ));
             }
-            continue;
+            add_requirement(&mut out, requirement)?;
         }
-        out.requirements.push(pyzap_spec::parse_requirement(input)?);
     }
     let mut read = |p: &Path| fs_err::read_to_string(p);
     for file in &source.requirements {
@@ -83,7 +83,38 @@ pub fn collect(source: &SourceOptions, work: &Path) -> Result<Inputs> {
         let parsed = RequirementsFile::parse(file, &mut read)?;
         absorb(&mut out, parsed, true)?;
     }
+    for group in &source.groups {
+        add_group(&mut out, group)?;
+    }
     Ok(out)
+}
+
+/// A requirement, sorted: a direct reference is a local distribution.
+fn add_requirement(out: &mut Inputs, requirement: Requirement) -> Result<()> {
+    match DirectReference::from_requirement(&requirement)? {
+        Some(reference) => out.locals.push(Local::from_reference(reference)?),
+        None => out.requirements.push(requirement),
+    }
+    Ok(())
+}
+
+fn add_path(out: &mut Inputs, local: LocalPath) -> Result<()> {
+    if local.kind() != LocalKind::Script {
+        out.locals.push(Local::from_path(local)?);
+        return Ok(());
+    }
+    if let Some(first) = &out.script {
+        return Err(BundleError::ScriptTwice {
+            first: first.path.clone(),
+            second: local.path,
+        });
+    }
+    let (script, dependencies) = script::read(&local.path)?;
+    out.script = Some(script);
+    for requirement in dependencies {
+        add_requirement(out, requirement)?;
+    }
+    Ok(())
 }
 
 fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> Result<()> {
@@ -103,22 +134,53 @@ fn absorb(out: &mut Inputs, parsed: RequirementsFile, as_constraints: bool) -> R
         if as_constraints {
             out.constraints.push(e.requirement);
         } else {
-            out.requirements.push(e.requirement);
+            add_requirement(out, e.requirement)?;
         }
     }
     out.constraints
         .extend(parsed.constraints.into_iter().map(|e| e.requirement));
-    for p in parsed.paths {
-        if p.extension().is_some_and(|e| e == "whl") {
-            out.wheel_files.push(p);
-        } else {
-            out.projects.push(read_project(&p)?);
-        }
+    for local in parsed.paths {
+        add_path(out, local)?;
     }
     Ok(())
 }
 
-pub fn read_project(dir: &Path) -> Result<Project> {
+/// `--group [PATH:]NAME` (pip's syntax): the PEP 735 dependency group of
+/// PATH, a `pyproject.toml`. Without PATH: the only local project's, else
+/// the one in the current directory (pip's default).
+fn add_group(out: &mut Inputs, value: &str) -> Result<()> {
+    let (file, name) = match value.rsplit_once(':') {
+        Some((path, name)) => (PathBuf::from(path), name),
+        None => {
+            let mut dirs = out.locals.iter().filter_map(Local::project_dir);
+            let file = match (dirs.next(), dirs.next()) {
+                (Some(dir), None) => dir.join("pyproject.toml"),
+                _ => PathBuf::from("pyproject.toml"),
+            };
+            (file, value)
+        }
+    };
+    if !file.is_file() {
+        return Err(BundleError::NoGroupFile {
+            group: value.to_string(),
+            path: file,
+        });
+    }
+    let pyproject = read_pyproject(&file)?;
+    let requirements =
+        pyproject
+            .dependency_group(name)
+            .map_err(|source| BundleError::PyProject {
+                path: file.clone(),
+                source,
+            })?;
+    for requirement in requirements {
+        add_requirement(out, requirement)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn read_project(dir: &Path) -> Result<Project> {
     let file = dir.join("pyproject.toml");
     if !dir.is_dir() {
         return Err(BundleError::NotADirectory {
@@ -136,13 +198,16 @@ pub fn read_project(dir: &Path) -> Result<Project> {
             pyproject: PyProject::default(),
         });
     }
-    let text = fs_err::read_to_string(&file)?;
-    let pyproject = PyProject::parse(&text).map_err(|source| BundleError::PyProject {
-        path: file.clone(),
-        source,
-    })?;
     Ok(Project {
         dir: dir.to_path_buf(),
-        pyproject,
+        pyproject: read_pyproject(&file)?,
+    })
+}
+
+fn read_pyproject(file: &Path) -> Result<PyProject> {
+    let text = fs_err::read_to_string(file)?;
+    PyProject::parse(&text).map_err(|source| BundleError::PyProject {
+        path: file.to_path_buf(),
+        source,
     })
 }

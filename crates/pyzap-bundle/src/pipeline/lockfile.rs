@@ -18,6 +18,7 @@ use pyzap_resolve::{FileSource, Lock, LockedFile, LockedPackage};
 use pyzap_spec::{FormatControl, PackageName, Target};
 
 use super::hashes::HashCheck;
+use super::locals::{Gather, Roots};
 use super::resolution::ResolveFor;
 use super::{index, inputs, resolution};
 use crate::{BundleError, LockOptions, Reporter, Result};
@@ -29,32 +30,40 @@ pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
     let _hold = crate::cache::hold(cache)?;
     let source = &options.source;
     let work = pyzap_fs::ScratchDir::new(&cache.join(crate::cache::WORK_DIR), "lock-")?;
-    let inputs = inputs::collect(source, work.path())?;
-    if let Some(p) = inputs.projects.first() {
-        return Err(BundleError::LockProject { dir: p.dir.clone() });
+    let inputs = inputs::collect(source)?;
+    for warning in &inputs.warnings {
+        reporter.warn(warning);
+    }
+    if let Some(dir) = inputs.locals.iter().find_map(|l| l.project_dir()) {
+        return Err(BundleError::LockProject {
+            dir: dir.to_path_buf(),
+        });
     }
     let hash_check = HashCheck::from_inputs(&inputs, source.require_hashes)?;
     let python = Interpreter::find(source.python.as_deref().unwrap_or("python3"))?;
     let target = &python.target;
     reporter.step(&format!("target: {}", target.describe()));
-    let index = index::client(source, &inputs, cache)?;
-    let mut roots = super::Roots::new(&inputs);
-    for wheel in &inputs.wheel_files {
-        roots.pin_local_wheel(&index, wheel)?;
+    if let Some(script) = &inputs.script {
+        script.check_python(target)?;
     }
+    let index = index::client(source, &inputs, cache)?;
+    let mut roots = Roots::new(&inputs);
+    // Files only: a local distribution that needs a build is refused.
+    let gather = Gather {
+        index: &index,
+        plan: None,
+        environments: vec![&target.markers],
+        work: work.path(),
+        pre: source.pre,
+        reporter,
+    };
+    gather.pin_all(&inputs.locals, &mut roots)?;
     roots.add_requirements(&inputs);
     let resolve_for = ResolveFor {
         allow_sdists: !source.no_build,
         pre: source.pre,
     };
-    let files = resolution::resolve_files(
-        &inputs,
-        target,
-        &index,
-        &roots.requirements,
-        &resolve_for,
-        reporter,
-    )?;
+    let files = resolution::resolve_files(&inputs, target, &index, &roots, &resolve_for, reporter)?;
     let downloaded = super::download(&index, &files, reporter)?;
     let sha256s = hash_check.verify(&files, &downloaded)?;
     let lock = Lock {
@@ -147,13 +156,13 @@ fn package(
 }
 
 /// A lock file read for `bundle` with a lock file.
-pub struct LoadedLock {
+pub(crate) struct LoadedLock {
     lock: Lock,
     dir: PathBuf,
     path: PathBuf,
 }
 
-pub fn read(path: &Path) -> Result<LoadedLock> {
+pub(crate) fn read(path: &Path) -> Result<LoadedLock> {
     let text = fs_err::read_to_string(path)?;
     let lock = Lock::from_toml(&text).map_err(|source| BundleError::LockFile {
         path: path.to_path_buf(),
@@ -168,13 +177,13 @@ pub fn read(path: &Path) -> Result<LoadedLock> {
 
 impl LoadedLock {
     /// The projects the lock's author asked for (entry-point detection).
-    pub fn roots(&self) -> &[PackageName] {
+    pub(crate) fn roots(&self) -> &[PackageName] {
         &self.lock.roots
     }
 
     /// The locked file of every package that applies to `target`, sorted by
     /// name, each carrying the lock's sha256.
-    pub fn files_for(
+    pub(crate) fn files_for(
         &self,
         target: &Target,
         allow_sdists: bool,
@@ -234,8 +243,8 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 
 /// `path` relative to `base` (both absolute), with `..` as needed.
 fn relative(path: &Path, base: &Path) -> String {
-    let p: Vec<Component> = path.components().collect();
-    let b: Vec<Component> = base.components().collect();
+    let p: Vec<Component<'_>> = path.components().collect();
+    let b: Vec<Component<'_>> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let mut out = PathBuf::new();
     for _ in common..b.len() {

@@ -9,7 +9,7 @@ mod hashes;
 mod index;
 mod inputs;
 mod locals;
-pub mod lockfile;
+pub(crate) mod lockfile;
 mod resolution;
 mod script;
 mod sources;
@@ -340,10 +340,20 @@ impl Fetch<'_> {
             }
         };
         let downloaded = download(self.index, &files, self.reporter)?;
-        let original_sha256s = hash_check.verify(&files, &downloaded)?;
+        // A wheel built from an sdist the user named is checked against
+        // the sdist's hashes, as pip checks it.
+        let hashed: Vec<PathBuf> = downloaded
+            .iter()
+            .map(|p| self.roots.built_from.get(p).unwrap_or(p).clone())
+            .collect();
+        let original_sha256s = hash_check.verify(&files, &hashed)?;
         let mut bundled = Vec::new();
         for ((file, path), original_sha256) in files.iter().zip(downloaded).zip(original_sha256s) {
             let (wheel_path, sha256) = match &file.kind {
+                DistKind::Wheel(_) if self.roots.built_from.contains_key(&path) => {
+                    let sha256 = pyzap_fs::sha256_file(&path)?;
+                    (path, sha256)
+                }
                 DistKind::Wheel(_) => (path, original_sha256),
                 DistKind::Sdist => {
                     self.reporter
@@ -399,7 +409,7 @@ fn verify_once(wheel: &Wheel, sha256: &str, cache: &Path) -> Result<()> {
 }
 
 /// Bytecode compiled by the target interpreter, one process per core.
-pub struct TargetCompiler<'a>(&'a Interpreter);
+pub(crate) struct TargetCompiler<'a>(&'a Interpreter);
 
 impl BytecodeCompiler for TargetCompiler<'_> {
     fn cache_tag(&self) -> &str {
@@ -421,7 +431,7 @@ impl BytecodeCompiler for TargetCompiler<'_> {
         &self,
         sources: &[(String, Vec<u8>)],
     ) -> std::result::Result<Vec<Option<Vec<u8>>>, Box<dyn std::error::Error + Send + Sync>> {
-        let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let jobs = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Ok(pyzap_python::compile_sources(&self.0.path, sources, jobs)?)
     }
 }

@@ -1,36 +1,54 @@
 //! What to install for one target: the distributions a resolution picks,
 //! each as the one file the target will use. `bundle` and `lock` share
 //! this, so a lock holds what a plain build would install.
+//!
+//! A direct reference (`name @ URL`) in a candidate's metadata names a
+//! project pinned beforehand to the file at that URL (`locals.rs`); the
+//! resolver, which knows versions only, is shown it as a plain requirement
+//! on that project.
 
-use pyzap_index::{DistFile, IndexClient};
-use pyzap_resolve::ResolveOptions;
-use pyzap_spec::{Requirement, Target};
+use std::collections::BTreeSet;
+
+use pyzap_index::{DistFile, IndexClient, IndexError};
+use pyzap_resolve::{CandidateMetadata, Provider, ResolveOptions};
+use pyzap_spec::{PackageName, Target, Version};
 
 use super::inputs::Inputs;
+use super::locals::Roots;
 use crate::index_provider::IndexProvider;
 use crate::{BundleError, Reporter, Result};
 
 /// Resolves `roots` (with the inputs' constraints) for `target`; the chosen
 /// files, sorted by project name.
-pub fn resolve_files(
+pub(crate) fn resolve_files(
     inputs: &Inputs,
     target: &Target,
     index: &IndexClient,
-    roots: &[Requirement],
+    roots: &Roots,
     options: &ResolveFor,
     reporter: &dyn Reporter,
 ) -> Result<Vec<DistFile>> {
-    let provider = IndexProvider {
-        index,
-        target,
-        allow_sdists: options.allow_sdists,
-        formats: &inputs.formats,
-        prefetch_jobs: 8,
+    let provider = PinnedReferences {
+        inner: IndexProvider {
+            index,
+            target,
+            allow_sdists: options.allow_sdists,
+            formats: &inputs.formats,
+            prefetch_jobs: 8,
+        },
+        pinned: &roots.pinned,
     };
-    index.prefetch(&roots.iter().map(|r| r.name.clone()).collect::<Vec<_>>(), 8);
+    let requirements = &roots.requirements;
+    index.prefetch(
+        &requirements
+            .iter()
+            .map(|r| r.name.clone())
+            .collect::<Vec<_>>(),
+        8,
+    );
     let resolution = pyzap_resolve::resolve(
         &provider,
-        roots,
+        requirements,
         &inputs.constraints,
         &target.markers,
         &ResolveOptions {
@@ -45,6 +63,7 @@ pub fn resolve_files(
     let mut files = Vec::new();
     for dist in &resolution.dists {
         let file = provider
+            .inner
             .best_file(&dist.name, &dist.version)?
             .ok_or_else(|| BundleError::NoFile {
                 name: dist.name.clone(),
@@ -56,9 +75,46 @@ pub fn resolve_files(
 }
 
 /// The choices a resolution follows beyond the inputs.
-pub struct ResolveFor {
+pub(crate) struct ResolveFor {
     /// Accept sdists (built from source) for versions without a fitting wheel.
     pub allow_sdists: bool,
     /// Allow pre-releases.
     pub pre: bool,
+}
+
+/// The `IndexProvider`, with each direct reference to a pinned project read
+/// as a plain requirement on it.
+struct PinnedReferences<'a> {
+    inner: IndexProvider<'a>,
+    pinned: &'a BTreeSet<PackageName>,
+}
+
+impl Provider for PinnedReferences<'_> {
+    type Err = IndexError;
+
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, IndexError> {
+        self.inner.versions(name)
+    }
+
+    fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
+        self.inner.unavailable_reason(name)
+    }
+
+    fn yanked(&self, name: &PackageName, version: &Version) -> bool {
+        self.inner.yanked(name, version)
+    }
+
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<CandidateMetadata, IndexError> {
+        let mut metadata = self.inner.metadata(name, version)?;
+        for requirement in &mut metadata.requires_dist {
+            if self.pinned.contains(&requirement.name) {
+                requirement.clear_url();
+            }
+        }
+        Ok(metadata)
+    }
 }

@@ -14,7 +14,7 @@ use crate::index_provider::IndexProvider;
 use crate::{BundleError, Result};
 
 /// Builds the wheel of the project in `dir`.
-pub fn build_project(
+pub(crate) fn build_project(
     python: &Interpreter,
     find_links: &IndexClient,
     dir: &Path,
@@ -83,7 +83,7 @@ pub fn build_project(
 }
 
 /// Unpacks and builds an sdist.
-pub fn build_sdist(
+pub(crate) fn build_sdist(
     python: &Interpreter,
     find_links: &IndexClient,
     sdist: &Path,
@@ -113,14 +113,32 @@ fn scratch(work: &Path, prefix: &str) -> Result<PathBuf> {
     Ok(dir.keep())
 }
 
-/// The files of `--src` directories, relative to each directory.
+/// The files of `--src` directories, relative to each directory, and the
+/// entry script: a `--src` directory's `__main__.py` or a PEP 723 script.
 #[derive(Default)]
-pub struct Src {
+pub(crate) struct Src {
     pub files: Vec<(String, Vec<u8>)>,
     pub main: Option<Vec<u8>>,
+    /// Where `main` comes from, as the entry-point note says it.
+    pub main_origin: Option<String>,
 }
 
-pub fn collect_src(dirs: &[PathBuf]) -> Result<Src> {
+impl Src {
+    /// Makes the script the entry script; a `--src` directory's
+    /// `__main__.py` would be a second one.
+    pub(crate) fn set_script(&mut self, script: &super::script::Script) -> Result<()> {
+        if self.main.is_some() {
+            return Err(BundleError::ScriptAndSrcMain {
+                script: script.path.clone(),
+            });
+        }
+        self.main = Some(script.source.clone());
+        self.main_origin = Some(format!("the script {}", script.path.display()));
+        Ok(())
+    }
+}
+
+pub(crate) fn collect_src(dirs: &[PathBuf]) -> Result<Src> {
     let mut out = Src::default();
     for dir in dirs {
         if !dir.is_dir() {
@@ -141,7 +159,7 @@ pub fn collect_src(dirs: &[PathBuf]) -> Result<Src> {
 
 fn walk(root: &Path, dir: &Path, out: &mut Src) -> Result<()> {
     let mut entries: Vec<_> = fs_err::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
+    entries.sort_by_key(fs_err::DirEntry::file_name);
     for entry in entries {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -173,6 +191,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Src) -> Result<()> {
             walk(root, &path, out)?;
         } else if rel == "__main__.py" {
             out.main = Some(fs_err::read(&path)?);
+            out.main_origin = Some("__main__.py of the --src directory".into());
         } else {
             out.files.push((rel, fs_err::read(&path)?));
         }

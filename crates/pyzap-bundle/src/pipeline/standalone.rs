@@ -26,7 +26,7 @@ use pyzap_python::Interpreter;
 use crate::{BundleError, Reporter, Result, StandaloneOptions};
 
 /// Everything `--standalone` needs beyond a `.pyz` build.
-pub struct Standalone {
+pub(crate) struct Standalone {
     dist: PythonDist,
     stub: PathBuf,
     strip_stdlib: bool,
@@ -34,7 +34,7 @@ pub struct Standalone {
 
 /// Finds the distribution (downloaded and checked when needed) and the
 /// launcher stub, and checks that they are built for one architecture.
-pub fn prepare(
+pub(crate) fn prepare(
     options: &StandaloneOptions,
     index: &IndexClient,
     cache: &Path,
@@ -69,13 +69,13 @@ pub fn prepare(
 
 impl Standalone {
     /// The distribution's interpreter, probed for the build target.
-    pub fn interpreter(&self) -> Result<Interpreter> {
+    pub(crate) fn interpreter(&self) -> Result<Interpreter> {
         let path = self.dist.interpreter_path();
         Interpreter::probe(&path).map_err(|source| BundleError::DistInterpreter { path, source })
     }
 
     /// Packs the payload and writes the executable; returns the zip's entry count.
-    pub fn write(&self, artifact: Artifact<'_>, python: &Interpreter) -> Result<usize> {
+    pub(crate) fn write(&self, artifact: Artifact<'_>, python: &Interpreter) -> Result<usize> {
         let reporter = artifact.reporter;
         let facts = &python.target.facts;
         let overlay = match artifact.compiler {
@@ -133,7 +133,7 @@ impl Standalone {
 }
 
 /// What writing an artifact takes, whichever kind it is.
-pub struct Artifact<'a> {
+pub(crate) struct Artifact<'a> {
     pub output: &'a Path,
     pub manifest: &'a Manifest,
     pub entries: Vec<ArtifactEntry>,

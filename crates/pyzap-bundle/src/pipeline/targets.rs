@@ -20,13 +20,13 @@ use pyzap_spec::{PlatformTag, Target};
 use super::standalone::Standalone;
 use crate::{BundleError, BundleOptions, Result};
 
-pub struct TargetPlan {
+pub(crate) struct TargetPlan {
     pub target: Target,
     /// An interpreter of the target's version, to compile bytecode with.
     pub compiler: Option<Interpreter>,
 }
 
-pub struct Plan {
+pub(crate) struct Plan {
     pub targets: Vec<TargetPlan>,
     /// True for `--python-version`/`--platform` builds: wheels only.
     pub cross: bool,
@@ -37,7 +37,7 @@ pub struct Plan {
 impl Plan {
     /// The interpreter that runs PEP 517 builds (and, for `--standalone`,
     /// is the target): `--python`, else `python3`.
-    pub fn builder(&self) -> Result<&Interpreter> {
+    pub(crate) fn builder(&self) -> Result<&Interpreter> {
         if let Some(h) = self.host.get() {
             return Ok(h);
         }
@@ -49,7 +49,7 @@ impl Plan {
 
 /// The targets of a build: the interpreter of `--python` (or of the
 /// standalone distribution), or each `--python-version` × `--platform`.
-pub fn plan(options: &BundleOptions, standalone: Option<&Standalone>) -> Result<Plan> {
+pub(crate) fn plan(options: &BundleOptions, standalone: Option<&Standalone>) -> Result<Plan> {
     if !options.python_versions.is_empty() || !options.platforms.is_empty() {
         return plan_cross(options);
     }

@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::{BundleError, Result};
 
 #[derive(Debug)]
-pub struct Checkout {
+pub(crate) struct Checkout {
     _dir: tempfile::TempDir,
     /// The project directory inside the checkout.
     pub path: PathBuf,
@@ -69,7 +69,7 @@ fn git(action: String, args: &[&str]) -> Result<()> {
 }
 
 /// Clones `spec` and returns the project directory to build.
-pub fn checkout(spec: &str, work: &std::path::Path) -> Result<Checkout> {
+pub(crate) fn checkout(spec: &str, work: &std::path::Path) -> Result<Checkout> {
     let (url, reference, subdirectory) = parse(spec)?;
     let dir = tempfile::Builder::new()
         .prefix("git-")

@@ -9,9 +9,11 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+
+use fs_err::os::unix::fs::OpenOptionsExt;
 
 use super::processes::{normalize, Processes, TreeUser};
 use crate::Result;
@@ -133,7 +135,7 @@ impl RuntimeCache {
     /// an empty cache.
     pub(crate) fn read(root: &Path, processes: &Processes, now: SystemTime) -> Result<Self> {
         let mut spellings = vec![normalize(root)];
-        match std::fs::canonicalize(root) {
+        match fs_err::canonicalize(root) {
             Ok(real) if real != spellings[0] => spellings.push(real),
             _ => {}
         }
@@ -375,7 +377,7 @@ fn read_tree(kind: TreeKind, path: PathBuf, owner: u32) -> Result<Tree> {
 /// when it cannot be read.
 fn read_marker(path: &Path) -> String {
     let open = |flags| {
-        std::fs::OpenOptions::new()
+        fs_err::OpenOptions::new()
             .read(true)
             .custom_flags(flags | libc::O_NOFOLLOW)
             .open(path)
@@ -426,7 +428,7 @@ fn real_path(path: &Path) -> Option<PathBuf> {
     let mut rest = Vec::new();
     let mut head = path;
     loop {
-        if let Ok(real) = std::fs::canonicalize(head) {
+        if let Ok(real) = fs_err::canonicalize(head) {
             let full = rest.iter().rev().fold(real, |p: PathBuf, c| p.join(c));
             return (full != path).then_some(full);
         }

@@ -134,11 +134,11 @@ impl Processes {
 fn read_process(dir: &Path, pid: u32) -> Option<Process> {
     let command = fs_err::read_to_string(dir.join("comm")).ok()?;
     let mut paths = Vec::new();
-    let cwd = std::fs::read_link(dir.join("cwd")).ok();
+    let cwd = fs_err::read_link(dir.join("cwd")).ok();
     if let Some(cwd) = &cwd {
         paths.push((cwd.clone(), UseReason::WorkingDirectory));
     }
-    if let Ok(exe) = std::fs::read_link(dir.join("exe")) {
+    if let Ok(exe) = fs_err::read_link(dir.join("exe")) {
         paths.push((exe, UseReason::Executable));
     }
     if let Ok(maps) = fs_err::read(dir.join("maps")) {
@@ -150,7 +150,7 @@ fn read_process(dir: &Path, pid: u32) -> Option<Process> {
     }
     if let Ok(fds) = fs_err::read_dir(dir.join("fd")) {
         for fd in fds.flatten() {
-            if let Ok(target) = std::fs::read_link(fd.path()) {
+            if let Ok(target) = fs_err::read_link(fd.path()) {
                 if target.is_absolute() {
                     paths.push((target, UseReason::OpenFile));
                 }
@@ -194,7 +194,7 @@ fn read_process(dir: &Path, pid: u32) -> Option<Process> {
 /// `path`, and its real path when that differs: command lines and
 /// `PYZAP_SITE` hold paths as written, through symlinks.
 fn push_spellings(paths: &mut Vec<(PathBuf, UseReason)>, path: PathBuf, reason: UseReason) {
-    match std::fs::canonicalize(&path) {
+    match fs_err::canonicalize(&path) {
         Ok(real) if real != path => paths.push((real, reason)),
         _ => {}
     }

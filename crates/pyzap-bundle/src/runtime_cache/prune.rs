@@ -252,7 +252,7 @@ impl Aside {
             path: dir.clone(),
             source,
         })?;
-        let real = std::fs::canonicalize(&dir).ok().filter(|r| *r != dir);
+        let real = fs_err::canonicalize(&dir).ok().filter(|r| *r != dir);
         Ok(Aside { dir, real })
     }
 
@@ -309,7 +309,7 @@ impl Aside {
 
 /// A lock held until dropped.
 struct Held {
-    _file: Option<std::fs::File>,
+    _file: Option<fs_err::File>,
 }
 
 /// The lock a runtime holds while it moves tree `i` (`wait`: for it; else
@@ -322,7 +322,7 @@ fn lock_for(cache: &RuntimeCache, i: usize, wait: bool) -> Result<Option<Held>> 
         TreeKind::Venv => return Ok(Some(Held { _file: None })),
         TreeKind::Site => {
             let path = cache.root.join("site");
-            let file = fs_err::File::open(&path)?.into_file();
+            let file = fs_err::File::open(&path)?;
             (path, file)
         }
         TreeKind::Python => {
@@ -335,15 +335,14 @@ fn lock_for(cache: &RuntimeCache, i: usize, wait: bool) -> Result<Option<Held>> 
                 .truncate(false)
                 .write(true)
                 .mode(0o600)
-                .open(&path)?
-                .into_file();
+                .open(&path)?;
             (path, file)
         }
     };
     let locked = if wait {
-        file.lock().map(|()| true)
+        file.file().lock().map(|()| true)
     } else {
-        match file.try_lock() {
+        match file.file().try_lock() {
             Ok(()) => Ok(true),
             Err(std::fs::TryLockError::WouldBlock) => Ok(false),
             Err(std::fs::TryLockError::Error(e)) => Err(e),

@@ -70,7 +70,7 @@ fn venv(root: &Path, name: &str, site: &Path, exe: &Path) -> PathBuf {
     let packages = dir.join("lib/python3.11/site-packages");
     fs_err::create_dir_all(&packages).unwrap();
     fs_err::create_dir_all(dir.join("bin")).unwrap();
-    std::os::unix::fs::symlink(exe, dir.join("bin/python")).unwrap();
+    fs_err::os::unix::fs::symlink(exe, dir.join("bin/python")).unwrap();
     fs_err::write(
         dir.join("pyvenv.cfg"),
         format!("home = {}\n", exe.parent().unwrap().display()),
@@ -78,7 +78,7 @@ fn venv(root: &Path, name: &str, site: &Path, exe: &Path) -> PathBuf {
     .unwrap();
     fs_err::write(
         packages.join("_pyzap_bundle.pth"),
-        format!("import site; site.addsitedir({:?})\n", site),
+        format!("import site; site.addsitedir({site:?})\n"),
     )
     .unwrap();
     fs_err::write(

@@ -13,7 +13,7 @@ use pyzap_test_support::{wheelhouse, ScratchDir};
 /// One scratch directory for the whole test process, under cargo's
 /// `target/tmp`; the next run removes it once this process is gone
 /// (`ScratchDir`).
-pub fn scratch() -> &'static Path {
+pub(crate) fn scratch() -> &'static Path {
     static DIR: OnceLock<ScratchDir> = OnceLock::new();
     DIR.get_or_init(|| {
         ScratchDir::new(Path::new(env!("CARGO_TARGET_TMPDIR")), "pyzap-bundle-it-")
@@ -24,20 +24,20 @@ pub fn scratch() -> &'static Path {
 
 /// A new empty directory `<scratch>/<name>`: named by the test, so a report
 /// that shows it reads the same in every run.
-pub fn test_dir(name: &str) -> PathBuf {
+pub(crate) fn test_dir(name: &str) -> PathBuf {
     let dir = scratch().join(name);
     fs_err::create_dir(&dir).expect("a test directory name used once");
     dir
 }
 
 /// The build cache all tests of this process share.
-pub fn build_cache() -> PathBuf {
+pub(crate) fn build_cache() -> PathBuf {
     scratch().join("build-cache")
 }
 
 /// The CPython 3.11 these tests build for, or a skip.
 #[track_caller]
-pub fn py311() -> Option<PathBuf> {
+pub(crate) fn py311() -> Option<PathBuf> {
     let found = find_py311();
     if found.is_none() {
         pyzap_test_support::skip("no python3.11 on this machine");
@@ -59,10 +59,13 @@ fn find_py311() -> Option<PathBuf> {
 }
 
 /// `pyzap build INPUTS -f WHEELHOUSE --no-index --python PY -o DIR/out.pyz`.
-pub fn options(python: &Path, dir: &Path, inputs: &[&str]) -> BundleOptions {
+pub(crate) fn options(python: &Path, dir: &Path, inputs: &[&str]) -> BundleOptions {
     BundleOptions {
         source: SourceOptions {
-            inputs: inputs.iter().map(|s| s.to_string()).collect(),
+            inputs: inputs
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             find_links: vec![wheelhouse().display().to_string()],
             no_index: true,
             python: Some(python.display().to_string()),
@@ -76,7 +79,7 @@ pub fn options(python: &Path, dir: &Path, inputs: &[&str]) -> BundleOptions {
 
 /// `bundle` with a silent reporter, expected to fail.
 #[track_caller]
-pub fn bundle_err(options: &BundleOptions) -> pyzap_bundle::BundleError {
+pub(crate) fn bundle_err(options: &BundleOptions) -> pyzap_bundle::BundleError {
     match pyzap_bundle::bundle(options, &pyzap_bundle::Silent) {
         Ok(()) => panic!("the build succeeded: {options:?}"),
         Err(e) => e,
@@ -98,7 +101,7 @@ fn escape(text: &str) -> String {
 /// What differs between machines and runs, replaced: the scratch
 /// directory, the wheelhouse, the test binary's directory, the test Python,
 /// ports on 127.0.0.1, and the random part of temporary names.
-pub fn settings() -> insta::Settings {
+pub(crate) fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     let mut paths = vec![(scratch().to_path_buf(), "[TMP]")];
     paths.push((wheelhouse(), "[WHEELHOUSE]"));

@@ -5,14 +5,12 @@
 
 // Tests may unwrap: a failed unwrap is a failed test (clippy.toml's
 // `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
-#![cfg_attr(
-    test,
-    allow(clippy::unwrap_used, reason = "tests may unwrap")
-)]
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
 mod common;
 mod index;
 mod messages;
+mod messages_inputs;
 mod messages_lock_standalone;
 mod messages_python;
 mod messages_runtime_cache;

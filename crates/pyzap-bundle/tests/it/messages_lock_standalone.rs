@@ -162,7 +162,7 @@ fn fake_dist(dir: &Path, machine: u16) -> PathBuf {
     fs_err::create_dir_all(dist.join("bin")).unwrap();
     fs_err::create_dir_all(dist.join("lib/python3.11")).unwrap();
     elf_header(&dist.join("bin/python3.11"), machine);
-    std::os::unix::fs::symlink("python3.11", dist.join("bin/python3")).unwrap();
+    fs_err::os::unix::fs::symlink("python3.11", dist.join("bin/python3")).unwrap();
     elf_header(&dir.join("pyzap-launcher"), X86_64);
     dist
 }

@@ -23,7 +23,7 @@ fn python(minor: u32) -> Option<&'static Interpreter> {
 fn only_311_on_path(py311: &Path) -> PathBuf {
     let dir = fresh_dir("path-311-");
     for name in ["python3", "python3.11"] {
-        std::os::unix::fs::symlink(py311, dir.join(name)).unwrap();
+        fs_err::os::unix::fs::symlink(py311, dir.join(name)).unwrap();
     }
     dir
 }

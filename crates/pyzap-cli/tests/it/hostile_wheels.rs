@@ -103,6 +103,8 @@ fn measure_in_fresh_process() {
     // waited on again (dropping a `Child` does not wait).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     loop {
+        // SAFETY: `pid` is our child, not yet waited on; both out-parameters
+        // are live locals.
         if unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } == pid {
             break;
         }
@@ -116,6 +118,10 @@ fn measure_in_fresh_process() {
 /// `pyzap build WHEELS -e ENTRY -o OUT` with a build cache of its own in
 /// `cache` (a bundle's bytecode is as big as its sources: it goes with the
 /// test's directory, not into the shared scratch one).
+#[allow(
+    clippy::print_stderr,
+    reason = "the measurement, for `--nocapture`: a test's own output"
+)]
 fn build_measured(wheels: &[&Path], entry: &str, out: &Path, cache: &Path) -> Measured {
     let mut cmd = pyzap();
     cmd.env("PYZAP_CACHE_DIR", cache)

@@ -346,7 +346,7 @@ fn extracted_site_is_one_nested_archive() {
     // the nested entries, `extract` unpacks them as a tree, and the tree
     // repacked with zipapp runs.
     let artifact = shared_artifact("black311", |out| {
-        build(&py311().path, out, &["black", "-c", "black"])
+        build(&py311().path, out, &["black", "-c", "black"]);
     });
     let file = fs_err::File::open(&artifact).unwrap();
     let zip = zip::ZipArchive::new(file).unwrap();
@@ -384,7 +384,7 @@ fn extracted_site_is_one_nested_archive() {
 #[test]
 fn debugging_flow_sees_the_edit_and_leaves_the_original_alone() {
     let black = shared_artifact("black311", |out| {
-        build(&py311().path, out, &["black", "-c", "black"])
+        build(&py311().path, out, &["black", "-c", "black"]);
     });
     for (artifact, edited, module) in [
         (echo(), "__pyzap__/extract/waitress/__init__.py", "waitress"),

@@ -46,7 +46,7 @@ fn check_clean_failure(what: &str, out: &Output) -> Result<(), String> {
 }
 
 /// Runs every case, then reports all the ones that failed at once.
-fn run_corpus(dir: &Path, cases: Vec<(String, Vec<OsString>)>) {
+fn run_corpus(dir: &Path, cases: &[(String, Vec<OsString>)]) {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|(what, args)| check_clean_failure(what, &build_in(dir, args)).err())
@@ -104,7 +104,7 @@ fn malformed_requirement_specs_on_the_command_line() {
     // Without `--`, a leading `-` is an option to clap: its own error, exit 2.
     cases.push(("bare -é".into(), vec!["-é".into()]));
     cases.push(("bare foo.>=1".into(), vec!["foo.>=1".into()]));
-    run_corpus(&dir, cases);
+    run_corpus(&dir, &cases);
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn malformed_requirements_files() {
     let latin1 = dir.join("latin1.txt");
     fs_err::write(&latin1, b"caf\xe9>=1\n").unwrap();
     cases.push(("latin-1 file".into(), vec!["-r".into(), latin1.into()]));
-    run_corpus(&dir, cases);
+    run_corpus(&dir, &cases);
 }
 
 #[test]

@@ -70,7 +70,7 @@ fn multiprocessing_spawn_worker_imports_bundled_packages() {
 #[test]
 fn sixteen_concurrent_first_runs_share_one_cache_entry() {
     let artifact = shared_artifact("black311", |out| {
-        build(&py311().path, out, &["black", "-c", "black"])
+        build(&py311().path, out, &["black", "-c", "black"]);
     });
     let root = fresh_dir("root-");
     let children: Vec<_> = (0..16)
@@ -98,7 +98,7 @@ fn sixteen_concurrent_first_runs_share_one_cache_entry() {
     let sites: Vec<_> = fs_err::read_dir(root.join("site")).unwrap().collect();
     assert_eq!(sites.len(), 1, "one content-addressed site dir");
     let leftovers: Vec<_> = fs_err::read_dir(root.join("tmp"))
-        .map(|d| d.collect::<Vec<_>>())
+        .map(std::iter::Iterator::collect::<Vec<_>>)
         .unwrap_or_default();
     assert!(
         leftovers.is_empty(),

@@ -319,7 +319,7 @@ fn a_symlinked_marker_is_not_trusted() {
     let planted = root.join("planted");
     fs_err::File::create(&planted).unwrap();
     fs_err::remove_file(&marker).unwrap();
-    std::os::unix::fs::symlink(&planted, &marker).unwrap();
+    fs_err::os::unix::fs::symlink(&planted, &marker).unwrap();
     let before = fs_err::metadata(&tree).unwrap().ino();
     run_ok(run_bare(&exe, &root).arg("--version"));
     assert!(fs_err::symlink_metadata(&marker).unwrap().is_file());

@@ -153,7 +153,7 @@ impl IndexClient {
         });
         results
             .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .into_iter()
             .map(|r| r.expect("every file was attempted"))
             .collect()

@@ -38,7 +38,7 @@ fn quick() -> HttpOptions {
 }
 
 fn client_for(index: &str, find_links: Vec<FindLinksSource>, cache: &Path) -> IndexClient {
-    super::client_over(Some(index), find_links, cache, HttpOptions::default(), 1)
+    super::client_over(Some(index), find_links, cache, &HttpOptions::default(), 1)
 }
 
 fn six() -> pyzap_spec::PackageName {
@@ -305,7 +305,7 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
         Some(&silent.url("/simple/")),
         Vec::new(),
         cache.path(),
-        quick(),
+        &quick(),
         3,
     );
     let started = Instant::now();
@@ -337,7 +337,7 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
         Some(&server.url("/simple/")),
         Vec::new(),
         cache.path(),
-        quick(),
+        &quick(),
         0,
     );
     let files = c.files(&six()).unwrap();
@@ -360,7 +360,7 @@ fn silent_and_stalling_servers_end_within_the_timeout() {
         Some(&server.url("/simple/")),
         Vec::new(),
         cache.path(),
-        patient,
+        &patient,
         0,
     );
     let err = c.files(&six()).unwrap_err();

@@ -2,6 +2,10 @@
 //! JSON and HTML pages, metadata files or range requests, the cache and
 //! revalidation, --offline, digests, credentials, errors and retries.
 
+// Tests may unwrap: a failed unwrap is a failed test (clippy.toml's
+// `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,20 +16,21 @@ use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
 
 mod download_url;
 mod hostile;
+mod html_pages;
 
 fn client(server_url: &str, cache: &std::path::Path, offline: bool) -> IndexClient {
-    client_with(server_url, cache, offline, HttpOptions::default(), 3)
+    client_with(server_url, cache, offline, &HttpOptions::default(), 3)
 }
 
 fn client_with(
     server_url: &str,
     cache: &std::path::Path,
     offline: bool,
-    http: HttpOptions,
+    http: &HttpOptions,
     retries: u32,
 ) -> IndexClient {
     IndexClient::new(
-        Arc::new(UreqClient::new(&http)),
+        Arc::new(UreqClient::new(http)),
         IndexOptions {
             index_urls: vec![Url::parse(server_url).unwrap()],
             find_links: Vec::new(),
@@ -42,7 +47,7 @@ fn client_over(
     index: Option<&str>,
     find_links: Vec<pyzap_index::FindLinksSource>,
     cache: &std::path::Path,
-    http: HttpOptions,
+    http: &HttpOptions,
     retries: u32,
 ) -> IndexClient {
     let options = IndexOptions {
@@ -52,7 +57,7 @@ fn client_over(
         offline: false,
         retries,
     };
-    IndexClient::new(Arc::new(UreqClient::new(&http)), options).unwrap()
+    IndexClient::new(Arc::new(UreqClient::new(http)), options).unwrap()
 }
 
 fn name(s: &str) -> PackageName {
@@ -222,7 +227,7 @@ fn transient_errors_are_retried_and_dead_indexes_named() {
         &server.url(),
         cache.path(),
         false,
-        HttpOptions::default(),
+        &HttpOptions::default(),
         1,
     );
     let err = c.files(&name("idna")).unwrap_err().to_string();
@@ -239,7 +244,7 @@ fn transient_errors_are_retried_and_dead_indexes_named() {
         idle_timeout: Duration::from_millis(300),
         body_timeout: Duration::from_millis(500),
     };
-    let c = client_with(&server.url(), cache.path(), false, quick, 0);
+    let c = client_with(&server.url(), cache.path(), false, &quick, 0);
     let err = c.files(&name("attrs")).unwrap_err();
     assert!(
         err.to_string().contains(&format!(
@@ -258,7 +263,7 @@ fn transient_errors_are_retried_and_dead_indexes_named() {
         &format!("http://user:hunter2@127.0.0.1:{port}/simple/"),
         cache.path(),
         false,
-        HttpOptions::default(),
+        &HttpOptions::default(),
         0,
     );
     let err = c.files(&name("attrs")).unwrap_err();

@@ -101,7 +101,7 @@ fn make_entries(base: &str, entries: &Value, owners: &dyn Fn(&str) -> u32, as_ro
         match e["kind"].as_str().unwrap() {
             "symlink" => {
                 let target = e["target"].as_str().unwrap().replace("$T", base);
-                std::os::unix::fs::symlink(target, &path).unwrap();
+                fs_err::os::unix::fs::symlink(target, &path).unwrap();
                 continue;
             }
             "dir" => fs_err::create_dir(&path).unwrap(),
@@ -240,9 +240,9 @@ fn marker_vectors() {
         match spec["kind"].as_str() {
             None => {}
             Some("file") => drop(fs_err::File::create(&marker).unwrap()),
-            Some("symlink") => std::os::unix::fs::symlink(&real, &marker).unwrap(),
+            Some("symlink") => fs_err::os::unix::fs::symlink(&real, &marker).unwrap(),
             Some("dangling-symlink") => {
-                std::os::unix::fs::symlink(tree.join("missing"), &marker).unwrap()
+                fs_err::os::unix::fs::symlink(tree.join("missing"), &marker).unwrap();
             }
             Some("dir") => fs_err::create_dir(&marker).unwrap(),
             Some("fifo") => mkfifo(&marker),
@@ -309,7 +309,7 @@ fn sweep_vectors() {
                     fs_err::File::create(path.join("inside")).unwrap();
                 }
                 "file" => drop(fs_err::File::create(&path).unwrap()),
-                _ => std::os::unix::fs::symlink(&outside, &path).unwrap(),
+                _ => fs_err::os::unix::fs::symlink(&outside, &path).unwrap(),
             }
             let age = Duration::from_secs_f64(e["age_hours"].as_f64().unwrap() * 3600.0);
             set_mtime(&path, now - age);

@@ -1,7 +1,12 @@
 //! Resolver behaviour on in-memory candidates: backtracking, extras,
-//! markers, Requires-Python and the explanation of a conflict.
+//! markers, Requires-Python, local version labels, yanked versions and the
+//! explanation of a conflict.
 
-use std::collections::BTreeMap;
+// Tests may unwrap: a failed unwrap is a failed test (clippy.toml's
+// `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::str::FromStr;
 
@@ -12,7 +17,10 @@ use pyzap_spec::{parse_requirement, MarkerEnvironment, PackageName, Version, Ver
 type Candidate = (Vec<&'static str>, Option<&'static str>);
 
 #[derive(Default)]
-struct Mem(BTreeMap<(String, String), Candidate>);
+struct Mem {
+    candidates: BTreeMap<(String, String), Candidate>,
+    yanked: BTreeSet<(String, String)>,
+}
 
 impl Mem {
     fn add(
@@ -22,8 +30,14 @@ impl Mem {
         deps: &[&'static str],
         python: Option<&'static str>,
     ) -> Self {
-        self.0
+        self.candidates
             .insert((name.into(), version.into()), (deps.to_vec(), python));
+        self
+    }
+
+    /// Every file of `name==version` is yanked (PEP 592).
+    fn yank(mut self, name: &str, version: &str) -> Self {
+        self.yanked.insert((name.into(), version.into()));
         self
     }
 }
@@ -32,7 +46,7 @@ impl Provider for Mem {
     type Err = Infallible;
     fn versions(&self, name: &PackageName) -> Result<Vec<Version>, Infallible> {
         Ok(self
-            .0
+            .candidates
             .keys()
             .filter(|(n, _)| n == name.as_ref())
             .map(|(_, v)| Version::from_str(v).unwrap())
@@ -44,13 +58,18 @@ impl Provider for Mem {
             .is_empty()
             .then(|| format!("nothing named {name}"))
     }
+    fn yanked(&self, name: &PackageName, version: &Version) -> bool {
+        self.yanked
+            .iter()
+            .any(|(n, v)| n == name.as_ref() && Version::from_str(v).unwrap() == *version)
+    }
     fn metadata(
         &self,
         name: &PackageName,
         version: &Version,
     ) -> Result<CandidateMetadata, Infallible> {
         let (deps, py) = self
-            .0
+            .candidates
             .iter()
             .find(|((n, v), _)| n == name.as_ref() && Version::from_str(v).unwrap() == *version)
             .map(|(_, d)| d.clone())
@@ -93,7 +112,11 @@ fn run(p: &Mem, reqs: &[&str], python: &str) -> Result<Vec<String>, pyzap_resolv
         .dists
         .iter()
         .map(|d| {
-            let extras: Vec<String> = d.extras.iter().map(|e| e.to_string()).collect();
+            let extras: Vec<String> = d
+                .extras
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect();
             if extras.is_empty() {
                 format!("{}=={}", d.name, d.version)
             } else {
@@ -184,4 +207,162 @@ fn unknown_project_has_a_hint() {
     let p = Mem::default();
     let err = run(&p, &["nosuchthing"], "3.11.7").unwrap_err();
     assert_eq!(err.hints(), ["nothing named nosuchthing"]);
+}
+
+/// PEP 440: a specifier without a local label ignores the candidate's label.
+#[test]
+fn local_labels_follow_pep_440() {
+    let p = Mem::default()
+        .add("torch", "2.1.0+cu121", &[], None)
+        .add("torch", "2.0.1+cpu", &[], None)
+        .add("torch", "2.0.0", &[], None);
+    let pick = |req: &str| run(&p, &[req], "3.11.7").unwrap();
+    assert_eq!(pick("torch==2.1.0"), ["torch==2.1.0+cu121"]);
+    assert_eq!(pick("torch<=2.0.1"), ["torch==2.0.1+cpu"]);
+    assert_eq!(pick("torch==2.0.1+cpu"), ["torch==2.0.1+cpu"]);
+    assert_eq!(pick("torch!=2.1.0"), ["torch==2.0.1+cpu"]);
+    assert_eq!(pick("torch<2.0.1"), ["torch==2.0.0"]);
+    assert_eq!(pick("torch>2.0.0,<2.1"), ["torch==2.0.1+cpu"]);
+    assert!(run(&p, &["torch>2.1.0"], "3.11.7").is_err());
+    assert!(run(&p, &["torch==2.1.0+cpu"], "3.11.7").is_err());
+}
+
+/// A dependency that excludes a version excludes its local variants too
+/// (it used to lock the excluded `1.2.3+foo`).
+#[test]
+fn an_excluded_version_excludes_its_local_variants() {
+    let p = Mem::default()
+        .add("app", "1.0", &["a!=1.2.3"], None)
+        .add("a", "1.2.3+foo", &[], None)
+        .add("a", "1.2.2", &[], None);
+    assert_eq!(
+        run(&p, &["app"], "3.11.7").unwrap(),
+        ["a==1.2.2", "app==1.0"]
+    );
+}
+
+#[test]
+fn refusing_the_only_local_version_says_why() {
+    let p = Mem::default().add("pkg", "1.2.3+cpu", &[], None);
+    assert_eq!(
+        run(&p, &["pkg==1.2.3"], "3.11.7").unwrap(),
+        ["pkg==1.2.3+cpu"]
+    );
+    let err = run(&p, &["pkg!=1.2.3"], "3.11.7").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("Because there is no version of pkg in !=1.2.3 and you require pkg !=1.2.3"),
+        "{text}"
+    );
+    assert_eq!(
+        err.hints(),
+        [
+            "pkg 1.2.3+cpu does not satisfy `pkg!=1.2.3`: PEP 440 ignores its local label \
+          `+cpu` there and compares it as 1.2.3"
+        ]
+    );
+}
+
+/// PEP 592 as pip applies it: a yanked version only under an `==`/`===`
+/// pin that matches it, and only when the pin admits nothing else.
+#[test]
+fn yanked_versions_only_for_a_pin_that_matches_them() {
+    let only_yanked = Mem::default()
+        .add("pkg", "1.2.3+cpu", &[], None)
+        .yank("pkg", "1.2.3+cpu");
+    let pick = |p: &Mem, req: &str| run(p, &[req], "3.11.7");
+    assert_eq!(
+        pick(&only_yanked, "pkg==1.2.3").unwrap(),
+        ["pkg==1.2.3+cpu"]
+    );
+    assert_eq!(
+        pick(&only_yanked, "pkg==1.2.3+cpu").unwrap(),
+        ["pkg==1.2.3+cpu"]
+    );
+    assert_eq!(
+        pick(&only_yanked, "pkg===1.2.3+cpu").unwrap(),
+        ["pkg==1.2.3+cpu"]
+    );
+    for not_a_pin in ["pkg", "pkg<=1.2.3", "pkg>=1.2.3,<=1.2.3", "pkg==1.2.*"] {
+        assert!(pick(&only_yanked, not_a_pin).is_err(), "{not_a_pin}");
+    }
+
+    // Under a pin a version that is not yanked still wins.
+    let both = Mem::default()
+        .add("pkg", "1.2.3+cpu", &[], None)
+        .add("pkg", "1.2.3", &[], None)
+        .yank("pkg", "1.2.3+cpu");
+    assert_eq!(pick(&both, "pkg==1.2.3").unwrap(), ["pkg==1.2.3"]);
+
+    // A pin in a dependency counts too.
+    let deep = Mem::default()
+        .add("app", "1.0", &["pkg==1.2.3"], None)
+        .add("pkg", "1.2.3", &[], None)
+        .add("pkg", "1.0", &[], None)
+        .yank("pkg", "1.2.3");
+    assert_eq!(pick(&deep, "app").unwrap(), ["app==1.0", "pkg==1.2.3"]);
+    assert_eq!(pick(&deep, "pkg").unwrap(), ["pkg==1.0"]);
+}
+
+/// Every `b 2.0.x` pins the older `a`; `b 1.0.0` needs the extra package
+/// `c`. pubgrub decides `a` first (fewer versions) and used to walk `b`
+/// down to `1.0.0` plus `c`; pip and uv pick `a 1.0.0` and `b 2.0.9`.
+fn sibling_pins() -> Mem {
+    let mut p = Mem::default()
+        .add("a", "2.0.0", &[], None)
+        .add("a", "1.0.0", &[], None)
+        .add("b", "1.0.0", &["c"], None)
+        .add("c", "1.0.0", &[], None);
+    for patch in [
+        "2.0.0", "2.0.1", "2.0.2", "2.0.3", "2.0.4", "2.0.5", "2.0.6", "2.0.7", "2.0.8", "2.0.9",
+    ] {
+        p = p.add("b", patch, &["a==1.0.0"], None);
+    }
+    p
+}
+
+#[test]
+fn a_package_that_keeps_conflicting_is_decided_again() {
+    let p = sibling_pins();
+    assert_eq!(
+        run(&p, &["a", "b"], "3.11.7").unwrap(),
+        ["a==1.0.0", "b==2.0.9"]
+    );
+    // Whatever order the requirements come in.
+    assert_eq!(
+        run(&p, &["b", "a"], "3.11.7").unwrap(),
+        ["a==1.0.0", "b==2.0.9"]
+    );
+}
+
+/// A new order of decisions cannot make an impossible request possible:
+/// the resolution still ends, with the conflict explained.
+#[test]
+fn conflicts_no_order_can_fix_still_fail() {
+    let p = sibling_pins();
+    let err = run(&p, &["a>=2", "b>=2"], "3.11.7").unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("a ==1.0.0") || text.contains("a 1.0.0"),
+        "{text}"
+    );
+    assert!(text.contains("b >=2"), "{text}");
+}
+
+/// `==3.1.3` also stands for any `3.1.3+label`; when none exists, the
+/// explanation does not spend a step proving it.
+#[test]
+fn a_conflict_between_pins_reads_without_local_variants() {
+    let p = Mem::default()
+        .add("flask", "3.1.3", &["werkzeug>=3.1.0"], None)
+        .add("werkzeug", "3.1.3", &[], None)
+        .add("werkzeug", "3.0.6", &[], None);
+    let err = run(&p, &["flask==3.1.3", "werkzeug==3.0.6"], "3.11.7").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no set of distributions satisfies the requirements:\n\
+         Because flask 3.1.3 depends on werkzeug >=3.1.0 and you require flask 3.1.3, \
+         you require werkzeug >=3.1.0.\n\
+         And because you require werkzeug 3.0.6, no set of versions satisfies all of them."
+    );
 }

@@ -18,9 +18,9 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use proptest::sample::select;
 use pyzap_spec::{
-    parse_requirement, EntryPoint, EntryPoints, FormatChoice, FormatControl, FormatOption,
-    Metadata, PackageName, PlatformTag, PyProject, RequirementsFile, SpecError, Target, Version,
-    VersionOrUrl, VersionSpecifiers, WheelFilename,
+    parse_requirement, DirectReference, EntryPoint, EntryPoints, FormatChoice, FormatControl,
+    FormatOption, LocalPath, Metadata, PackageName, PlatformTag, PyProject, RequirementsFile,
+    ScriptMetadata, SpecError, Target, Version, VersionOrUrl, VersionSpecifiers, WheelFilename,
 };
 
 /// Each group runs `cases` cases, a few seconds in all in a debug build;
@@ -463,4 +463,87 @@ fn toml_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// A line of a script around a `# /// script` block, valid and not.
+fn script_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        select(vec![
+            "# /// script",
+            "# ///",
+            "#",
+            "# dependencies = [",
+            "#   'six',",
+            "# ]",
+            "# requires-python = '>=3.8'",
+            "# [tool.x]",
+            "# /// other",
+            "#/// script",
+            "# /// script ",
+            "import sys",
+            "",
+            "\r",
+        ])
+        .prop_map(str::to_string),
+        requirement_text().prop_map(|r| format!("#   {},", toml_string(&r))),
+        soup().prop_map(|s| format!("# {s}")),
+    ]
+}
+
+/// One `[dependency-groups]` entry: a requirement or an include of one of
+/// a few group names (so cycles and missing groups come up often).
+fn group_item() -> impl Strategy<Value = String> {
+    prop_oneof![
+        requirement_text().prop_map(|r| toml_string(&r)),
+        select(vec!["a", "B", "c_c", "C-c", "d"])
+            .prop_map(|g| format!("{{include-group = '{g}'}}")),
+        select(vec!["1", "{}", "{x = 1}", "[]", "{include-group = 2}"]).prop_map(str::to_string),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn local_paths_and_direct_references_never_panic(text in requirement_text()) {
+        let _ = LocalPath::looks_like(&text);
+        if let Err(err) = LocalPath::parse(&text) {
+            prop_assert!(!crashed(&err), "{text:?}: {err}");
+        }
+        if let Ok(requirement) = parse_requirement(&text) {
+            if let Err(err) = DirectReference::from_requirement(&requirement) {
+                prop_assert!(!crashed(&err), "{text:?}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn script_metadata_never_panics(lines in prop::collection::vec(script_line(), 0..10)) {
+        let text = lines.join("\n");
+        if let Err(err) = ScriptMetadata::parse(&text) {
+            prop_assert!(!crashed(&err), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn dependency_groups_never_panic_or_loop(
+        groups in prop::collection::vec(
+            (select(vec!["a", "B", "c_c", "C-c"]), prop::collection::vec(group_item(), 0..4)),
+            0..4,
+        ),
+        asked in select(vec!["a", "b", "c-c", "d"]),
+    ) {
+        let mut text = String::from("[dependency-groups]\n");
+        let mut seen = std::collections::BTreeSet::new();
+        for (name, items) in &groups {
+            if seen.insert(*name) {
+                text.push_str(&format!("{name} = [{}]\n", items.join(", ")));
+            }
+        }
+        if let Ok(pyproject) = PyProject::parse(&text) {
+            if let Err(err) = pyproject.dependency_group(asked) {
+                prop_assert!(!crashed(&err), "{text:?}: {err}");
+            }
+        }
+    }
 }

@@ -82,6 +82,10 @@ const USAGE: &str = "usage: pyzap-test-index [DIR] [--format json|html] [--no-me
 [--metadata-files-missing] [--no-ranges] [--no-etags] [--yank FILE=REASON]... [--fail-first N] \
 [--delay-ms MS] [--auth USER:PASSWORD]";
 
+#[allow(
+    clippy::print_stderr,
+    reason = "a command of its own: its usage error goes to its stderr"
+)]
 fn main() -> ExitCode {
     let config = match parse(std::env::args().skip(1)) {
         Ok(config) => config,

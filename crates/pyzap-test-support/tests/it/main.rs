@@ -2,6 +2,10 @@
 //! (JSON pages, ranges, ETags, HEAD) and the `pyzap-test-index` binary
 //! (URL on the first line, options, `requests N` when stdin closes).
 
+// Tests may unwrap: a failed unwrap is a failed test (clippy.toml's
+// `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};

@@ -1,5 +1,9 @@
 //! Wheel validation on real wheels from the wheelhouse and hostile ones built in code.
 
+// Tests may unwrap: a failed unwrap is a failed test (clippy.toml's
+// `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
+#![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
+
 mod hostile;
 
 use pyzap_test_support::{wheelhouse, WheelBuilder};

@@ -144,12 +144,11 @@ def restrict(args, tool, option, given, default, why_default):
 def find_pyzap(args):
     if args.pyzap:
         return str(Path(args.pyzap).resolve())
-    binary = REPO / "target" / "release" / "pyzap"
-    launcher = binary.with_name("pyzap-launcher")  # the stub of --standalone
-    if not (binary.exists() and launcher.exists()) and not args.no_cargo and shutil.which("cargo"):
-        print("building pyzap: cargo build --release -p pyzap-cli -p pyzap-launcher (not timed) ...",
+    binary = REPO / "target" / "release" / "pyzap"  # carries the stub of --standalone
+    if not binary.exists() and not args.no_cargo and shutil.which("cargo"):
+        print("building pyzap: cargo build --release -p pyzap-cli (not timed) ...",
               file=sys.stderr, flush=True)
-        r = subprocess.run(["cargo", "build", "--release", "-p", "pyzap-cli", "-p", "pyzap-launcher"], cwd=REPO)
+        r = subprocess.run(["cargo", "build", "--release", "-p", "pyzap-cli"], cwd=REPO)
         if r.returncode != 0:
             print("cargo build failed: pyzap will be recorded as failed", file=sys.stderr)
     return str(binary)

@@ -4,10 +4,10 @@
     python3 bench/standalone.py [--runs N] [--no-pyinstaller]
 
 Builds `black` with `pyzap build --standalone` from ../shared/wheelhouse and
-the CPython fixture in ../shared/python-dist (target/release/pyzap and its
-pyzap-launcher must exist: `cargo build --release`), then measures:
+the CPython fixture in ../shared/python-dist (target/release/pyzap must
+exist: `cargo build --release`), then measures:
 
-- the stub (pyzap-launcher) size and the executable's size;
+- the stub (pyzap-launcher, which pyzap carries) size and the executable's size;
 - cold first run (fresh PYZAP_ROOT: unpack CPython and black's native code);
 - warm start against running the extracted interpreter directly on the same
   file (`<root>/python/<id>/bin/python3.11 ./black --version`), interleaved
@@ -24,6 +24,7 @@ Only the standard library is used; everything goes to a scratch directory.
 import argparse
 import glob
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -57,7 +58,6 @@ def main():
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     pyzap = os.path.join(REPO, "target", "release", "pyzap")
-    stub = os.path.join(REPO, "target", "release", "pyzap-launcher")
     dist = glob.glob(os.path.join(SHARED, "python-dist", "*install_only.tar.gz"))[0]
     work = tempfile.mkdtemp(prefix="pyzap-sa-bench-")
     env = dict(os.environ, PYZAP_CACHE_DIR=os.path.join(work, "build-cache"))
@@ -91,7 +91,9 @@ def main():
         warm, direct = paired([black, "--version"], [python, black, "--version"], args.runs, renv)
         t_stub, t_direct = paired([tiny], [python, tiny], args.runs * 3, renv)
         rows.append(("pyzap --standalone", os.path.getsize(black), statistics.median(colds), warm))
-        print("pyzap-launcher stub: %d bytes (%.0f KiB)" % (os.path.getsize(stub), os.path.getsize(stub) / 1024))
+        info = subprocess.run([pyzap, "info", black], env=env, check=True, capture_output=True, text=True).stdout
+        stub = int(re.search(r"launcher (\d+) bytes", info).group(1))
+        print("pyzap-launcher stub: %d bytes (%.0f KiB)" % (stub, stub / 1024))
         print("build: %.1f s" % build_s)
         print("black --version cold (fresh cache, 5 runs): median %.0f ms, max %.0f ms"
               % (statistics.median(colds), max(colds)))

@@ -122,11 +122,7 @@ class Context:
             # A private copy: cargo may replace target/release/pyzap while we run.
             frozen = work / "bin" / "pyzap"
             frozen.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(args.pyzap, frozen)
-            # --standalone looks for its launcher stub next to pyzap.
-            launcher = Path(args.pyzap).with_name("pyzap-launcher")
-            if launcher.is_file():
-                shutil.copy2(launcher, frozen.with_name("pyzap-launcher"))
+            shutil.copy2(args.pyzap, frozen)  # --standalone's launcher stub is inside
             self.pyzap_mtime = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(frozen.stat().st_mtime))
             self.pyzap = str(frozen)
         self.base_env = make_base_env(self.venv_bin, work)

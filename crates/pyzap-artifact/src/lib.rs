@@ -27,14 +27,15 @@ pub use protocol::{
     BOOT, COMPLETE_MARKER, DATA_DIR, FORMAT, FORMAT_MULTI, MANIFEST, PYZAP_DIR, SCRIPTS_DIR,
     SITE_EXTRACT, SITE_ZIP, SRC_MAIN, TARGETS_DIR,
 };
-pub use reader::{extract_artifact, read_artifact, ArtifactInfo};
+pub use reader::{extract_artifact, read_artifact, read_dist_info, ArtifactInfo, DistInfoFiles};
 pub use site::{
     add_distributions, pyc_name, unify_placement, Bundled, BytecodeCompiler, CompileJob,
 };
 pub use site_tree::{SiteTree, SiteTreeInputs, TargetBundle};
 pub use standalone::{
     build_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer, write_standalone,
-    Payload, PayloadOptions, PythonDist,
+    ElfFacts, GlibcFloor, GlibcNeed, GlibcVersion, Payload, PayloadOptions, PythonDist,
+    StandaloneParts,
 };
 pub use tree_digest::digest as tree_digest;
 pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};

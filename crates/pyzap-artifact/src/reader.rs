@@ -107,6 +107,129 @@ pub fn read_artifact(path: &Path) -> Result<ArtifactInfo, ArtifactError> {
     })
 }
 
+/// The `.dist-info` files of a bundled distribution, read from wherever
+/// its placement put them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistInfoFiles {
+    /// `black-26.10.1.dist-info`.
+    pub dir: String,
+    pub metadata: String,
+    pub entry_points: Option<String>,
+}
+
+/// The `METADATA` and `entry_points.txt` of the distribution `name` (any
+/// spelling: names compare normalized, as PEP 503 says) in the artifact at
+/// `path`: from the unpacked tree's nested archive, the zipped site, or a
+/// target's own (the first found). `None` when no `.dist-info` directory of
+/// that name is in it.
+pub fn read_dist_info(path: &Path, name: &str) -> Result<Option<DistInfoFiles>, ArtifactError> {
+    let (mut archive, _) = open(path)?;
+    let wanted = normalize(name);
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(std::result::Result::ok)
+        .map(std::borrow::Cow::into_owned)
+        .collect();
+    // The zipped sites first: their entries are in this archive itself.
+    if let Some(found) = dist_info_in(&mut archive, path, &names, &wanted)? {
+        return Ok(Some(found));
+    }
+    for member in names
+        .iter()
+        .filter(|n| crate::writer::nested_tree(n).is_some())
+    {
+        let corrupt = |source| ArtifactError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut entry = archive.by_name(member).map_err(corrupt)?;
+        let mut inner = open_nested(path, &mut entry)?;
+        drop(entry);
+        let inner_names: Vec<String> = inner
+            .file_names()
+            .filter_map(std::result::Result::ok)
+            .map(std::borrow::Cow::into_owned)
+            .collect();
+        if let Some(found) = dist_info_in(&mut inner, path, &inner_names, &wanted)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+/// PEP 503's normalized form of a project name.
+fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The dist-info files of the project normalized as `wanted` among `names`
+/// of `archive`, at the root of a site (`site-packages/`, an unpacked
+/// tree's root, a target's site).
+fn dist_info_in<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    path: &Path,
+    names: &[String],
+    wanted: &str,
+) -> Result<Option<DistInfoFiles>, ArtifactError> {
+    let metadata = names.iter().find_map(|n| {
+        let prefix = n.strip_suffix(".dist-info/METADATA")?;
+        let (site, dir_stem) = match prefix.rsplit_once('/') {
+            Some((site, stem)) => (Some(site), stem),
+            None => (None, prefix),
+        };
+        let at_site_root = match site {
+            None => true,
+            Some(site) => {
+                site == crate::SITE_ZIP || site.ends_with(&format!("/{}", crate::SITE_ZIP))
+            }
+        };
+        let (project, _version) = dir_stem.split_once('-')?;
+        (at_site_root && normalize(project) == wanted).then(|| n.clone())
+    });
+    let Some(metadata_name) = metadata else {
+        return Ok(None);
+    };
+    let base = metadata_name.trim_end_matches("METADATA").to_string();
+    let mut read = |name: &str| -> Result<Option<String>, ArtifactError> {
+        let Ok(mut entry) = archive.by_name(name) else {
+            return Ok(None);
+        };
+        let mut text = String::new();
+        entry
+            .read_to_string(&mut text)
+            .map_err(|e| ArtifactError::Corrupt {
+                path: path.to_path_buf(),
+                source: zip::result::ZipError::Io(e),
+            })?;
+        Ok(Some(text))
+    };
+    let Some(metadata) = read(&metadata_name)? else {
+        return Ok(None);
+    };
+    let entry_points = read(&format!("{base}entry_points.txt"))?;
+    let dir = base
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Ok(Some(DistInfoFiles {
+        dir,
+        metadata,
+        entry_points,
+    }))
+}
+
 /// The manifest of the artifact open as `archive`; a zip without one is not an artifact.
 fn read_manifest(archive: &mut Archive, path: &Path) -> Result<Manifest, ArtifactError> {
     let mut text = String::new();

@@ -47,6 +47,10 @@ pub enum BundleError {
     },
 
     // Inputs.
+    #[error(
+        "nothing to bundle: no requirement, project, wheel, script or source directory was given"
+    )]
+    NoInputs,
     #[error("wheel file {path} does not exist")]
     NoWheelFile { path: PathBuf },
     #[error("{path} is not named like a wheel")]
@@ -198,6 +202,16 @@ pub enum BundleError {
     NoConsoleScript { name: String, available: String },
     #[error("entry point module `{module}` is not in the bundle")]
     NoEntryModule { module: String },
+    /// `functions`: what the module defines at its top level, by a static
+    /// look; only the first name of `function` (`Class` of `Class.method`)
+    /// is looked for.
+    #[error("entry point `{module}:{function}`: module `{module}` has no `{}` (read from {origin}, without running it)", function.split('.').next().unwrap_or(function))]
+    NoEntryFunction {
+        module: String,
+        function: String,
+        origin: String,
+        functions: Vec<String>,
+    },
     #[error("{dist} declares several console scripts, so the entry point is ambiguous: {scripts}")]
     AmbiguousEntryPoint { dist: PackageName, scripts: String },
     #[error("no entry point was given and none could be detected")]
@@ -231,15 +245,8 @@ pub enum BundleError {
         #[source]
         source: pyzap_python::PythonError,
     },
-    #[error("cannot locate the pyzap binary")]
-    CurrentExe {
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("no launcher stub at {path}")]
-    NoLauncher { path: PathBuf },
-    /// `reason` comes from `pyzap_artifact::elf_arch`, which says it as
-    /// text naming the file.
+    /// `reason` names the file (`pyzap_artifact::ElfFacts::parse` says why
+    /// it is not one).
     #[error("the launcher stub is unusable: {reason}")]
     LauncherUnusable { path: PathBuf, reason: String },
     #[error("cannot read the launcher stub {path}")]
@@ -248,16 +255,35 @@ pub enum BundleError {
         #[source]
         source: std::io::Error,
     },
+    /// `launcher` is `--launcher`'s path, or says it is pyzap's own.
     #[error("the python distribution {dist} is built for {dist_arch}, but the launcher {launcher} runs on {launcher_arch}")]
     ArchMismatch {
         dist: PathBuf,
         dist_arch: String,
-        launcher: PathBuf,
+        launcher: String,
         launcher_arch: String,
+    },
+    /// `by` names the part of the standalone executable and its file.
+    #[error("{by} needs glibc {need}, but the target platform {platform} has glibc {allowed}")]
+    GlibcAbovePlatform {
+        by: String,
+        need: pyzap_artifact::GlibcVersion,
+        platform: String,
+        allowed: pyzap_artifact::GlibcVersion,
     },
 
     #[error("the output {path} is a directory")]
     OutputIsDirectory { path: PathBuf },
+    #[error("no output file given")]
+    NoOutput,
+    #[error("cannot use the project configuration in {path}")]
+    ToolConfig {
+        path: PathBuf,
+        #[source]
+        source: pyzap_spec::SpecError,
+    },
+    #[error("a standalone build needs a CPython to embed, and none was given")]
+    NoPythonDist,
 
     // I/O outside `fs_err` (whose errors name their path themselves).
     #[error("cannot write {path}")]
@@ -304,11 +330,38 @@ impl BundleError {
     pub fn hints(&self) -> Vec<String> {
         use BundleError as E;
         let hint = match self {
+            E::Index(e) => return index_hints(e),
+            E::Resolve(pyzap_resolve::ResolveError::Provider { source, .. }) => {
+                return source
+                    .downcast_ref::<pyzap_index::IndexError>()
+                    .map(index_hints)
+                    .unwrap_or_default()
+            }
             E::Resolve(e) => return e.hints(),
             E::BuildRequirements { source, .. }
             | E::LockFile { source, .. }
             | E::LockInstall { source, .. } => return source.hints(),
+            E::NoInputs => {
+                return vec![
+                    "name what to bundle: requirement specs (`black`, `flask>=3`), \
+                     -r requirements.txt, a project directory (`.`, `./path`), \
+                     wheels or sdists (`./app-1.0-py3-none-any.whl`), \
+                     or a PEP 723 script (`tool.py`)"
+                        .into(),
+                    "for `pyzap build`, also --src DIR (plain source files, with a __main__.py) \
+                     or --lock pylock.toml"
+                        .into(),
+                ]
+            }
             E::NoCacheDir => "set PYZAP_CACHE_DIR".to_string(),
+            E::NoOutput => "give -o FILE, or `output` in the project's [tool.pyzap]".into(),
+            E::ToolConfig { .. } => {
+                "[tool.pyzap] takes the long names of `pyzap build`'s flags (see pyzap build --help)"
+                    .into()
+            }
+            E::NoPythonDist => {
+                "give --python-dist, or `python-dist` in the project's [tool.pyzap]".into()
+            }
             E::OutputIsDirectory { path } => format!(
                 "name the artifact's file, e.g. -o {}",
                 path.join("app.pyz").display()
@@ -362,6 +415,13 @@ impl BundleError {
                 format!("available console scripts: {available}")
             }
             E::NoEntryModule { .. } => "check the module name; the bundle's code comes from the requirements, projects and --src directories you gave".into(),
+            E::NoEntryFunction { module, functions, .. } if functions.is_empty() => format!(
+                "`{module}` defines no function or class at its top level: give -e {module} to run it as a script (`python -m {module}`)"
+            ),
+            E::NoEntryFunction { module, functions, .. } => format!(
+                "functions and classes at the top level of `{module}`: {}",
+                functions.join(", ")
+            ),
             E::AmbiguousEntryPoint { .. } => "choose one with -c NAME, or give -e module:function".into(),
             E::NoEntryPoint => "pass -c CONSOLE_SCRIPT or -e module:function".into(),
             E::DistSha256 { .. } => {
@@ -372,7 +432,6 @@ impl BundleError {
                 "the distribution must be built for this machine ({})",
                 std::env::consts::ARCH
             ),
-            E::NoLauncher { .. } => "build it with `cargo build` (it is the pyzap-launcher binary), or pass --launcher FILE".into(),
             E::ArchMismatch {
                 dist_arch,
                 launcher_arch,
@@ -380,10 +439,28 @@ impl BundleError {
             } => format!(
                 "use a distribution built for {launcher_arch}, or pass --launcher with a pyzap-launcher built for {dist_arch}"
             ),
+            E::GlibcAbovePlatform { allowed, .. } => format!(
+                "use parts built for glibc {allowed} or older: python-build-standalone's CPython \
+                 needs 2.17, and pyzap's own launcher (no --launcher) none"
+            ),
             _ => return Vec::new(),
         };
         vec![hint]
     }
+}
+
+/// What to do when an index or find-links location failed, by the index
+/// client's reason.
+fn index_hints(source: &pyzap_index::IndexError) -> Vec<String> {
+    use pyzap_index::IndexError as I;
+    let hint = match source.kind() {
+        I::Unreachable { source, .. } if source.unreachable => "nothing answered (no network, or a wrong host or port in the URL); without network a build uses what an earlier build cached, but the cache holds no copy of this",
+        I::Unreachable { .. } | I::Transfer { .. } => "check the network and the proxy (HTTPS_PROXY); PYZAP_HTTP_TIMEOUT sets the timeout",
+        I::Offline(_) => "--offline uses only what the cache holds: build once without it to fill the cache",
+        I::Status { status: 401 | 403, .. } => "give credentials in the URL (https://USER:PASSWORD@host/…) or in ~/.netrc ($NETRC names another file)",
+        _ => return Vec::new(),
+    };
+    vec![hint.to_string()]
 }
 
 /// What to do when `--python-dist` could not be fetched, by the index

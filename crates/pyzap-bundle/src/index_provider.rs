@@ -5,14 +5,16 @@
 //! the others). `--no-binary` / `--only-binary` (a `FormatControl`) narrow
 //! that per project: only the sdist, or never the sdist. Yanked files (PEP
 //! 592) count only for `==` pins, which the resolver decides through
-//! `Provider::yanked`. It lives here, above both the index and the
+//! `Provider::yanked`. Versions with no such file are `excluded`, with why
+//! (their files' tags, `requires-python`, the binary options), for the
+//! explanation of a failure. It lives here, above both the index and the
 //! resolver, so neither knows the other.
 
 use std::collections::BTreeSet;
 
 use pyzap_index::{DistFile, DistKind, IndexClient, IndexError};
-use pyzap_resolve::{CandidateMetadata, FileKind, FileRules, Provider};
-use pyzap_spec::{FormatControl, PackageName, Target, Version};
+use pyzap_resolve::{CandidateMetadata, Exclusion, FileKind, FileRules, Provider};
+use pyzap_spec::{FormatControl, PackageName, Target, Version, WheelFilename};
 
 pub struct IndexProvider<'a> {
     pub index: &'a IndexClient,
@@ -42,11 +44,7 @@ impl IndexProvider<'_> {
         version: &Version,
     ) -> Result<Option<DistFile>, IndexError> {
         let files = self.index.files(name)?;
-        let rules = FileRules {
-            target: self.target,
-            allow_sdists: self.allow_sdists,
-            formats: self.formats,
-        };
+        let rules = self.rules();
         let usable: Vec<&DistFile> = files
             .iter()
             .filter(|f| &f.version == version && self.python_ok(f))
@@ -61,6 +59,79 @@ impl IndexProvider<'_> {
             }
         }
         Ok(None)
+    }
+
+    fn rules(&self) -> FileRules<'_> {
+        FileRules {
+            target: self.target,
+            allow_sdists: self.allow_sdists,
+            formats: self.formats,
+        }
+    }
+
+    /// Why none of `files` (one version's) fits the target: the
+    /// `requires-python` of files that would fit otherwise, or what the
+    /// files are.
+    fn exclusion(&self, name: &PackageName, files: &[&DistFile]) -> Exclusion {
+        let rules = self.rules();
+        let refused_python = files
+            .iter()
+            .filter(|f| rules.choose(name, [(kind(f), ())]).is_some())
+            .find_map(|f| f.requires_python.clone());
+        match refused_python {
+            Some(specifiers) => Exclusion::RequiresPython(specifiers),
+            None => Exclusion::NoFile(self.no_file(name, files)),
+        }
+    }
+
+    /// What the files of a version are, when none fits the target.
+    fn no_file(&self, name: &PackageName, files: &[&DistFile]) -> String {
+        let wheels: Vec<&WheelFilename> = files.iter().filter_map(|f| f.wheel()).collect();
+        let has_sdist = files.iter().any(|f| f.wheel().is_none());
+        let target = self.target.describe();
+        if !self.formats.allows_wheels(name) {
+            return if has_sdist {
+                "--no-binary allows only its sdist, which is not built for this target \
+                 (--no-build, or a cross build)"
+                    .into()
+            } else {
+                "--no-binary allows only an sdist, and it has none".into()
+            };
+        }
+        let mut text = if wheels.is_empty() {
+            "only an sdist".to_string()
+        } else {
+            let mut tags: Vec<String> = Vec::new();
+            for wheel in &wheels {
+                let tag = format!(
+                    "{}-{}-{}",
+                    wheel.python_tags.join("."),
+                    wheel.abi_tags.join("."),
+                    wheel.platform_tags.join(".")
+                );
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            let more = if tags.len() > 3 { ", …" } else { "" };
+            tags.truncate(3);
+            format!(
+                "no wheel for {target}; its wheels are for {}{more}",
+                tags.join(", ")
+            )
+        };
+        if has_sdist {
+            text.push_str(if self.formats.allows_sdists(name) {
+                if wheels.is_empty() {
+                    ", which is not built for this target (--no-build, or a cross build)"
+                } else {
+                    "; its sdist is not built for this target (--no-build, or a cross build)"
+                }
+            } else {
+                "; --only-binary refuses its sdist"
+            });
+        }
+        text
     }
 }
 
@@ -93,66 +164,38 @@ impl Provider for IndexProvider<'_> {
             .is_some_and(|f| f.yanked.is_some())
     }
 
-    fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
-        let files = match self.index.files(name) {
-            Ok(files) => files,
-            Err(e) => return Some(format!("reading the files of {name} failed: {e}")),
+    fn yank_reason(&self, name: &PackageName, version: &Version) -> Option<String> {
+        self.best_file(name, version)
+            .ok()
+            .flatten()
+            .and_then(|f| f.yanked)
+            .filter(|reason| !reason.trim().is_empty())
+    }
+
+    fn excluded(&self, name: &PackageName) -> Vec<(Version, Exclusion)> {
+        let Ok(files) = self.index.files(name) else {
+            return Vec::new();
         };
-        if files.is_empty() {
-            return Some(format!(
+        let versions: BTreeSet<&Version> = files.iter().map(|f| &f.version).collect();
+        versions
+            .into_iter()
+            .filter(|v| matches!(self.best_file(name, v), Ok(None)))
+            .map(|v| {
+                let of_version: Vec<&DistFile> = files.iter().filter(|f| &f.version == v).collect();
+                (v.clone(), self.exclusion(name, &of_version))
+            })
+            .collect()
+    }
+
+    fn unavailable_reason(&self, name: &PackageName) -> Option<String> {
+        match self.index.files(name) {
+            Ok(files) if files.is_empty() => Some(format!(
                 "no distribution named `{name}` was found in {}",
                 self.index.describe_sources()
-            ));
+            )),
+            Ok(_) => None,
+            Err(e) => Some(format!("reading the files of {name} failed: {e}")),
         }
-        // Versions that exist but offer no file this target can use, newest first.
-        let mut unusable: Vec<&Version> = files
-            .iter()
-            .map(|f| &f.version)
-            .filter(|v| matches!(self.best_file(name, v), Ok(None)))
-            .collect();
-        unusable.sort_unstable_by(|a, b| b.cmp(a));
-        unusable.dedup();
-        if unusable.is_empty() {
-            return None;
-        }
-        let shown: Vec<String> = unusable
-            .iter()
-            .take(3)
-            .map(std::string::ToString::to_string)
-            .collect();
-        let listed: Vec<&DistFile> = files
-            .iter()
-            .filter(|f| unusable.iter().take(3).any(|v| *v == &f.version))
-            .collect();
-        let names: Vec<&str> = listed.iter().map(|f| f.filename.as_str()).collect();
-        let tried: Vec<String> = self
-            .target
-            .tags
-            .iter()
-            .take(4)
-            .map(ToString::to_string)
-            .collect();
-        let sdists = !self.allow_sdists && names.iter().any(|f| !f.ends_with(".whl"));
-        let formats = match (
-            self.formats.allows_wheels(name),
-            self.formats.allows_sdists(name),
-        ) {
-            (false, _) => " (--no-binary: only its sdist may be used)",
-            (true, false) if self.allow_sdists => " (--only-binary: its sdists may not be used)",
-            _ => "",
-        };
-        let python = listed.iter().any(|f| !self.python_ok(f));
-        Some(format!(
-            "{name} {} has no file that fits {}: tags tried (best first) {}, … ({} in all); files found: {}{}{}{}",
-            shown.join(", "),
-            self.target.describe(),
-            tried.join(", "),
-            self.target.tags.len(),
-            names.join(", "),
-            if sdists { " (building sdists is disabled)" } else { "" },
-            formats,
-            if python { " (some require another Python)" } else { "" }
-        ))
     }
 
     fn metadata(
@@ -176,6 +219,7 @@ impl Provider for IndexProvider<'_> {
         Ok(CandidateMetadata {
             requires_dist: m.requires_dist,
             requires_python: m.requires_python,
+            provides_extra: m.provides_extra,
         })
     }
 }

@@ -33,14 +33,18 @@ pub fn info(path: &Path, format: InfoFormat) -> Result<String> {
     let _ = match pyzap_artifact::read_trailer(path)? {
         Some(t) => writeln!(
             out,
-            "standalone:   launcher {} bytes, CPython {} payload {} bytes in {} parts ({}), interpreter {} (cache id {})",
+            "standalone:   launcher {} bytes, CPython {} payload {} bytes in {} parts ({}), interpreter {} (cache id {}){}",
             t.payload_offset,
             t.python,
             t.payload_size,
             t.parts.len(),
             t.arch,
             t.interpreter,
-            t.id()
+            t.id(),
+            t.glibc
+                .as_deref()
+                .map(|v| format!("; runs on glibc {v} or later"))
+                .unwrap_or_default()
         ),
         None => writeln!(
             out,

@@ -10,6 +10,7 @@ mod options;
 mod pipeline;
 mod reporter;
 mod runtime_cache;
+mod summary;
 
 pub use cache::{clean, default_cache_dir, prune};
 pub use error::{BundleError, Result};
@@ -25,3 +26,4 @@ pub use runtime_cache::{
     list_runtime, prune_runtime, runtime_root, App, Leftover, Orphan, RuntimeCache, RuntimePruned,
     Tree, TreeKind, TreeUser, UseReason,
 };
+pub use summary::{artifact_summary, lock_summary};

@@ -84,7 +84,8 @@ pub struct StandaloneOptions {
     pub python_dist_sha256: Option<String>,
     /// Leave out test suites, idlelib, tkinter, ensurepip and other versions' bytecode.
     pub strip_stdlib: bool,
-    /// The launcher stub; `None`: `pyzap-launcher` beside the running binary.
+    /// The launcher stub; `None`: the one this crate carries (its build
+    /// script builds it, static).
     pub launcher: Option<PathBuf>,
 }
 

@@ -2,6 +2,8 @@
 //! print: the CLI implements this trait with progress bars on a terminal
 //! and plain lines (or silence) elsewhere.
 
+use std::path::Path;
+
 pub use pyzap_index::DownloadReporter;
 
 /// Progress and messages of one command; download progress comes through
@@ -16,6 +18,13 @@ pub trait Reporter: DownloadReporter {
     fn warn(&self, message: &str) {
         self.info(&format!("warning: {message}"));
     }
+    /// A detail only `-v` shows: how an input was read (a requirement
+    /// whose marker left it out), when nothing needs doing about it.
+    fn detail(&self, _message: &str) {}
+    /// The command's file is complete at `path` (the artifact, the lock
+    /// file): where `--json` summaries read it back, since a project's
+    /// `[tool.pyzap]` may have chosen the path.
+    fn wrote(&self, _path: &Path) {}
 }
 
 /// A reporter that reports nothing (tests, embedding).

@@ -9,7 +9,7 @@ use pyzap_bundle::{BundleOptions, FormatOption, LockOptions, SourceOptions, Stan
 #[derive(Parser, Debug)]
 #[command(
     name = "pyzap",
-    version,
+    version = env!("PYZAP_VERSION"),
     about = "Turn a Python application and its dependencies into one file you copy to a server and run",
     long_about = "pyzap resolves your requirements, lays every wheel into a zip application \
 (a .pyz, PEP 441) with a small bootstrap, and writes one executable file. Pure-Python code runs \
@@ -17,11 +17,12 @@ straight from the zip; distributions with native code or package data are unpack
 per-user cache on first run.\n\nExample:\n  pyzap build black -c black -f ./wheels --no-index -o black.pyz\n  ./black.pyz --version"
 )]
 pub(crate) struct Cli {
-    /// More output (-v: steps, -vv: debug)
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    /// More output: -v pyzap's steps, -vv its debug lines, -vvv also the
+    /// libraries' (HTTP, TLS); default: warnings and the summary
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = VERBOSITY)]
     pub verbose: u8,
     /// Only errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = VERBOSITY)]
     pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -64,6 +65,15 @@ fn binary_options_in_order(matches: &ArgMatches) -> Vec<(FormatOption, String)> 
     given.into_iter().map(|(_, o, v)| (o, v)).collect()
 }
 
+// The headings `pyzap build --help` groups its options under.
+const INPUTS: &str = "Inputs";
+const INDEX: &str = "Index";
+const TARGET: &str = "Target";
+const ENTRY_POINT: &str = "Entry point";
+const OUTPUT: &str = "Output";
+const STANDALONE: &str = "Standalone";
+const VERBOSITY: &str = "Output verbosity";
+
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Build a .pyz artifact from requirements, a project directory or wheels
@@ -85,12 +95,24 @@ pub(crate) enum Command {
     },
     /// Write systemd units that serve an artifact through socket activation, sandboxed
     Systemd(Box<crate::systemd::SystemdArgs>),
+    /// Make a .snap of an artifact: one app per console script, the runtime cache under $SNAP_USER_COMMON
+    Snap(Box<crate::snap::SnapArgs>),
     /// Unpack an artifact into a directory, to inspect or edit it (repack with `python -m zipapp`)
     Extract {
         /// The artifact to unpack
         artifact: PathBuf,
         /// Where to put its files (must not exist, or be empty)
         outdir: PathBuf,
+    },
+    /// Print a shell completion script (bash: `pyzap completions bash > /etc/bash_completion.d/pyzap`)
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page of pyzap, or of one command, in roff (`pyzap man build | man -l -`)
+    Man {
+        /// The command whose page to print (`build`, `lock`, …); default: pyzap's own
+        command: Option<String>,
     },
 }
 
@@ -102,55 +124,56 @@ pub(crate) struct SourceArgs {
     /// direct references (`app @ https://host/app-1.0-py3-none-any.whl`, `app @ file:///…`,
     /// `app @ git+https://host/app.git@v1`), `git+URL[@REF]` sources, paths (with `./` or `/`)
     /// of a project directory (`.`, `./proj[server]`), wheels or sdists, or a PEP 723 script (`tool.py`)
+    #[arg(help_heading = INPUTS)]
     pub inputs: Vec<String>,
     /// Read requirements from a file (pip's requirements.txt format); repeatable
-    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    #[arg(short = 'r', long = "requirement", value_name = "FILE", help_heading = INPUTS)]
     pub requirements: Vec<PathBuf>,
     /// Constrain versions with a file (pip's constraints format); repeatable
-    #[arg(long = "constraint", value_name = "FILE")]
+    #[arg(long = "constraint", value_name = "FILE", help_heading = INPUTS)]
     pub constraints: Vec<PathBuf>,
     /// Add a PEP 735 dependency group of a pyproject.toml (pip's syntax): PATH defaults
     /// to the only local project's pyproject.toml, else ./pyproject.toml; repeatable
-    #[arg(long = "group", value_name = "[PATH:]NAME")]
+    #[arg(long = "group", value_name = "[PATH:]NAME", help_heading = INPUTS)]
     pub groups: Vec<String>,
     /// Look for wheels and sdists in this directory or HTML page of links; repeatable
     /// (also `PIP_FIND_LINKS`, space-separated)
-    #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL")]
+    #[arg(short = 'f', long = "find-links", value_name = "DIR_OR_URL", help_heading = INDEX)]
     pub find_links: Vec<String>,
     /// The package index (PEP 503/691 simple API); default `https://pypi.org/simple/`
     /// (also `PIP_INDEX_URL`, `UV_INDEX_URL`)
-    #[arg(short = 'i', long = "index-url", value_name = "URL")]
+    #[arg(short = 'i', long = "index-url", value_name = "URL", help_heading = INDEX)]
     pub index_url: Option<String>,
     /// Another index to search as well; repeatable (also `PIP_EXTRA_INDEX_URL`, space-separated)
-    #[arg(long = "extra-index-url", value_name = "URL")]
+    #[arg(long = "extra-index-url", value_name = "URL", help_heading = INDEX)]
     pub extra_index_url: Vec<String>,
     /// Use no package index: only --find-links locations
-    #[arg(long)]
+    #[arg(long, help_heading = INDEX)]
     pub no_index: bool,
     /// Make no network request: use only what the cache holds
-    #[arg(long)]
+    #[arg(long, help_heading = INDEX)]
     pub offline: bool,
     /// pip's hash-checking mode: every requirement pinned with `==` and given
     /// `--hash`es in a requirements file, dependencies included (on by itself
     /// when any requirement has a `--hash`)
-    #[arg(long)]
+    #[arg(long, help_heading = INPUTS)]
     pub require_hashes: bool,
     /// The target interpreter (name on PATH or path); default `python3`
-    #[arg(long, value_name = "PYTHON")]
+    #[arg(long, value_name = "PYTHON", help_heading = TARGET)]
     pub python: Option<String>,
-    /// Allow pre-releases
-    #[arg(long)]
+    /// Allow pre-releases (default: only when nothing else satisfies a requirement, as in pip)
+    #[arg(long, help_heading = INDEX)]
     pub pre: bool,
     /// Refuse to build sdists; only wheels are used
-    #[arg(long)]
+    #[arg(long, help_heading = INDEX)]
     pub no_build: bool,
     /// Use these projects' sdists, never their wheels (pip's syntax: comma-separated
     /// names, `:all:` or `:none:`); repeatable, also a requirements-file line
-    #[arg(long = "no-binary", value_name = "NAMES")]
+    #[arg(long = "no-binary", value_name = "NAMES", help_heading = INDEX)]
     pub no_binary: Vec<String>,
     /// Never use these projects' sdists (names, `:all:` or `:none:`); a name
     /// beats `:all:`, and a later option overrides an earlier one, as in pip
-    #[arg(long = "only-binary", value_name = "NAMES")]
+    #[arg(long = "only-binary", value_name = "NAMES", help_heading = INDEX)]
     pub only_binary: Vec<String>,
     /// Both options in command-line order, when known (`Cli::parse_ordered`).
     #[arg(skip)]
@@ -163,53 +186,78 @@ pub(crate) struct BuildArgs {
     pub source: SourceArgs,
     /// Put a plain source directory's files into the artifact root as they are
     /// (the stdlib zipapp workflow); its __main__.py is the entry point when none is given
-    #[arg(long = "src", value_name = "DIR")]
+    #[arg(long = "src", value_name = "DIR", help_heading = INPUTS)]
     pub src: Vec<PathBuf>,
     /// Install exactly the distributions of this PEP 751 lock file (from `pyzap lock`):
     /// no resolution, every file checked against the lock's sha256
-    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints", "groups"])]
+    #[arg(long, value_name = "PYLOCK_TOML", conflicts_with_all = ["inputs", "requirements", "constraints", "groups"], help_heading = INPUTS)]
     pub lock: Option<PathBuf>,
-    /// Console script to run (from any bundled distribution's entry points)
+    /// Console script to run (from any bundled distribution's entry points);
+    /// default: the entry script (--src's __main__.py, a PEP 723 script), else
+    /// the only console script of the project or single requirement
     #[arg(
         short = 'c',
         long = "console-script",
         value_name = "NAME",
-        conflicts_with = "entry_point"
+        conflicts_with = "entry_point",
+        help_heading = ENTRY_POINT
     )]
     pub console_script: Option<String>,
     /// Entry point as `module` (run like `python -m`) or `module:function`
-    #[arg(short = 'e', long = "entry-point", value_name = "MODULE[:FUNCTION]")]
+    #[arg(
+        short = 'e',
+        long = "entry-point",
+        value_name = "MODULE[:FUNCTION]",
+        help_heading = ENTRY_POINT
+    )]
     pub entry_point: Option<String>,
     /// Build for CPython X.Y (or X.Y.Z) without that interpreter here;
     /// repeatable: several versions (or platforms) make one artifact whose
     /// bootstrap picks the right native wheels at run time. Only wheels are used
     /// (as pip's --python-version needs --only-binary); --python, when it is
-    /// this version, precompiles the bytecode
+    /// this version, precompiles the bytecode; default: the version of --python
     #[arg(
         long = "python-version",
         value_name = "X.Y",
-        conflicts_with = "python_dist"
+        conflicts_with = "python_dist",
+        help_heading = TARGET
     )]
     pub python_versions: Vec<String>,
     /// Build for this platform tag (`manylinux_2_28_x86_64` also accepts older
     /// manylinux wheels; `musllinux_1_2_x86_64`, `linux_x86_64`); repeatable;
     /// default the build machine's
-    #[arg(long = "platform", value_name = "TAG", conflicts_with = "python_dist")]
+    #[arg(
+        long = "platform",
+        value_name = "TAG",
+        conflicts_with = "python_dist",
+        help_heading = TARGET
+    )]
     pub platforms: Vec<String>,
     /// Shebang line, taken literally (`/usr/bin/python3` stays `/usr/bin/python3`);
     /// default `/usr/bin/env python3.X` for a target of version 3.X
     /// (`python3` when the targets are of several versions)
-    #[arg(short = 'p', long = "shebang", value_name = "INTERPRETER")]
+    #[arg(
+        short = 'p',
+        long = "shebang",
+        value_name = "INTERPRETER",
+        help_heading = OUTPUT
+    )]
     pub shebang: Option<String>,
-    /// Where to write the artifact
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: PathBuf,
-    /// Do not precompile bytecode (smaller, slower first imports)
-    #[arg(long)]
+    /// Where to write the artifact (required, unless the project's
+    /// pyproject.toml names it: `output` in [tool.pyzap])
+    #[arg(short = 'o', long = "output", value_name = "FILE", help_heading = OUTPUT)]
+    pub output: Option<PathBuf>,
+    /// Do not precompile bytecode (smaller, slower first imports); default:
+    /// bytecode for each target whose interpreter is here
+    #[arg(long, help_heading = OUTPUT)]
     pub no_compile: bool,
+    /// Print a JSON summary on stdout once built: path, sha256, size,
+    /// distributions, entry point, targets
+    #[arg(long, help_heading = OUTPUT)]
+    pub json: bool,
     /// Build a standalone executable that runs where no Python is installed:
     /// a launcher, the CPython of --python-dist, then the zip a .pyz holds
-    #[arg(long, requires = "python_dist")]
+    #[arg(long, requires = "python_dist", help_heading = STANDALONE)]
     pub standalone: bool,
     /// The CPython to bundle (with --standalone): a python-build-standalone
     /// `install_only` archive (.tar.gz, .tar.zst), a URL to one, or an extracted
@@ -218,19 +266,30 @@ pub(crate) struct BuildArgs {
         long,
         value_name = "ARCHIVE_URL_OR_DIR",
         requires = "standalone",
-        conflicts_with = "python"
+        conflicts_with = "python",
+        help_heading = STANDALONE
     )]
     pub python_dist: Option<String>,
     /// The sha256 the --python-dist archive must have (a URL may carry it
     /// as a `#sha256=` fragment instead)
-    #[arg(long, value_name = "HEX", requires = "python_dist")]
+    #[arg(
+        long,
+        value_name = "HEX",
+        requires = "python_dist",
+        help_heading = STANDALONE
+    )]
     pub python_dist_sha256: Option<String>,
     /// Keep the whole stdlib of --python-dist (by default its test suites,
     /// idlelib, tkinter, ensurepip and other versions' bytecode are left out)
-    #[arg(long, requires = "standalone")]
+    #[arg(long, requires = "standalone", help_heading = STANDALONE)]
     pub no_strip_stdlib: bool,
-    /// The launcher stub to put first (default: pyzap-launcher next to pyzap)
-    #[arg(long, value_name = "FILE", requires = "standalone")]
+    /// The launcher stub to put first (default: the static one pyzap carries)
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "standalone",
+        help_heading = STANDALONE
+    )]
     pub launcher: Option<PathBuf>,
 }
 
@@ -244,9 +303,14 @@ pub(crate) struct LockArgs {
         short = 'o',
         long = "output",
         value_name = "FILE",
-        default_value = "pylock.toml"
+        default_value = "pylock.toml",
+        help_heading = OUTPUT
     )]
     pub output: PathBuf,
+    /// Print a JSON summary on stdout once written: path, sha256, size,
+    /// distributions, targets
+    #[arg(long, help_heading = OUTPUT)]
+    pub json: bool,
 }
 
 impl SourceArgs {
@@ -297,7 +361,7 @@ impl BuildArgs {
             python_versions: self.python_versions.clone(),
             platforms: self.platforms.clone(),
             shebang: self.shebang.clone(),
-            output: self.output.clone(),
+            output: self.output.clone().unwrap_or_default(),
             no_compile: self.no_compile,
             // clap makes --standalone require --python-dist.
             standalone: self.standalone.then(|| StandaloneOptions {

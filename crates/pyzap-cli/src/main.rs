@@ -3,6 +3,9 @@
 //! a user should read them.
 
 mod cli;
+mod generate;
+mod logging;
+mod snap;
 mod systemd;
 mod ui;
 
@@ -10,7 +13,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use pyzap_bundle::InfoFormat;
 
 use crate::cli::{CacheCommand, Cli, Command};
@@ -18,20 +21,7 @@ use crate::ui::Ui;
 
 fn main() -> ExitCode {
     let cli = Cli::parse_ordered();
-    let level = match (cli.quiet, cli.verbose) {
-        (true, _) => "error",
-        (_, 0 | 1) => "warn",
-        (_, 2) => "debug",
-        _ => "trace",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .without_time()
-        .init();
+    logging::init(cli.verbose, cli.quiet);
     let ui = Ui::new(cli.verbose, cli.quiet);
     let result = run(&cli.command, &ui);
     ui.finish();
@@ -51,9 +41,15 @@ fn run(command: &Command, ui: &Ui) -> Result<()> {
     match command {
         Command::Build(args) => {
             pyzap_bundle::bundle(&args.options(pyzap_bundle::default_cache_dir()?), ui)?;
+            if args.json {
+                print_summary(ui, pyzap_bundle::artifact_summary)?;
+            }
         }
         Command::Lock(args) => {
             pyzap_bundle::lock(&args.options(pyzap_bundle::default_cache_dir()?), ui)?;
+            if args.json {
+                print_summary(ui, pyzap_bundle::lock_summary)?;
+            }
         }
         Command::Cache { command } => cache(command, ui)?,
         Command::Info { artifact, json } => {
@@ -67,7 +63,24 @@ fn run(command: &Command, ui: &Ui) -> Result<()> {
         }
         Command::Extract { artifact, outdir } => pyzap_bundle::extract(artifact, outdir, ui)?,
         Command::Systemd(args) => systemd::run(args, ui)?,
+        Command::Snap(args) => snap::run(args, ui)?,
+        Command::Completions { shell } => generate::completions(*shell)?,
+        Command::Man { command } => generate::man(command.as_deref())?,
     }
+    Ok(())
+}
+
+/// `--json`: the summary of the file the command wrote, on stdout.
+fn print_summary(
+    ui: &Ui,
+    summary: fn(&std::path::Path) -> pyzap_bundle::Result<String>,
+) -> Result<()> {
+    let path = ui
+        .written()
+        .context("the command reported no file written")?;
+    std::io::stdout()
+        .lock()
+        .write_all(summary(&path)?.as_bytes())?;
     Ok(())
 }
 

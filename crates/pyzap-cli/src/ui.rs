@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -16,6 +17,8 @@ pub(crate) struct Ui {
     multi: MultiProgress,
     /// A bar per download while it runs, when the spinner is shown.
     bars: Mutex<HashMap<String, ProgressBar>>,
+    /// The file the command wrote, once complete (`--json` reads it back).
+    written: Mutex<Option<PathBuf>>,
 }
 
 impl Ui {
@@ -37,7 +40,13 @@ impl Ui {
             spinner,
             multi,
             bars: Mutex::default(),
+            written: Mutex::default(),
         }
+    }
+
+    /// The file the command reported complete, if any.
+    pub(crate) fn written(&self) -> Option<PathBuf> {
+        lock(&self.written).clone()
     }
 
     pub(crate) fn finish(&self) {
@@ -62,6 +71,13 @@ impl Reporter for Ui {
         }
     }
 
+    /// A detail: a line with -v.
+    fn detail(&self, msg: &str) {
+        if self.verbose > 0 && !self.quiet {
+            eprintln!("pyzap: {msg}");
+        }
+    }
+
     /// Something the user should read (auto-detected entry point, the summary).
     fn info(&self, msg: &str) {
         if self.quiet {
@@ -71,6 +87,10 @@ impl Reporter for Ui {
             Some(pb) => pb.println(msg),
             None => eprintln!("{msg}"),
         }
+    }
+
+    fn wrote(&self, path: &Path) {
+        *lock(&self.written) = Some(path.to_path_buf());
     }
 }
 

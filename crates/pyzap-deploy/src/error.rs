@@ -61,6 +61,59 @@ pub enum DeployError {
         value: String,
         allowed: &'static str,
     },
+    #[error("cannot read the METADATA of {dir}")]
+    Metadata {
+        dir: String,
+        #[source]
+        source: pyzap_spec::SpecError,
+    },
+    #[error("`{0}` is not a distribution the artifact bundles")]
+    DistNotBundled(String),
+    #[error(
+        "cannot tell which bundled distribution {path} is the app of (candidates: {candidates})"
+    )]
+    NoProject { path: String, candidates: String },
+    #[error("`{0}` cannot name a snap: 2 to 40 lowercase letters, digits and `-`, with a letter, no `-` at either end or twice in a row")]
+    SnapName(String),
+    #[error("version `{0}` cannot be a snap's: at most 32 letters, digits and `:.+~-`")]
+    SnapVersion(String),
+    #[error("the console script `{0}` cannot name an app (letters, digits and `-`), or two scripts name the same app")]
+    AppName(String),
+    #[error("`{name}` is not a console script of {project} (it has: {scripts})")]
+    UnknownApp {
+        name: String,
+        project: String,
+        scripts: String,
+    },
+    #[error("no console script of {0} runs with what the artifact bundles")]
+    NoApps(String),
+    #[error("`{0}` is not an interface name (lowercase letters, digits and `-`)")]
+    PlugName(String),
+    #[error("{path} is for Python {python}, which no snap base has (core20: 3.8, core22: 3.10, core24: 3.12)")]
+    NoBase { path: String, python: String },
+    #[error("{path} needs {libc}, which {base} does not have")]
+    Libc {
+        path: String,
+        libc: String,
+        base: &'static str,
+    },
+    #[error("no snap architecture for the machine {0}")]
+    Machine(String),
+    #[error("{0} needs the base's Python, which a classic snap does not run on: it runs on the host's file system")]
+    ClassicZipapp(String),
+    #[error("cannot run mksquashfs")]
+    Mksquashfs {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("mksquashfs failed ({status}): {stderr}")]
+    MksquashfsFailed { status: String, stderr: String },
+    #[error("cannot write the snap's file {path}")]
+    Stage {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot write the unit {path}")]
     Write {
         path: PathBuf,
@@ -89,6 +142,19 @@ impl DeployError {
             }
             DeployError::Hidden { .. } => {
                 "install the artifact under /srv or /opt, or pass --protect-home read-only"
+            }
+            DeployError::NoProject { .. } | DeployError::DistNotBundled(_) => {
+                "name the project with --dist NAME"
+            }
+            DeployError::SnapName(_) => "choose the snap's name with --name",
+            DeployError::NoBase { .. } => {
+                "build the artifact with --python 3.10 (core22) or 3.12 (core24), or --standalone, which needs no base Python"
+            }
+            DeployError::ClassicZipapp(_) => {
+                "build a standalone executable (pyzap build --standalone), which brings its own Python"
+            }
+            DeployError::Mksquashfs { .. } => {
+                "install squashfs-tools (apt-get install squashfs-tools)"
             }
             _ => return Vec::new(),
         };

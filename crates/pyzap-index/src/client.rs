@@ -3,6 +3,8 @@
 //! core metadata of a candidate without downloading it when the index
 //! allows (PEP 658 metadata files, else range requests on the wheel), and
 //! downloads (in `download`), all through the cache and one retry policy.
+//! A host that cannot be reached at all is not retried, and its pages come
+//! from the cache when they are there (`reachability`).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -20,8 +22,10 @@ use crate::range_reader::RangeReader;
 use crate::{simple, DistFile, DistKind, FindLinks, IndexError};
 
 mod download;
+mod reachability;
 
 pub use download::PromisedSha256;
+use reachability::{host_unreachable, Reachability};
 
 /// The public index, used when no other is given.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -93,6 +97,8 @@ pub struct IndexClient {
     /// (PEP 658 files, range reads), by wheel URL: checked against the
     /// wheel's own METADATA when the wheel is downloaded.
     served: Mutex<HashMap<String, (MetadataKey, String)>>,
+    /// Hosts that could not be reached at all in this run.
+    reach: Reachability,
 }
 
 impl IndexClient {
@@ -116,7 +122,15 @@ impl IndexClient {
             link_pages: Mutex::default(),
             projects: Mutex::default(),
             served: Mutex::default(),
+            reach: Reachability::default(),
         })
+    }
+
+    /// The hosts (`http://host:port`) found unreachable, with why, whose
+    /// pages came from the cache instead since the last call: for the
+    /// caller to tell once.
+    pub fn cache_fallback(&self) -> Vec<(String, String)> {
+        self.reach.take_fallbacks()
     }
 
     pub fn options(&self) -> &IndexOptions {
@@ -240,7 +254,15 @@ impl IndexClient {
             let page = cached.ok_or_else(|| IndexError::Offline(redact(url)))?;
             return parse(&page).map(Some);
         }
-        self.request_page(url, parse, cached)
+        match (self.request_page(url, parse, cached.clone()), cached) {
+            (Err(e), Some(page)) if host_unreachable(&e) => {
+                tracing::debug!("{}: {e}; reading the cached page", redact(url));
+                let files = parse(&page)?;
+                self.reach.fell_back(url);
+                Ok(Some(files))
+            }
+            (result, _) => result,
+        }
     }
 
     /// Asks for the page, revalidating `cached` with its validators.
@@ -309,15 +331,28 @@ impl IndexClient {
         let attempts = self.options.retries + 1;
         let mut attempt = 0;
         let mut timeouts = 0;
+        self.reach.refuse(url)?;
         loop {
             attempt += 1;
             tracing::debug!("GET {} (attempt {attempt})", redact(url));
             let retry_wait = Duration::from_millis(200 * (1 << attempt.min(5)));
             match self.http.get(url, headers) {
                 Ok(r) if (r.status >= 500 || r.status == 429) && attempt < attempts => {
+                    self.reach.answered(url);
                     tracing::debug!("{} answered HTTP {}; retrying", redact(url), r.status);
                 }
-                Ok(r) => return Ok(r),
+                Ok(r) => {
+                    self.reach.answered(url);
+                    return Ok(r);
+                }
+                // Never reached in this run: no network, or a wrong host.
+                Err(source) if self.reach.failed(url, &source) => {
+                    return Err(IndexError::Unreachable {
+                        url: redact(url),
+                        attempts: attempt,
+                        source,
+                    });
+                }
                 Err(e) if attempt < attempts && !(e.timed_out && timeouts >= 1) => {
                     timeouts += u32::from(e.timed_out);
                     tracing::debug!("{}: {e}; retrying", redact(url));
@@ -403,13 +438,20 @@ impl IndexClient {
     /// from the downloaded file itself.
     fn fetch_metadata(&self, file: &DistFile, url: &Url) -> Result<(String, bool), IndexError> {
         let shown = PathBuf::from(redact(url));
-        if !self.options.offline {
+        if !self.options.offline && !self.reach.is_down(url) {
             if let (DistKind::Wheel(_), Some(digest)) = (&file.kind, &file.core_metadata) {
-                if let Some(text) = self.metadata_file(url, digest.as_deref())? {
-                    return Ok((text, true));
+                match self.metadata_file(url, digest.as_deref()) {
+                    Ok(Some(text)) => return Ok((text, true)),
+                    Ok(None) => {}
+                    // The wheel may be in the cache: read it there.
+                    Err(e) if host_unreachable(&e) => {}
+                    Err(e) => return Err(e),
                 }
             }
-            if matches!(file.kind, DistKind::Wheel(_)) && self.cached_file(file).is_none() {
+            if matches!(file.kind, DistKind::Wheel(_))
+                && self.cached_file(file).is_none()
+                && !self.reach.is_down(url)
+            {
                 match RangeReader::open(self.http.as_ref(), url) {
                     Ok(Some(reader)) => match read_wheel_metadata_from(reader, &shown) {
                         Ok(text) => return Ok((text, true)),

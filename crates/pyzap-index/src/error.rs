@@ -30,7 +30,7 @@ pub enum IndexError {
     NotLocal(String),
     #[error("invalid index URL {0}")]
     BadUrl(String),
-    #[error("{url} is unreachable ({attempts} attempts)")]
+    #[error("{url} is unreachable{}", if *attempts > 1 { format!(" ({attempts} attempts)") } else { String::new() })]
     Unreachable {
         url: String,
         attempts: u32,

@@ -42,6 +42,10 @@ pub struct TransportError {
     pub message: String,
     /// The server accepted but stayed silent: retrying it soon rarely helps.
     pub timed_out: bool,
+    /// Nothing could be reached: the host's name did not resolve, or the
+    /// connection was refused or had no route. On a first request that is
+    /// a machine without network (or a wrong URL), not a passing fault.
+    pub unreachable: bool,
 }
 
 impl TransportError {
@@ -49,7 +53,35 @@ impl TransportError {
         TransportError {
             message: message.into(),
             timed_out: false,
+            unreachable: false,
         }
+    }
+
+    /// A failure to reach the host at all (see `unreachable`).
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        TransportError {
+            unreachable: true,
+            ..Self::new(message)
+        }
+    }
+}
+
+/// Whether ureq failed before any server answered: no such host, or
+/// nothing listening or routable there.
+fn is_unreachable(error: &ureq::Error) -> bool {
+    use std::io::ErrorKind as K;
+    match error {
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => true,
+        ureq::Error::Io(e) => {
+            matches!(
+                e.kind(),
+                K::ConnectionRefused
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+                    | K::AddrNotAvailable
+            ) || e.to_string().contains("failed to lookup address")
+        }
+        _ => false,
     }
 }
 
@@ -213,6 +245,7 @@ impl HttpClient for UreqClient {
         }
         let response = request.call().map_err(|e| TransportError {
             timed_out: matches!(e, ureq::Error::Timeout(_)),
+            unreachable: is_unreachable(&e),
             message: e.to_string(),
         })?;
         let status = response.status().as_u16();

@@ -39,6 +39,10 @@ pub struct Trailer {
     pub arch: String,
     /// The interpreter's full version (`3.11.2`), informational.
     pub python: String,
+    /// The oldest glibc the executable runs on (`2.17`), the newest any of
+    /// its parts needs; informational (`pyzap info`), absent when no part
+    /// needs glibc and in executables of older pyzap versions.
+    pub glibc: Option<String>,
     pub parts: Vec<Part>,
 }
 
@@ -63,6 +67,9 @@ impl Trailer {
             "\npyzap-standalone=1\npayload_offset={}\npayload_size={}\ninterpreter={}\narch={}\npython={}\n",
             self.payload_offset, self.payload_size, self.interpreter, self.arch, self.python
         );
+        if let Some(glibc) = &self.glibc {
+            text.push_str(&format!("glibc={glibc}\n"));
+        }
         for p in &self.parts {
             text.push_str(&format!("part={} {} {}\n", p.offset, p.size, p.sha256));
         }
@@ -103,6 +110,7 @@ impl Trailer {
             interpreter: String::new(),
             arch: String::new(),
             python: String::new(),
+            glibc: None,
             parts: Vec::new(),
         };
         let mut version = None;
@@ -124,6 +132,7 @@ impl Trailer {
                 "interpreter" => t.interpreter = value.to_string(),
                 "arch" => t.arch = value.to_string(),
                 "python" => t.python = value.to_string(),
+                "glibc" => t.glibc = Some(value.to_string()),
                 "part" => {
                     let f: Vec<&str> = value.split(' ').collect();
                     let [offset, size, sha256] = f[..] else {
@@ -175,6 +184,7 @@ mod tests {
             interpreter: "bin/python3.11".into(),
             arch: "x86_64".into(),
             python: "3.11.2".into(),
+            glibc: Some("2.17".into()),
             parts: vec![
                 Part {
                     offset: 0,
@@ -197,6 +207,13 @@ mod tests {
         file.extend(t.to_bytes());
         assert_eq!(Trailer::parse(&file, 1000).unwrap(), t);
         assert_eq!(t.id().len(), 32);
+        // The glibc floor describes the executable; it does not name the tree.
+        let without = Trailer {
+            glibc: None,
+            ..t.clone()
+        };
+        assert_eq!(Trailer::parse(&without.to_bytes(), 1000).unwrap(), without);
+        assert_eq!(without.id(), t.id());
     }
 
     /// Found by fuzz/fuzz_targets/trailer.rs: a value ending the text with a

@@ -1,32 +1,17 @@
-//! A failed resolution in the user's words: pubgrub's report without its
-//! root-package vocabulary or steps about versions that do not exist, and
-//! hints for the surprises a report cannot show (here: local version labels).
+//! What a failed resolution's report leaves out or adds: steps about
+//! versions that do not exist are folded away (`fold_gaps`), and hints
+//! name the surprises a report cannot show (here: local version labels).
+//! The report's sentences are written in `report.rs`.
 
 use std::sync::Arc;
 
-use pubgrub::{DerivationTree, External, VersionSet};
+use pubgrub::{DerivationTree, External};
 use pyzap_spec::{Operator, PackageName, Version, VersionSpecifier};
 
 use crate::version_range::VersionRange;
 use crate::Package;
 
 type Tree = DerivationTree<Package, VersionRange, String>;
-
-/// pubgrub speaks of the root package as a package at version 0; say "you" instead.
-pub(crate) fn humanize(report: &str) -> String {
-    report
-        .replace(
-            ", the requirements you gave 0 are incompatible",
-            " and your requirements are incompatible",
-        )
-        .replace("the requirements you gave 0 depends on", "you require")
-        .replace(
-            "the requirements you gave 0 is forbidden",
-            "no set of versions satisfies all of them",
-        )
-        .replace("the requirements you gave 0", "your requirements")
-        .replace(" *", "")
-}
 
 /// Whether a requirement's specifier can turn away a local version of the
 /// very version it names, which deserves a hint when nothing fits:
@@ -66,15 +51,17 @@ pub(crate) fn local_label_hints(
 }
 
 /// Folds away the "there is no version of P in R" steps where R holds no
-/// version of P that exists (`holds_versions` says which do) into the
-/// dependency step they were combined with, whose range for P grows by R,
-/// when that range holds a version that exists. Such gaps come from ranges
-/// wider than the versions on offer: `==3.1.3` also stands for
-/// `3.1.3+anything`, so once `3.1.3` is ruled out pubgrub proves that no
-/// local variant of it exists either, a step that only adds noise. The
-/// folded step describes the same incompatibility as the two it replaces.
-/// A step whose whole range is empty stays: it is the reason itself.
-/// (pubgrub's own `collapse_no_versions` folds all of them, and may panic.)
+/// version of P that exists (`holds_versions` says which do), when the
+/// step they were combined with still speaks of P: the derived step then
+/// says what that other step says, as far as the versions that exist go,
+/// and the report shortens ranges to those versions (`report.rs`). Such
+/// gaps come from ranges wider than the versions on offer: `==3.1.3` also
+/// stands for `3.1.3+anything`, so once `3.1.3` is ruled out pubgrub proves
+/// that no local variant of it exists either, a step that only adds noise
+/// (and reads `no version of flask in >3.1.3, <=3.1.3`). A step whose
+/// derivation no longer names P stays: the missing versions are the
+/// reason itself. (pubgrub's own `collapse_no_versions` folds all of them,
+/// and may panic.)
 pub(crate) fn fold_gaps(
     tree: &mut Tree,
     holds_versions: &impl Fn(&Package, &VersionRange) -> bool,
@@ -84,45 +71,21 @@ pub(crate) fn fold_gaps(
     };
     fold_gaps(Arc::make_mut(&mut derived.cause1), holds_versions);
     fold_gaps(Arc::make_mut(&mut derived.cause2), holds_versions);
-    let folded = match (&*derived.cause1, &*derived.cause2) {
+    let kept = match (&*derived.cause1, &*derived.cause2) {
         (DerivationTree::External(External::NoVersions(package, gap)), other)
         | (other, DerivationTree::External(External::NoVersions(package, gap)))
-            if !holds_versions(package, gap) =>
+            if !holds_versions(package, gap) && derived.terms.contains_key(package) =>
         {
-            widen(other, package, gap)
-                .filter(|(widened, _)| holds_versions(package, widened))
-                .map(|(_, step)| step)
+            Some(other.clone())
         }
         _ => None,
     };
-    if let Some(folded) = folded {
-        *tree = DerivationTree::External(folded);
-    }
-}
-
-/// `step` with `gap` added to its range for `package`, and that range,
-/// when `step` is a dependency step that names `package`.
-fn widen(
-    step: &Tree,
-    package: &Package,
-    gap: &VersionRange,
-) -> Option<(VersionRange, External<Package, VersionRange, String>)> {
-    let DerivationTree::External(External::FromDependencyOf(p, p_range, dep, dep_range)) = step
-    else {
-        return None;
-    };
-    if p == package {
-        let widened = p_range.union(gap);
-        let step =
-            External::FromDependencyOf(p.clone(), widened.clone(), dep.clone(), dep_range.clone());
-        Some((widened, step))
-    } else if dep == package {
-        let widened = dep_range.union(gap);
-        let step =
-            External::FromDependencyOf(p.clone(), p_range.clone(), dep.clone(), widened.clone());
-        Some((widened, step))
-    } else {
-        None
+    if let Some(mut kept) = kept {
+        // Other mentions of this derivation refer to it by its number.
+        if let DerivationTree::Derived(inner) = &mut kept {
+            inner.shared_id = inner.shared_id.or(derived.shared_id);
+        }
+        *tree = kept;
     }
 }
 
@@ -130,7 +93,7 @@ fn widen(
 mod tests {
     use std::str::FromStr;
 
-    use pubgrub::{Derived, Map};
+    use pubgrub::{Derived, Map, Term, VersionSet};
     use pyzap_spec::VersionSpecifiers;
 
     use super::*;
@@ -144,48 +107,52 @@ mod tests {
     }
 
     /// "no version of flask in (3.1.3, 3.1.3+anything]" and "flask 3.1.3
-    /// depends on werkzeug >=3.1.0": one step for `==3.1.3`, when the gap
-    /// holds no version and `3.1.3` exists.
+    /// depends on werkzeug >=3.1.0": the dependency step alone, when the
+    /// gap holds no version and `3.1.3` exists.
     #[test]
-    fn gaps_fold_into_the_dependency_step_beside_them() {
+    fn gaps_fold_into_the_step_beside_them() {
         let pin = range("==3.1.3");
         let exact = VersionRange::singleton(Version::from_str("3.1.3").unwrap());
         let gap = pin.intersection(&exact.complement());
-        let tree = || {
+        let dependency = External::FromDependencyOf(
+            base("flask"),
+            exact.clone(),
+            base("werkzeug"),
+            range(">=3.1.0"),
+        );
+        let tree = |flask_term: Option<VersionRange>| {
+            let mut terms = Map::default();
+            if let Some(range) = flask_term {
+                terms.insert(base("flask"), Term::Positive(range));
+            }
+            terms.insert(base("werkzeug"), Term::Negative(range(">=3.1.0")));
             DerivationTree::Derived(Derived {
-                terms: Map::default(),
+                terms,
                 shared_id: None,
                 cause1: Arc::new(DerivationTree::External(External::NoVersions(
                     base("flask"),
                     gap.clone(),
                 ))),
-                cause2: Arc::new(DerivationTree::External(External::FromDependencyOf(
-                    base("flask"),
-                    exact.clone(),
-                    base("werkzeug"),
-                    range(">=3.1.0"),
-                ))),
+                cause2: Arc::new(DerivationTree::External(dependency.clone())),
             })
         };
         // Only `3.1.3` exists.
         let exists =
             |_: &Package, r: &VersionRange| r.contains(&Version::from_str("3.1.3").unwrap());
-        let mut folded = tree();
+        let mut folded = tree(Some(pin.clone()));
         fold_gaps(&mut folded, &exists);
-        let DerivationTree::External(External::FromDependencyOf(p, p_range, dep, dep_range)) =
-            folded
+        let DerivationTree::External(External::FromDependencyOf(p, p_range, dep, _)) = folded
         else {
             panic!("not folded: {folded:?}");
         };
-        assert_eq!((p, p_range), (base("flask"), pin));
-        assert_eq!((dep, dep_range), (base("werkzeug"), range(">=3.1.0")));
+        assert_eq!((p, p_range, dep), (base("flask"), exact, base("werkzeug")));
 
-        // Nothing exists: "no version of flask in …" is the reason itself.
-        let mut kept = tree();
-        fold_gaps(&mut kept, &|_, _| false);
+        // The derivation no longer names flask: the gap is the reason.
+        let mut kept = tree(None);
+        fold_gaps(&mut kept, &exists);
         assert!(matches!(kept, DerivationTree::Derived(_)));
         // A version exists in the gap: the step says something.
-        let mut kept = tree();
+        let mut kept = tree(Some(pin));
         fold_gaps(&mut kept, &|_, _| true);
         assert!(matches!(kept, DerivationTree::Derived(_)));
     }

@@ -12,6 +12,7 @@ mod explain;
 mod lock;
 mod package;
 mod provider;
+mod report;
 mod resolver;
 mod version_range;
 
@@ -19,5 +20,5 @@ pub use choice::{FileKind, FileRules};
 pub use error::ResolveError;
 pub use lock::{FileSource, Lock, LockedChoice, LockedFile, LockedPackage, LOCK_VERSION};
 pub use package::Package;
-pub use provider::{CandidateMetadata, Provider};
-pub use resolver::{resolve, Resolution, ResolveOptions, ResolvedDist};
+pub use provider::{CandidateMetadata, Exclusion, Provider};
+pub use resolver::{resolve, Notice, Resolution, ResolveOptions, ResolvedDist};

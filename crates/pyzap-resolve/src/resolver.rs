@@ -4,7 +4,12 @@
 //! are evaluated in the target's marker environment. Specifiers become
 //! ranges in `version_range.rs` (local version labels), and packages that
 //! keep conflicting are decided in another order (`conflicts.rs`), which
-//! may restart the resolution.
+//! may restart the resolution. A failure is explained in `failure.rs`; a
+//! success carries the notices of `notices.rs` (a yanked pin, an unknown
+//! extra, requirements whose markers left them out).
+
+mod failure;
+mod notices;
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -12,8 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyProvider, DerivationTree,
-    PackageResolutionStatistics, PubGrubError, Reporter, VersionSet,
+    Dependencies, DependencyProvider, PackageResolutionStatistics, PubGrubError, VersionSet,
 };
 use pyzap_spec::{
     ExtraName, MarkerEnvironment, PackageName, Requirement, Version, VersionOrUrl, VersionSpecifier,
@@ -23,6 +27,8 @@ use crate::conflicts::{ConflictTracker, Tier};
 use crate::explain;
 use crate::version_range::VersionRange;
 use crate::{CandidateMetadata, Package, Provider, ResolveError};
+
+pub use notices::Notice;
 
 #[derive(Debug, Clone, Default)]
 pub struct ResolveOptions {
@@ -38,10 +44,12 @@ pub struct ResolvedDist {
     pub extras: BTreeSet<ExtraName>,
 }
 
-/// The outcome: one version per project, sorted by name.
+/// The outcome: one version per project, sorted by name, and what the
+/// caller should tell the user about it.
 #[derive(Debug, Clone, Default)]
 pub struct Resolution {
     pub dists: Vec<ResolvedDist>,
+    pub notices: Vec<Notice>,
 }
 
 /// Resolves `requirements` (with `constraints` narrowing any project they
@@ -62,7 +70,7 @@ pub fn resolve<P: Provider>(
         options: options.clone(),
         versions: RefCell::default(),
         metadata: RefCell::default(),
-        skipped_python: RefCell::default(),
+        skipped: RefCell::default(),
         pins: RefCell::default(),
         refusing: RefCell::default(),
         tracker: RefCell::default(),
@@ -71,7 +79,11 @@ pub fn resolve<P: Provider>(
     loop {
         state.tracker.borrow_mut().start_attempt();
         match pubgrub::resolve(&state, Package::Root, Version::new([0])) {
-            Ok(solution) => return Ok(resolution(solution.iter())),
+            Ok(solution) => {
+                let mut resolution = resolution(solution.iter());
+                resolution.notices = state.notices(&resolution);
+                return Ok(resolution);
+            }
             // The order of decisions changed (`conflicts.rs`): start over.
             Err(PubGrubError::ErrorInShouldCancel(SolveError::Restart)) => {}
             Err(error) => return Err(state.failure(error)),
@@ -95,6 +107,7 @@ fn resolution<'s>(solution: impl Iterator<Item = (&'s Package, &'s Version)>) ->
     }
     Resolution {
         dists: by_name.into_values().collect(),
+        notices: Vec::new(),
     }
 }
 
@@ -129,7 +142,9 @@ struct State<'a, P: Provider> {
     options: ResolveOptions,
     versions: RefCell<HashMap<PackageName, Rc<Vec<Version>>>>,
     metadata: RefCell<HashMap<(PackageName, Version), Rc<CandidateMetadata>>>,
-    skipped_python: RefCell<BTreeMap<PackageName, BTreeSet<Version>>>,
+    /// Versions `pick` passed over: yanked, or refused by the
+    /// `Requires-Python` of their metadata (for the hints of a failure).
+    skipped: RefCell<BTreeMap<PackageName, BTreeSet<Version>>>,
     /// The ranges of `==`/`===` pins seen per project (yanked files, PEP 592).
     pins: RefCell<HashMap<PackageName, Vec<VersionRange>>>,
     /// Specifiers seen that refuse local variants of the version they name
@@ -178,13 +193,17 @@ impl<P: Provider> State<'_, P> {
             .as_ref()
             .is_none_or(|spec| spec.contains(&self.python));
         if !ok {
-            self.skipped_python
-                .borrow_mut()
-                .entry(name.clone())
-                .or_default()
-                .insert(version.clone());
+            self.skip(name, version);
         }
         Ok(ok)
+    }
+
+    fn skip(&self, name: &PackageName, version: &Version) {
+        self.skipped
+            .borrow_mut()
+            .entry(name.clone())
+            .or_default()
+            .insert(version.clone());
     }
 
     /// The range each constrained project is narrowed to (constraints whose
@@ -293,6 +312,7 @@ impl<P: Provider> State<'_, P> {
                         continue;
                     }
                     if !allow_yanked && self.provider.yanked(name, v) {
+                        self.skip(name, v);
                         continue;
                     }
                     if self.python_ok(name, v)? {
@@ -323,47 +343,6 @@ impl<P: Provider> State<'_, P> {
                 source: source.into_source(),
             },
         }
-    }
-
-    /// The error for a resolution without a solution: the explanation, and
-    /// hints for the projects it names.
-    fn no_solution(&self, tree: &DerivationTree<Package, VersionRange, String>) -> ResolveError {
-        let mut tree = tree.clone();
-        explain::fold_gaps(&mut tree, &|package, range| {
-            package.name().is_some_and(|name| {
-                self.versions(name)
-                    .is_ok_and(|versions| versions.iter().any(|v| range.contains(v)))
-            })
-        });
-        let explanation = explain::humanize(&DefaultStringReporter::report(&tree));
-        let names: BTreeSet<&PackageName> = tree
-            .packages()
-            .into_iter()
-            .filter_map(Package::name)
-            .collect();
-        let mut hints: Vec<String> = Vec::new();
-        for name in names {
-            if let Some(reason) = self.provider.unavailable_reason(name) {
-                hints.push(reason);
-            }
-            if let Some(skipped) = self.skipped_python.borrow().get(name) {
-                hints.push(format!(
-                    "{name} {} skipped: they require a Python other than {}",
-                    skipped
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    self.python
-                ));
-            }
-            if let (Some(specifiers), Ok(versions)) =
-                (self.refusing.borrow().get(name), self.versions(name))
-            {
-                hints.extend(explain::local_label_hints(name, &versions, specifiers));
-            }
-        }
-        ResolveError::NoSolution { explanation, hints }
     }
 }
 

@@ -14,10 +14,10 @@
 //! `<V.postN` into "below every `V`" (it drops `V` itself), hence this module.
 //!
 //! `VersionRange` wraps `Ranges<Version>` only to print those intervals the
-//! way they were written (`!=1.2.3`, `<=1.2.3`) in a conflict's explanation.
+//! way they were written (`!=1.2.3`, `<=1.2.3`) in a conflict's explanation
+//! (`text.rs`).
 
-use std::fmt;
-use std::ops::Bound::{self, Excluded, Included, Unbounded};
+mod text;
 
 use pubgrub::{Ranges, VersionSet};
 use pyzap_spec::{Operator, Prerelease, Version, VersionSpecifier, VersionSpecifiers};
@@ -212,88 +212,6 @@ impl VersionSet for VersionRange {
     }
 }
 
-/// One interval to print, with the single versions (or versions and their
-/// local variants) cut out of it.
-struct Span<'r> {
-    lower: &'r Bound<Version>,
-    upper: &'r Bound<Version>,
-    holes: Vec<&'r Version>,
-}
-
-/// `[V, after_locals(V))` for a public `V`, or `[V, V]`: "V" in a report.
-fn pinned<'r>(lower: &'r Bound<Version>, upper: &Bound<Version>) -> Option<&'r Version> {
-    match (lower, upper) {
-        (Included(v), Included(w)) if v == w => Some(v),
-        (Included(v), Excluded(w)) if !v.is_local() && *w == after_locals(v) => Some(v),
-        _ => None,
-    }
-}
-
-/// The version missing between one interval's `upper` and the next one's
-/// `lower`, when exactly one is (with its local variants when it has no label).
-fn hole<'r>(upper: &'r Bound<Version>, lower: &Bound<Version>) -> Option<&'r Version> {
-    match (upper, lower) {
-        (Excluded(v), Excluded(w)) if v == w => Some(v),
-        (Excluded(v), Included(w)) if !v.is_local() && *w == after_locals(v) => Some(v),
-        _ => None,
-    }
-}
-
-impl fmt::Display for VersionRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut spans: Vec<Span<'_>> = Vec::new();
-        for (lower, upper) in self.0.iter() {
-            match spans.last_mut() {
-                Some(last) if hole(last.upper, lower).is_some() => {
-                    last.holes.extend(hole(last.upper, lower));
-                    last.upper = upper;
-                }
-                _ => spans.push(Span {
-                    lower,
-                    upper,
-                    holes: Vec::new(),
-                }),
-            }
-        }
-        if spans.is_empty() {
-            return f.write_str("∅");
-        }
-        for (i, span) in spans.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" | ")?;
-            }
-            if let Some(v) = pinned(span.lower, span.upper).filter(|_| span.holes.is_empty()) {
-                write!(f, "{v}")?;
-                continue;
-            }
-            let mut parts: Vec<String> = Vec::new();
-            match span.lower {
-                Unbounded => {}
-                Excluded(v) => parts.push(format!(">{v}")),
-                Included(v) => match before_locals(v).filter(Version::is_post) {
-                    Some(after) => parts.push(format!(">{after}")),
-                    None => parts.push(format!(">={v}")),
-                },
-            }
-            match span.upper {
-                Unbounded => {}
-                Included(v) => parts.push(format!("<={v}")),
-                Excluded(v) => match before_locals(v) {
-                    Some(below) => parts.push(format!("<={below}")),
-                    None => parts.push(format!("<{v}")),
-                },
-            }
-            parts.extend(span.holes.iter().map(|v| format!("!={v}")));
-            if parts.is_empty() {
-                f.write_str("*")?;
-            } else {
-                f.write_str(&parts.join(", "))?;
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -454,26 +372,5 @@ mod tests {
         assert!(pin("==1.2.*").is_none());
         assert!(pin("==1.2.3,>=1").is_none());
         assert!(pin(">=1.2.3").is_none());
-    }
-
-    #[test]
-    fn ranges_print_as_written() {
-        for (specifiers, shown) in [
-            ("==1.2.3", "1.2.3"),
-            ("==1.2.3+cpu", "1.2.3+cpu"),
-            ("!=1.2.3", "!=1.2.3"),
-            ("!=1.2.3+cpu", "!=1.2.3+cpu"),
-            ("<=1.2.3", "<=1.2.3"),
-            ("<1.2.3", "<1.2.3"),
-            (">1.2.3", ">1.2.3"),
-            (">1.2.3.post1", ">1.2.3.post1"),
-            (">=1.2.3", ">=1.2.3"),
-            (">=1.0,!=1.2.3,!=1.4", ">=1.0, !=1.2.3, !=1.4"),
-            (">=1.0,<2", ">=1.0, <2"),
-            ("", "*"),
-        ] {
-            assert_eq!(range(specifiers).to_string(), shown, "{specifiers}");
-        }
-        assert_eq!(range("<1").intersection(&range(">2")).to_string(), "∅");
     }
 }

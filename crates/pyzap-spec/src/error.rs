@@ -29,6 +29,13 @@ pub enum SpecError {
     EntryPoint { text: String },
     #[error("invalid pyproject.toml: {0}")]
     PyProject(String),
+    #[error("[tool.pyzap] has an unknown key `{key}`{}", closest.map(|c| format!(" (did you mean `{c}`?)")).unwrap_or_default())]
+    UnknownToolKey {
+        key: String,
+        closest: Option<&'static str>,
+    },
+    #[error("[tool.pyzap]: {0}")]
+    ToolConfig(String),
     #[error("{option}: `{value}` is not a project name, `:all:` or `:none:`")]
     FormatControl { option: &'static str, value: String },
     #[error("invalid interpreter description: {0}")]

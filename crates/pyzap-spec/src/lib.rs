@@ -17,6 +17,7 @@ mod requirements_txt;
 mod script;
 mod tags;
 mod target;
+mod tool_config;
 mod wheel_name;
 
 pub use cross::PlatformTag;
@@ -37,4 +38,5 @@ pub use requirements_txt::{RequirementEntry, RequirementsFile};
 pub use script::ScriptMetadata;
 pub use tags::{Tag, TagPriority};
 pub use target::{InterpreterFacts, Target};
+pub use tool_config::{ToolConfig, TOOL_KEYS};
 pub use wheel_name::WheelFilename;

@@ -28,6 +28,7 @@ pub struct WheelBuilder {
     tag: String,
     files: Vec<(String, Vec<u8>)>,
     requires: Vec<String>,
+    headers: Vec<(String, String)>,
     entry_points: Option<String>,
     symlinks: Vec<(String, String)>,
     record_override: Option<String>,
@@ -49,6 +50,7 @@ impl WheelBuilder {
             tag: "py3-none-any".into(),
             files: Vec::new(),
             requires: Vec::new(),
+            headers: Vec::new(),
             entry_points: None,
             symlinks: Vec::new(),
             record_override: None,
@@ -76,6 +78,12 @@ impl WheelBuilder {
 
     pub fn requires(mut self, req: &str) -> Self {
         self.requires.push(req.to_string());
+        self
+    }
+
+    /// Adds a `key: value` line to METADATA (`Requires-Python`, `Provides-Extra`).
+    pub fn header(mut self, key: &str, value: &str) -> Self {
+        self.headers.push((key.to_string(), value.to_string()));
         self
     }
 
@@ -175,6 +183,9 @@ impl WheelBuilder {
             self.metadata_name.as_deref().unwrap_or(&self.name),
             self.metadata_version.as_deref().unwrap_or(&self.version)
         );
+        for (key, value) in &self.headers {
+            metadata.push_str(&format!("{key}: {value}\n"));
+        }
         for r in &self.requires {
             metadata.push_str(&format!("Requires-Dist: {r}\n"));
         }

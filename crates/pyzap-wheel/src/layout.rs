@@ -70,6 +70,38 @@ impl InstalledDist {
     pub fn python_sources(&self) -> impl Iterator<Item = &SiteFile> {
         self.site_files.iter().filter(|f| f.dest.ends_with(".py"))
     }
+
+    /// The bytes of the site file `dest` (site-relative), read from the
+    /// wheel; `None` when the distribution has no such file, or when it is
+    /// larger than `limit` bytes.
+    pub fn read_site_file(&self, dest: &str, limit: u64) -> Result<Option<Vec<u8>>, WheelError> {
+        let Some(file) = self.site_files.iter().find(|f| f.dest == dest) else {
+            return Ok(None);
+        };
+        let index = match &file.source {
+            SiteSource::Bytes(bytes) => {
+                return Ok((bytes.len() as u64 <= limit).then(|| bytes.clone()))
+            }
+            SiteSource::Wheel { index } => *index,
+        };
+        let path = &self.wheel_path;
+        let mut archive = crate::wheel::open_archive(path)?;
+        let member = archive
+            .by_index(index)
+            .map_err(|source| crate::wheel::corrupt(path, source))?;
+        if member.size() > limit {
+            return Ok(None);
+        }
+        let mut data = Vec::new();
+        // `take`: the size is the wheel's word.
+        std::io::Read::read_to_end(&mut std::io::Read::take(member, limit), &mut data).map_err(
+            |source| WheelError::Io {
+                path: path.clone(),
+                source,
+            },
+        )?;
+        Ok(Some(data))
+    }
 }
 
 /// Is this file fine to import from a zip? Python source, stubs and the

@@ -6,6 +6,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::standalone::elf_arch;
 use crate::ArtifactError;
 
 /// A distribution ready to be probed and packed.
@@ -74,36 +75,6 @@ pub fn open_python_dist(input: &Path, cache: &Path) -> Result<PythonDist, Artifa
         interpreter: real,
         arch,
     })
-}
-
-/// The architecture an ELF executable was built for, in Rust's words.
-pub fn elf_arch(path: &Path) -> Result<String, String> {
-    let mut head = [0u8; 20];
-    fs_err::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if &head[..4] != b"\x7fELF" {
-        return Err(format!("{} is not an ELF executable", path.display()));
-    }
-    let machine = if head[5] == 2 {
-        u16::from_be_bytes([head[18], head[19]])
-    } else {
-        u16::from_le_bytes([head[18], head[19]])
-    };
-    Ok(match machine {
-        0x03 => "x86",
-        0x3e => "x86_64",
-        0x28 => "arm",
-        0xb7 => "aarch64",
-        0x08 => "mips",
-        0x14 => "powerpc",
-        0x15 => "powerpc64",
-        0x16 => "s390x",
-        0xf3 => "riscv64",
-        0x102 => "loongarch64",
-        other => return Ok(format!("elf-machine-{other:#x}")),
-    }
-    .to_string())
 }
 
 fn unpack_archive(archive: &Path, cache: &Path) -> Result<PathBuf, ArtifactError> {

@@ -2,8 +2,11 @@
 //! the trailer being the zip's comment (format in `pyzap_launcher::trailer`).
 //! The zip is the very one a `.pyz` holds, written after the stub and the
 //! payload in one stream so its offsets are absolute and zipimport reads it.
+//! The trailer also states the glibc the executable needs (`glibc.rs`).
 
 mod dist;
+mod elf;
+mod glibc;
 mod payload;
 mod stdlib_bytecode;
 
@@ -12,24 +15,39 @@ use std::path::Path;
 
 use pyzap_launcher::{Part, Trailer};
 
-pub use dist::{elf_arch, open_python_dist, PythonDist};
+pub use dist::{open_python_dist, PythonDist};
+pub use elf::{elf_arch, ElfFacts};
+pub use glibc::{GlibcFloor, GlibcNeed, GlibcVersion};
 pub use payload::{build_payload, Payload, PayloadOptions};
 pub use stdlib_bytecode::precompile_stdlib;
 
 use crate::writer::write_zip;
 use crate::{ArtifactEntry, ArtifactError, Manifest, WriteOptions};
 
-/// Writes a standalone executable to `out` (atomically, mode 0755): `stub`
-/// (the `pyzap-launcher` binary), the payload, the zip of `entries`, and the
-/// trailer. Returns the zip's entry count.
+/// What a standalone executable holds besides its zip.
+pub struct StandaloneParts<'a> {
+    /// The launcher stub (the `pyzap-launcher` binary).
+    pub stub: &'a [u8],
+    pub payload: &'a Payload,
+    /// The glibc its parts need, stated in the trailer.
+    pub glibc: &'a GlibcFloor,
+}
+
+/// Writes a standalone executable to `out` (atomically, mode 0755): the
+/// stub, the payload, the zip of `entries`, and the trailer. Returns the
+/// zip's entry count.
 pub fn write_standalone(
     out: &Path,
     manifest: &Manifest,
     entries: Vec<ArtifactEntry>,
     opts: &WriteOptions,
-    stub: &[u8],
-    payload: &Payload,
+    standalone: &StandaloneParts<'_>,
 ) -> Result<usize, ArtifactError> {
+    let StandaloneParts {
+        stub,
+        payload,
+        glibc,
+    } = *standalone;
     let mut parts = Vec::new();
     let mut offset = 0;
     for (bytes, sha256) in &payload.parts {
@@ -46,6 +64,7 @@ pub fn write_standalone(
         interpreter: payload.interpreter.clone(),
         arch: payload.arch.clone(),
         python: payload.python.clone(),
+        glibc: glibc.newest().map(|(version, _)| version.to_string()),
         parts,
     };
     let mut head: Vec<&[u8]> = vec![stub];

@@ -2,14 +2,16 @@
 //! no application imports), split into parts of about equal size, each a
 //! deterministic tar stream compressed with zstd, so the launcher can unpack
 //! them in parallel. Modification times are kept: the stdlib's `.pyc` files
-//! record their source's mtime and would otherwise be recompiled.
+//! record their source's mtime and would otherwise be recompiled. Each ELF
+//! file packed is read for the glibc it needs, on the way (`glibc.rs`).
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::standalone::PythonDist;
+use crate::standalone::elf::is_elf;
+use crate::standalone::{ElfFacts, GlibcNeed, PythonDist};
 use crate::ArtifactError;
 
 #[derive(Debug, Clone)]
@@ -41,6 +43,9 @@ pub struct Payload {
     /// What `strip_stdlib` left out.
     pub stripped_files: usize,
     pub stripped_bytes: u64,
+    /// The newest glibc the packed files need, and the file that needs it
+    /// (`bin/python3.11`); `None` when none links glibc.
+    pub glibc: Option<GlibcNeed>,
 }
 
 impl Payload {
@@ -49,8 +54,9 @@ impl Payload {
     }
 }
 
-/// One compressed part and its sha256, or why it could not be packed.
-type Packed = Result<(Vec<u8>, String), ArtifactError>;
+/// One compressed part, its sha256 and the newest glibc its files need, or
+/// why it could not be packed.
+type Packed = Result<(Vec<u8>, String, Option<GlibcNeed>), ArtifactError>;
 
 struct Item {
     rel: String,
@@ -242,12 +248,13 @@ pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload
             });
         }
     });
-    let parts = results
-        .into_inner()
-        .expect("no panics while packing")
-        .into_iter()
-        .map(|r| r.expect("every part packed"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut parts = Vec::with_capacity(n);
+    let mut glibc = None;
+    for packed in results.into_inner().expect("no panics while packing") {
+        let (bytes, sha256, need) = packed.expect("every part packed")?;
+        parts.push((bytes, sha256));
+        glibc = GlibcNeed::newer(glibc, need);
+    }
     Ok(Payload {
         parts,
         interpreter: dist.interpreter.clone(),
@@ -257,6 +264,7 @@ pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload
         bytes: items.iter().map(|i| i.size).sum(),
         stripped_files,
         stripped_bytes,
+        glibc,
     })
 }
 
@@ -267,6 +275,7 @@ fn pack(items: &[Item], members: &[usize], level: i32, root: &Path) -> Packed {
     };
     let encoder = zstd::stream::write::Encoder::new(Vec::new(), level).map_err(io)?;
     let mut tar = tar::Builder::new(encoder);
+    let mut glibc = None;
     for &i in members {
         let item = &items[i];
         let meta = fs_err::symlink_metadata(&item.path).map_err(io)?;
@@ -284,14 +293,35 @@ fn pack(items: &[Item], members: &[usize], level: i32, root: &Path) -> Packed {
             let exec = meta.permissions().mode() & 0o111 != 0;
             header.set_entry_type(tar::EntryType::Regular);
             header.set_mode(if exec { 0o755 } else { 0o644 });
-            header.set_size(meta.len());
-            let file = fs_err::File::open(&item.path).map_err(io)?;
-            tar.append_data(&mut header, &item.rel, file).map_err(io)?;
+            let data = fs_err::read(&item.path).map_err(io)?;
+            header.set_size(data.len() as u64);
+            glibc = GlibcNeed::newer(glibc, glibc_need(&item.rel, &data));
+            tar.append_data(&mut header, &item.rel, data.as_slice())
+                .map_err(io)?;
         }
     }
     let bytes = tar.into_inner().map_err(io)?.finish().map_err(io)?;
     let sha = pyzap_fs::sha256_hex(&bytes);
-    Ok((bytes, sha))
+    Ok((bytes, sha, glibc))
+}
+
+/// The glibc the file `rel` needs, when it is an ELF file that says so. An
+/// ELF file that cannot be read as one (an object file of some other
+/// layout) says nothing: the loader would not load it either.
+fn glibc_need(rel: &str, data: &[u8]) -> Option<GlibcNeed> {
+    if !is_elf(data) {
+        return None;
+    }
+    match ElfFacts::parse(data) {
+        Ok(facts) => facts.glibc.map(|version| GlibcNeed {
+            version,
+            file: rel.to_string(),
+        }),
+        Err(why) => {
+            tracing::debug!("{rel} {why}");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,24 @@
 //! Choosing the entry point: `-c` names a console script of any bundled
 //! distribution, or else a script one ships in `.data/scripts/` (awscli's
-//! `aws`), `-e` names a module (checked to exist in the bundle), and
-//! with neither the entry script (a `--src` directory's `__main__.py` or a
-//! PEP 723 script), or else the project's (or single top-level
-//! requirement's) only script, is used — and said so.
+//! `aws`), `-e` names a module (checked to exist in the bundle) and maybe
+//! a function (checked to be defined at the module's top level by reading
+//! its source, `defines.rs`; what reading cannot tell is said, and left to
+//! run time), and with neither the entry script (a `--src` directory's
+//! `__main__.py` or a PEP 723 script), or else the project's (or single
+//! top-level requirement's) only script, is used — and said so.
+
+mod defines;
 
 use pyzap_artifact::{EntryKind, EntryPointRecord};
 use pyzap_spec::{EntryPoint, PackageName};
 use pyzap_wheel::InstalledDist;
 
+use self::defines::{defines, Defines};
 use crate::{BundleError, Result};
+
+/// The largest module source read to check an entry function (larger
+/// ones are left to run time).
+const MAX_MODULE_SOURCE: u64 = 8 << 20;
 
 pub(crate) struct EntryInputs<'a> {
     pub console_script: Option<&'a str>,
@@ -22,6 +31,74 @@ pub(crate) struct EntryInputs<'a> {
     pub main_script: Option<&'a str>,
     /// Every file path the artifact's import roots will hold.
     pub importable: &'a dyn Fn(&str) -> bool,
+    /// The Python source of a module path (`pkg/mod`) and where it comes
+    /// from, when the bundle holds one (`module_source`).
+    pub module_source: &'a dyn Fn(&str) -> Option<(String, String)>,
+}
+
+/// The entry point, and what to tell the user about it.
+pub(crate) struct Chosen {
+    pub record: EntryPointRecord,
+    /// How it was detected, when it was.
+    pub note: Option<String>,
+    /// What could not be checked before run time.
+    pub warning: Option<String>,
+}
+
+/// The source of module path `path` (`pkg/mod`) among `--src` files, then
+/// the distributions' site files: `path/__init__.py` or `path.py`, with
+/// where it comes from (for messages). `None` for a native extension, a
+/// namespace package, or a source larger than `MAX_MODULE_SOURCE`.
+pub(crate) fn module_source(
+    dists: &[InstalledDist],
+    src_files: &[(String, Vec<u8>)],
+    path: &str,
+) -> Option<(String, String)> {
+    for candidate in [format!("{path}/__init__.py"), format!("{path}.py")] {
+        if let Some((_, bytes)) = src_files.iter().find(|(name, _)| *name == candidate) {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            return Some((text, format!("{candidate} of --src")));
+        }
+        for dist in dists {
+            if let Ok(Some(bytes)) = dist.read_site_file(&candidate, MAX_MODULE_SOURCE) {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                return Some((text, format!("{candidate} of {}", dist.filename)));
+            }
+        }
+    }
+    None
+}
+
+/// Checks that `ep`'s function (its first name, for `mod:Class.method`)
+/// is bound at the top level of its module's source: an error when it is
+/// not, a warning when reading cannot tell.
+fn check_function(ep: &EntryPoint, path: &str, inp: &EntryInputs<'_>) -> Result<Option<String>> {
+    let Some(function) = &ep.function else {
+        return Ok(None);
+    };
+    let name = function.split('.').next().unwrap_or(function);
+    let cannot_tell = |why: &str| {
+        format!(
+            "cannot tell whether module `{}` has `{name}` without running it ({why}): \
+             `{ep}` is checked when the app starts",
+            ep.module
+        )
+    };
+    let Some((source, origin)) = (inp.module_source)(path) else {
+        return Ok(Some(cannot_tell(
+            "it has no Python source in the bundle: a native extension or a namespace package",
+        )));
+    };
+    match defines(&source, name) {
+        Defines::Yes => Ok(None),
+        Defines::Unknown(why) => Ok(Some(cannot_tell(&why))),
+        Defines::No { functions } => Err(BundleError::NoEntryFunction {
+            module: ep.module.clone(),
+            function: function.clone(),
+            origin,
+            functions,
+        }),
+    }
 }
 
 fn record(ep: &EntryPoint, script: Option<&str>) -> EntryPointRecord {
@@ -51,8 +128,25 @@ fn data_scripts(dists: &[InstalledDist]) -> Vec<(String, &PackageName)> {
         .collect()
 }
 
-/// Returns the entry point and a sentence saying how it was chosen (for auto-detection).
-pub(crate) fn choose(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>)> {
+/// The entry point, a sentence saying how it was chosen (for
+/// auto-detection), and what could not be checked.
+pub(crate) fn choose(inp: &EntryInputs<'_>) -> Result<Chosen> {
+    let (record, note) = choose_record(inp)?;
+    let warning = match inp.entry_point {
+        Some(text) => {
+            let ep: EntryPoint = text.parse()?;
+            check_function(&ep, &ep.module.replace('.', "/"), inp)?
+        }
+        None => None,
+    };
+    Ok(Chosen {
+        record,
+        note,
+        warning,
+    })
+}
+
+fn choose_record(inp: &EntryInputs<'_>) -> Result<(EntryPointRecord, Option<String>)> {
     let all_scripts = || {
         inp.dists
             .iter()

@@ -44,6 +44,14 @@ pub(crate) struct Inputs {
     pub warnings: Vec<String>,
 }
 
+impl Inputs {
+    /// Nothing to install was named: no requirement (constraints only
+    /// narrow them), no local or remote distribution, no script.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.requirements.is_empty() && self.locals.is_empty() && self.script.is_none()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Project {
     pub dir: PathBuf,

@@ -31,6 +31,9 @@ pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
     let source = &options.source;
     let work = pyzap_fs::ScratchDir::new(&cache.join(crate::cache::WORK_DIR), "lock-")?;
     let inputs = inputs::collect(source)?;
+    if inputs.is_empty() {
+        return Err(BundleError::NoInputs);
+    }
     for warning in &inputs.warnings {
         reporter.warn(warning);
     }
@@ -80,6 +83,7 @@ pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
         target.describe(),
         options.output.display()
     ));
+    reporter.wrote(&options.output);
     Ok(())
 }
 
@@ -176,6 +180,11 @@ pub(crate) fn read(path: &Path) -> Result<LoadedLock> {
 }
 
 impl LoadedLock {
+    /// The lock as read.
+    pub(crate) fn lock(&self) -> &Lock {
+        &self.lock
+    }
+
     /// The projects the lock's author asked for (entry-point detection).
     pub(crate) fn roots(&self) -> &[PackageName] {
         &self.lock.roots

@@ -10,6 +10,7 @@ mod index;
 mod inputs;
 mod locals;
 pub(crate) mod lockfile;
+mod project_config;
 mod resolution;
 mod script;
 mod sources;
@@ -37,13 +38,28 @@ use crate::{BundleError, BundleOptions, Reporter, Result};
 
 /// Builds the artifact `options` describe.
 pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
+    let options = &*project_config::apply(options)?;
+    // Before -o: `pyzap build` alone should hear what it takes.
+    if names_nothing(options) {
+        return Err(BundleError::NoInputs);
+    }
     check_output(&options.output)?;
+    if options
+        .standalone
+        .as_ref()
+        .is_some_and(|s| s.python_dist.is_empty())
+    {
+        return Err(BundleError::NoPythonDist);
+    }
     let cache = &options.cache_dir;
     let _hold = crate::cache::hold(cache)?;
     // Clones, unpacked sdists, build environments: under the cache, and
     // swept by the next build when this one is killed.
     let work = pyzap_fs::ScratchDir::new(&cache.join(WORK_DIR), "build-")?;
     let inputs = inputs::collect(&options.source)?;
+    if inputs.is_empty() && options.src.is_empty() && options.lock.is_none() {
+        return Err(BundleError::NoInputs);
+    }
     for warning in &inputs.warnings {
         reporter.warn(warning);
     }
@@ -189,6 +205,7 @@ fn write(
         size as f64 / 1e6,
         manifest.entry_point.describe()
     ));
+    reporter.wrote(&options.output);
     Ok(())
 }
 
@@ -263,18 +280,22 @@ fn choose_entry_point(
                     || (f.starts_with(&so_prefix) && f.ends_with(".so"))
             })
     };
-    let (entry_point, note) = entry::choose(&entry::EntryInputs {
+    let chosen = entry::choose(&entry::EntryInputs {
         console_script: options.console_script.as_deref(),
         entry_point: options.entry_point.as_deref(),
         dists: &dists,
         top_level,
         main_script: src.main_origin.as_deref(),
         importable: &importable,
+        module_source: &|path| entry::module_source(&dists, &src.files, path),
     })?;
-    if let Some(note) = note {
-        reporter.info(&note);
+    if let Some(note) = &chosen.note {
+        reporter.info(note);
     }
-    Ok(entry_point)
+    if let Some(warning) = &chosen.warning {
+        reporter.warn(warning);
+    }
+    Ok(chosen.record)
 }
 
 /// Reproducible zip metadata for the targets: `SOURCE_DATE_EPOCH` (or
@@ -436,10 +457,24 @@ impl BytecodeCompiler for TargetCompiler<'_> {
     }
 }
 
+/// No input of any kind on the command line (or in `[tool.pyzap]`); an
+/// empty requirements file is caught once the inputs are read.
+fn names_nothing(options: &BundleOptions) -> bool {
+    let s = &options.source;
+    s.inputs.is_empty()
+        && s.requirements.is_empty()
+        && s.groups.is_empty()
+        && options.src.is_empty()
+        && options.lock.is_none()
+}
+
 /// `-o` is checked before any work: a directory is refused, and missing
 /// parent directories are made, so a bad path never fails after a whole
 /// resolution and download, naming a temporary file.
 fn check_output(output: &std::path::Path) -> Result<()> {
+    if output.as_os_str().is_empty() {
+        return Err(BundleError::NoOutput);
+    }
     if output.is_dir() {
         return Err(BundleError::OutputIsDirectory {
             path: output.to_path_buf(),

@@ -1,6 +1,9 @@
 //! What to install for one target: the distributions a resolution picks,
 //! each as the one file the target will use. `bundle` and `lock` share
-//! this, so a lock holds what a plain build would install.
+//! this, so a lock holds what a plain build would install. What the
+//! resolution noticed on the way (a yanked pin, an unknown extra: warnings;
+//! requirements left out by their markers: details for `-v`) goes to the
+//! `Reporter`.
 //!
 //! A direct reference (`name @ URL`) in a candidate's metadata names a
 //! project pinned beforehand to the file at that URL (`locals.rs`); the
@@ -10,7 +13,7 @@
 use std::collections::BTreeSet;
 
 use pyzap_index::{DistFile, IndexClient, IndexError};
-use pyzap_resolve::{CandidateMetadata, Provider, ResolveOptions};
+use pyzap_resolve::{CandidateMetadata, Exclusion, Provider, ResolveOptions};
 use pyzap_spec::{PackageName, Target, Version};
 
 use super::inputs::Inputs;
@@ -46,7 +49,7 @@ pub(crate) fn resolve_files(
             .collect::<Vec<_>>(),
         8,
     );
-    let resolution = pyzap_resolve::resolve(
+    let resolved = pyzap_resolve::resolve(
         &provider,
         requirements,
         &inputs.constraints,
@@ -54,12 +57,26 @@ pub(crate) fn resolve_files(
         &ResolveOptions {
             allow_prereleases: options.pre,
         },
-    )?;
+    );
+    for (host, why) in index.cache_fallback() {
+        reporter.warn(&format!(
+            "{host} is unreachable ({why}): using the index pages an earlier build cached, \
+             as --offline does; they may be out of date"
+        ));
+    }
+    let resolution = resolved?;
     reporter.step(&format!(
         "resolved {} distributions for {}",
         resolution.dists.len(),
         target.name()
     ));
+    for notice in &resolution.notices {
+        if notice.is_warning() {
+            reporter.warn(&notice.to_string());
+        } else {
+            reporter.detail(&notice.to_string());
+        }
+    }
     let mut files = Vec::new();
     for dist in &resolution.dists {
         let file = provider
@@ -100,8 +117,16 @@ impl Provider for PinnedReferences<'_> {
         self.inner.unavailable_reason(name)
     }
 
+    fn excluded(&self, name: &PackageName) -> Vec<(Version, Exclusion)> {
+        self.inner.excluded(name)
+    }
+
     fn yanked(&self, name: &PackageName, version: &Version) -> bool {
         self.inner.yanked(name, version)
+    }
+
+    fn yank_reason(&self, name: &PackageName, version: &Version) -> Option<String> {
+        self.inner.yank_reason(name, version)
     }
 
     fn metadata(

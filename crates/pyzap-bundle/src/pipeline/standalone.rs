@@ -1,6 +1,7 @@
 //! A standalone executable (`pyzap build --standalone`): the CPython of
-//! `--python-dist`, the launcher stub found next to `pyzap`, and the payload
-//! packed from the distribution.
+//! `--python-dist`, the launcher stub (`--launcher`, or the one pyzap
+//! carries: build.rs builds it, static), and the payload packed from the
+//! distribution.
 //!
 //! A `--python-dist` URL is fetched by the index client, as a wheel is: the
 //! same retries, credentials (from the URL or `.netrc`, for its origin only),
@@ -15,21 +16,79 @@
 //! pyc magic, glibc, platform tags) that file names and directory layouts only
 //! hint at. The same interpreter then precompiles the bundle's bytecode. A
 //! distribution that cannot run here (another architecture) is refused.
+//!
+//! The build states the oldest glibc the executable runs on, the newest any
+//! of its parts needs (`pyzap_artifact::GlibcFloor`), and refuses one whose
+//! parts need a newer glibc than its target platform has.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pyzap_artifact::{ArtifactEntry, Manifest, PayloadOptions, PythonDist, WriteOptions};
+use pyzap_artifact::{
+    ArtifactEntry, ElfFacts, GlibcFloor, GlibcVersion, Manifest, PayloadOptions, PythonDist,
+    StandaloneParts, WriteOptions,
+};
 use pyzap_index::http::redact;
 use pyzap_index::{IndexClient, PromisedSha256, Url};
 use pyzap_python::Interpreter;
+use pyzap_spec::PlatformTag;
 
 use crate::{BundleError, Reporter, Result, StandaloneOptions};
+
+/// The launcher stub pyzap carries: the `pyzap-launcher` binary build.rs
+/// built for [`LAUNCHER_TARGET`].
+const LAUNCHER: &[u8] = include_bytes!(env!("PYZAP_LAUNCHER_STUB"));
+/// The Rust target of [`LAUNCHER`]: `x86_64-unknown-linux-musl` (static),
+/// or the build's own target where that one was not installed.
+#[cfg(test)]
+const LAUNCHER_TARGET: &str = env!("PYZAP_LAUNCHER_TARGET");
 
 /// Everything `--standalone` needs beyond a `.pyz` build.
 pub(crate) struct Standalone {
     dist: PythonDist,
-    stub: PathBuf,
+    stub: Stub,
     strip_stdlib: bool,
+}
+
+/// The launcher stub, read once: `--launcher`'s file or [`LAUNCHER`].
+struct Stub {
+    /// `--launcher`'s file; `None` for the one pyzap carries.
+    path: Option<PathBuf>,
+    bytes: Cow<'static, [u8]>,
+    facts: ElfFacts,
+}
+
+impl Stub {
+    fn read(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Ok(Stub {
+                path: None,
+                bytes: Cow::Borrowed(LAUNCHER),
+                facts: ElfFacts::parse(LAUNCHER).expect("build.rs built the stub as an ELF file"),
+            });
+        };
+        let bytes = fs_err::read(path).map_err(|source| BundleError::ReadLauncher {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let facts = ElfFacts::parse(&bytes).map_err(|reason| BundleError::LauncherUnusable {
+            path: path.to_path_buf(),
+            reason: format!("{} {reason}", path.display()),
+        })?;
+        Ok(Stub {
+            path: Some(path.to_path_buf()),
+            bytes: Cow::Owned(bytes),
+            facts,
+        })
+    }
+
+    /// How messages name it.
+    fn name(&self) -> String {
+        match &self.path {
+            Some(path) => path.display().to_string(),
+            None => "built into pyzap".to_string(),
+        }
+    }
 }
 
 /// Finds the distribution (downloaded and checked when needed) and the
@@ -43,21 +102,13 @@ pub(crate) fn prepare(
     let input = dist_input(options, index, reporter)?;
     reporter.step(&format!("python distribution: {}", input.display()));
     let dist = pyzap_artifact::open_python_dist(&input, cache)?;
-    let stub = match &options.launcher {
-        Some(p) => p.clone(),
-        None => default_launcher()?,
-    };
-    let stub_arch =
-        pyzap_artifact::elf_arch(&stub).map_err(|reason| BundleError::LauncherUnusable {
-            path: stub.clone(),
-            reason,
-        })?;
-    if stub_arch != dist.arch {
+    let stub = Stub::read(options.launcher.as_deref())?;
+    if stub.facts.arch != dist.arch {
         return Err(BundleError::ArchMismatch {
             dist: input,
             dist_arch: dist.arch,
-            launcher: stub,
-            launcher_arch: stub_arch,
+            launcher: stub.name(),
+            launcher_arch: stub.facts.arch,
         });
     }
     Ok(Standalone {
@@ -102,10 +153,9 @@ impl Standalone {
                 overlay,
             },
         )?;
-        let stub = fs_err::read(&self.stub).map_err(|source| BundleError::ReadLauncher {
-            path: self.stub.clone(),
-            source,
-        })?;
+        let glibc = GlibcFloor::new(&self.stub.facts, &payload, artifact.manifest);
+        check_glibc(&glibc, &artifact.manifest.target.platform)?;
+        let stub = &self.stub.bytes;
         if self.strip_stdlib {
             reporter.info(&format!(
                 "stripped the stdlib: {} files, {:.1} MB saved (--no-strip-stdlib keeps them)",
@@ -121,14 +171,44 @@ impl Standalone {
             payload.compressed_size() as f64 / 1e6,
             stub.len() as f64 / 1024.0
         ));
+        reporter.info(&glibc.to_string());
         Ok(pyzap_artifact::write_standalone(
             artifact.output,
             artifact.manifest,
             artifact.entries,
             artifact.write_options,
-            &stub,
-            &payload,
+            &StandaloneParts {
+                stub,
+                payload: &payload,
+                glibc: &glibc,
+            },
         )?)
+    }
+}
+
+/// Refuses an executable that needs a newer glibc than its target platform
+/// (`manylinux_2_36_x86_64`) has. The target is the distribution's
+/// interpreter on this machine, so only an extension module that cannot
+/// load here, or a `--launcher` built elsewhere, can; a target platform
+/// given by the user (`--platform`, not taken with `--python-dist` today)
+/// would be held to it alike.
+fn check_glibc(floor: &GlibcFloor, platform: &str) -> Result<()> {
+    let Ok(PlatformTag {
+        libc: Some(("glibc", allowed)),
+        ..
+    }) = platform.parse::<PlatformTag>()
+    else {
+        return Ok(());
+    };
+    let allowed = GlibcVersion::from(allowed);
+    match floor.newest() {
+        Some((need, by)) if need > allowed => Err(BundleError::GlibcAbovePlatform {
+            by,
+            need,
+            platform: platform.to_string(),
+            allowed,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -141,16 +221,6 @@ pub(crate) struct Artifact<'a> {
     pub compiler: Option<&'a dyn pyzap_artifact::BytecodeCompiler>,
     pub cache: &'a Path,
     pub reporter: &'a dyn Reporter,
-}
-
-/// `pyzap-launcher` beside the running `pyzap` (one `cargo build` makes both).
-fn default_launcher() -> Result<PathBuf> {
-    let exe = std::env::current_exe().map_err(|source| BundleError::CurrentExe { source })?;
-    let stub = exe.with_file_name("pyzap-launcher");
-    if !stub.is_file() {
-        return Err(BundleError::NoLauncher { path: stub });
-    }
-    Ok(stub)
 }
 
 /// The `--python-dist` archive or directory on disk: a URL through the
@@ -315,6 +385,76 @@ mod tests {
             "{}",
             report(&err)
         );
+    }
+
+    /// What every standalone executable carries: 661 KiB when this was
+    /// written (static, musl, LTO, stripped); unstripped it is 2.8 MiB.
+    const LAUNCHER_BUDGET: usize = 768 * 1024;
+
+    #[test]
+    fn the_built_in_launcher_fits_its_size_budget() {
+        assert!(
+            LAUNCHER.len() <= LAUNCHER_BUDGET,
+            "the launcher stub is {} bytes, over its budget of {LAUNCHER_BUDGET}",
+            LAUNCHER.len()
+        );
+    }
+
+    /// The stub pyzap carries starts wherever python-build-standalone's
+    /// CPython does (glibc 2.17: RHEL 7, Debian 9, Ubuntu 18.04 and later).
+    /// Built for musl it is static: no loader, no libraries, and so no glibc
+    /// symbol version at all. Built for the gnu target (the musl one was
+    /// not installed), it needs the build machine's glibc: a skip locally,
+    /// a failure in CI.
+    #[test]
+    fn the_built_in_launcher_runs_on_glibc_2_17() {
+        let facts = ElfFacts::parse(LAUNCHER).unwrap();
+        assert_eq!(facts.arch, std::env::consts::ARCH);
+        if LAUNCHER_TARGET.contains("-linux-musl") {
+            assert!(facts.is_static(), "{LAUNCHER_TARGET}: {facts:?}");
+            assert_eq!(facts.glibc, None);
+            return;
+        }
+        if let Some(v) = facts.glibc.filter(|v| *v > GlibcVersion::from((2, 17))) {
+            pyzap_test_support::skip(&format!(
+                "the built-in launcher was built for {LAUNCHER_TARGET} and needs glibc {v}; \
+                 `rustup target add {}` makes it static",
+                LAUNCHER_TARGET.replace("-gnu", "-musl")
+            ));
+        }
+    }
+
+    #[test]
+    fn a_part_newer_than_the_target_platform_is_refused() {
+        let floor = GlibcFloor {
+            launcher: None,
+            python: Some(pyzap_artifact::GlibcNeed {
+                version: (2, 35).into(),
+                file: "bin/python3.11".into(),
+            }),
+            wheels: None,
+        };
+        let err = check_glibc(&floor, "manylinux_2_17_x86_64").unwrap_err();
+        assert_eq!(
+            report(&err),
+            "the CPython's bin/python3.11 needs glibc 2.35, but the target platform \
+             manylinux_2_17_x86_64 has glibc 2.17\n\
+             use parts built for glibc 2.17 or older: python-build-standalone's CPython \
+             needs 2.17, and pyzap's own launcher (no --launcher) none"
+        );
+        for fits in [
+            "manylinux_2_35_x86_64",
+            "manylinux_2_36_x86_64",
+            "linux_x86_64",
+        ] {
+            assert!(check_glibc(&floor, fits).is_ok(), "{fits}");
+        }
+        let stub = GlibcFloor {
+            launcher: Some((2, 34).into()),
+            ..floor.clone()
+        };
+        let err = check_glibc(&stub, "manylinux2014_x86_64").unwrap_err();
+        assert!(report(&err).starts_with("the CPython's bin/python3.11 needs glibc 2.35"));
     }
 
     #[test]

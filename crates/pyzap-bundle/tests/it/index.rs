@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use pyzap_bundle::IndexProvider;
 use pyzap_index::http::{HttpOptions, UreqClient};
 use pyzap_index::{IndexClient, IndexOptions, Url};
-use pyzap_resolve::{resolve, Provider, ResolveOptions};
+use pyzap_resolve::{resolve, Exclusion, Provider, ResolveOptions};
 use pyzap_spec::{parse_requirement, FormatChoice, FormatControl, FormatOption, Target};
 use pyzap_test_support::{IndexConfig, IndexServer, PageFormat, ReferenceCache};
 
@@ -113,7 +113,11 @@ fn binary_options_choose_between_sdist_and_wheel() {
             prefetch_jobs: 0,
         };
         let file = provider.best_file(&six, &version).unwrap();
-        let reason = provider.unavailable_reason(&six);
+        let reason = provider
+            .excluded(&six)
+            .into_iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, why)| why);
         (file.map(|f| f.filename), reason)
     };
     let wheel = Some("six-1.17.0-py2.py3-none-any.whl".to_string());
@@ -136,9 +140,11 @@ fn binary_options_choose_between_sdist_and_wheel() {
     // --no-binary with builds refused leaves nothing, and says why.
     let (file, reason) = chosen(false, &[(FormatOption::NoBinary, "six")]);
     assert_eq!(file, None);
-    let reason = reason.unwrap();
+    let Some(Exclusion::NoFile(reason)) = reason else {
+        panic!("{reason:?}");
+    };
     assert!(
-        reason.contains("--no-binary: only its sdist may be used"),
+        reason.contains("--no-binary allows only its sdist"),
         "{reason}"
     );
 }

@@ -13,6 +13,8 @@ mod messages;
 mod messages_inputs;
 mod messages_lock_standalone;
 mod messages_python;
+mod messages_resolution;
 mod messages_runtime_cache;
 mod pipeline;
+mod project_config;
 mod standalone;

@@ -314,18 +314,6 @@ fn standalone_for_several_targets() {
 }
 
 #[test]
-fn no_launcher_beside_pyzap() {
-    let Some(py) = py311() else { return };
-    let dir = test_dir("sa-no-launcher");
-    let dist = fake_dist(&dir, X86_64);
-    let mut options = standalone(&py, &dir, dist.to_str().unwrap());
-    if let Some(s) = options.standalone.as_mut() {
-        s.launcher = None;
-    }
-    assert_report!(bundle_err(&options));
-}
-
-#[test]
 fn launcher_that_is_not_an_executable() {
     let Some(py) = py311() else { return };
     let dir = test_dir("sa-launcher-unusable");
@@ -335,16 +323,8 @@ fn launcher_that_is_not_an_executable() {
     assert_report!(bundle_err(&standalone(&py, &dir, dist.to_str().unwrap())));
 }
 
-/// Built directly: `current_exe` fails only where `/proc` is not mounted.
-#[test]
-fn pyzap_binary_not_found() {
-    assert_report!(BundleError::CurrentExe {
-        source: std::io::Error::from_raw_os_error(2),
-    });
-}
-
-/// Built directly: the stub is read once to check its architecture, and
-/// again to be copied; only a stub removed between the two reaches this.
+/// Built directly: a `--launcher` that cannot be read (permissions do not
+/// stop the root user tests run as).
 #[test]
 fn launcher_unreadable() {
     assert_report!(BundleError::ReadLauncher {

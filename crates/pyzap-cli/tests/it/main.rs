@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
 mod cache_command;
+mod cli_polish;
 mod common;
 mod cross;
 mod embed;
@@ -17,10 +18,13 @@ mod litter;
 mod lock;
 mod malformed;
 mod metadata;
+mod project_config;
 mod resolution;
 mod runtime;
 mod runtime_cache;
 mod servers;
+mod snap;
 mod standalone;
+mod systemd;
 mod venv;
 mod versions;

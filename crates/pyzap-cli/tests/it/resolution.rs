@@ -76,7 +76,7 @@ fn a_local_version_satisfies_its_public_version_and_not_its_exclusion() {
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
     assert!(
-        err.contains("there is no version of pkg in !=1.2.3"),
+        err.contains("there is no version of pkg!=1.2.3"),
         "the report names the specifier as written: {err}"
     );
     assert!(

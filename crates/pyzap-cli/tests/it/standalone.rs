@@ -39,7 +39,13 @@ pub(crate) fn standalone_black() -> PathBuf {
     shared_artifact("standalone-black", |out| {
         let log = build_standalone(out, &["black", "-c", "black"]);
         assert!(log.contains("stripped the stdlib"), "{log}");
+        fs_err::write(build_log(out), log).unwrap();
     })
+}
+
+/// Where `standalone_black` keeps its build's output.
+fn build_log(exe: &Path) -> PathBuf {
+    exe.with_extension("log")
 }
 
 /// Runs `exe` as a user on a machine without Python would: a `PATH` with no
@@ -159,6 +165,37 @@ fn info_and_extract_read_standalone_files() {
     run_ok(pyzap().arg("extract").arg(&exe).arg(&dir));
     assert!(dir.join("__main__.py").is_file());
     assert!(dir.join("__pyzap__/manifest.json").is_file());
+}
+
+/// The build states the oldest glibc the executable runs on, part by part,
+/// and `pyzap info` reads it back from the trailer. The fixture is Debian
+/// 12's CPython, whose interpreter needs glibc 2.35: it sets the floor,
+/// above black's wheel (manylinux2014, glibc 2.17) and the launcher (none
+/// when static; `pyzap-bundle`'s tests hold it to 2.17 at most).
+#[test]
+fn the_build_and_info_state_the_glibc_floor() {
+    let exe = standalone_black();
+    let log = fs_err::read_to_string(build_log(&exe)).unwrap();
+    let floor = log
+        .lines()
+        .find(|l| l.starts_with("runs on glibc "))
+        .unwrap_or_else(|| panic!("no glibc floor in the build's output:\n{log}"));
+    assert!(
+        floor.starts_with(
+            "runs on glibc 2.35 or later: the CPython needs 2.35 (bin/python3.11), \
+             the wheels 2.17 (black-26.10.1-cp311-cp311-manylinux2014_x86_64."
+        ),
+        "{floor}"
+    );
+    let info = stdout(&run_ok(pyzap().arg("info").arg(&exe)));
+    let standalone = info
+        .lines()
+        .find(|l| l.starts_with("standalone:"))
+        .unwrap_or_default();
+    assert!(
+        standalone.ends_with("; runs on glibc 2.35 or later"),
+        "{info}"
+    );
 }
 
 #[test]

@@ -88,6 +88,19 @@ fn plain_units() {
     insta::assert_snapshot!(both(&units(&echo_facts(), &options("127.0.0.1:8080"))));
 }
 
+/// `docs/deploy.md` shows these units as they are written.
+#[test]
+fn the_deploy_guide_shows_the_plain_units_as_written() {
+    let guide = include_str!("../../../../docs/deploy.md");
+    for file in units(&echo_facts(), &options("127.0.0.1:8080")).files {
+        assert!(
+            guide.contains(&format!("```ini\n{}```", file.text)),
+            "docs/deploy.md does not show {} as written now",
+            file.file_name
+        );
+    }
+}
+
 #[test]
 fn templated_units_for_four_instances() {
     let mut opts = options("0.0.0.0:8080");

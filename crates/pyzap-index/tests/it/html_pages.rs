@@ -300,6 +300,7 @@ impl Provider for Over<'_> {
         Ok(CandidateMetadata {
             requires_dist: metadata.requires_dist,
             requires_python: metadata.requires_python,
+            provides_extra: metadata.provides_extra,
         })
     }
 }

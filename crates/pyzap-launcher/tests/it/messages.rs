@@ -140,6 +140,7 @@ fn executable(tmp: &Path, payload: &[u8], part_size: u64, sha256: String) -> (Pa
         interpreter: "bin/python3.11".into(),
         arch: std::env::consts::ARCH.into(),
         python: "3.11.2".into(),
+        glibc: None,
         parts: vec![Part {
             offset: 0,
             size: part_size,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 use std::str::FromStr;
 
-use pyzap_resolve::{resolve, CandidateMetadata, Provider, ResolveOptions};
+use pyzap_resolve::{resolve, CandidateMetadata, Exclusion, Notice, Provider, ResolveOptions};
 use pyzap_spec::{parse_requirement, MarkerEnvironment, PackageName, Version, VersionSpecifiers};
 
 /// (dependencies, Requires-Python) of one candidate.
@@ -20,6 +20,8 @@ type Candidate = (Vec<&'static str>, Option<&'static str>);
 struct Mem {
     candidates: BTreeMap<(String, String), Candidate>,
     yanked: BTreeSet<(String, String)>,
+    /// Versions listed but without a usable file, and why.
+    excluded: Vec<(String, String, Exclusion)>,
 }
 
 impl Mem {
@@ -40,6 +42,12 @@ impl Mem {
         self.yanked.insert((name.into(), version.into()));
         self
     }
+
+    /// `name==version` is listed, but no file of it fits the target.
+    fn exclude(mut self, name: &str, version: &str, why: Exclusion) -> Self {
+        self.excluded.push((name.into(), version.into(), why));
+        self
+    }
 }
 
 impl Provider for Mem {
@@ -58,10 +66,20 @@ impl Provider for Mem {
             .is_empty()
             .then(|| format!("nothing named {name}"))
     }
+    fn excluded(&self, name: &PackageName) -> Vec<(Version, Exclusion)> {
+        self.excluded
+            .iter()
+            .filter(|(n, _, _)| n == name.as_ref())
+            .map(|(_, v, why)| (Version::from_str(v).unwrap(), why.clone()))
+            .collect()
+    }
     fn yanked(&self, name: &PackageName, version: &Version) -> bool {
         self.yanked
             .iter()
             .any(|(n, v)| n == name.as_ref() && Version::from_str(v).unwrap() == *version)
+    }
+    fn yank_reason(&self, name: &PackageName, version: &Version) -> Option<String> {
+        self.yanked(name, version).then(|| "broken".to_string())
     }
     fn metadata(
         &self,
@@ -77,6 +95,7 @@ impl Provider for Mem {
         Ok(CandidateMetadata {
             requires_dist: deps.iter().map(|d| parse_requirement(d).unwrap()).collect(),
             requires_python: py.map(|p| VersionSpecifiers::from_str(p).unwrap()),
+            ..CandidateMetadata::default()
         })
     }
 }
@@ -251,12 +270,13 @@ fn refusing_the_only_local_version_says_why() {
     let err = run(&p, &["pkg!=1.2.3"], "3.11.7").unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("Because there is no version of pkg in !=1.2.3 and you require pkg !=1.2.3"),
+        text.contains("Because there is no version of pkg!=1.2.3 and you require pkg!=1.2.3"),
         "{text}"
     );
     assert_eq!(
         err.hints(),
         [
+            "versions of pkg available for the target: 1.2.3+cpu",
             "pkg 1.2.3+cpu does not satisfy `pkg!=1.2.3`: PEP 440 ignores its local label \
           `+cpu` there and compares it as 1.2.3"
         ]
@@ -342,11 +362,8 @@ fn conflicts_no_order_can_fix_still_fail() {
     let p = sibling_pins();
     let err = run(&p, &["a>=2", "b>=2"], "3.11.7").unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.contains("a ==1.0.0") || text.contains("a 1.0.0"),
-        "{text}"
-    );
-    assert!(text.contains("b >=2"), "{text}");
+    assert!(text.contains("a==1.0.0"), "{text}");
+    assert!(text.contains("you require b>=2"), "{text}");
 }
 
 /// `==3.1.3` also stands for any `3.1.3+label`; when none exists, the
@@ -361,8 +378,149 @@ fn a_conflict_between_pins_reads_without_local_variants() {
     assert_eq!(
         err.to_string(),
         "no set of distributions satisfies the requirements:\n\
-         Because flask 3.1.3 depends on werkzeug >=3.1.0 and you require flask 3.1.3, \
-         you require werkzeug >=3.1.0.\n\
-         And because you require werkzeug 3.0.6, no set of versions satisfies all of them."
+         Because flask==3.1.3 depends on werkzeug>=3.1.0 and you require flask==3.1.3, \
+         you require werkzeug>=3.1.0.\n\
+         And because you require werkzeug==3.0.6, your requirements cannot be met."
+    );
+}
+
+/// What pip and uv warn about, and what `-v` shows: a yanked version taken
+/// through its pin, an extra the package does not have, requirements whose
+/// markers are false for the target (yours and the dependencies').
+#[test]
+fn a_resolution_says_what_it_did_that_may_surprise() {
+    let p = Mem::default()
+        .add(
+            "app",
+            "1.0",
+            &[
+                "lib==2.0",
+                "winlib; sys_platform == 'win32'",
+                "extra-only; extra == 'fast'",
+            ],
+            None,
+        )
+        .add("lib", "2.0", &[], None)
+        .add("lib", "1.0", &[], None)
+        .yank("lib", "2.0");
+    let reqs: Vec<_> = ["app[nope]", "old; python_version < '3'"]
+        .iter()
+        .map(|r| parse_requirement(r).unwrap())
+        .collect();
+    let resolution = resolve(&p, &reqs, &[], &env("3.11.7"), &ResolveOptions::default()).unwrap();
+    let notices: Vec<(bool, String)> = resolution
+        .notices
+        .iter()
+        .map(|n| (n.is_warning(), n.to_string()))
+        .collect();
+    assert_eq!(
+        notices,
+        [
+            (
+                false,
+                "left out `old ; python_full_version < '3'`: its marker is false for the target"
+                    .to_string()
+            ),
+            (
+                true,
+                "app 1.0 does not provide the extra `nope` (it has no extras)".to_string()
+            ),
+            (
+                false,
+                "left out `winlib ; sys_platform == 'win32'` (a dependency of app 1.0): its marker \
+                 is false for the target"
+                    .to_string()
+            ),
+            (
+                true,
+                "lib 2.0 is yanked (reason: broken); it is used because `lib==2.0` pins it"
+                    .to_string()
+            ),
+        ]
+    );
+    assert!(matches!(resolution.notices[1], Notice::UnknownExtra { .. }));
+    // An extra that a requirement names is one, without `Provides-Extra`.
+    let known = run(&p, &["app[fast]"], "3.11.7");
+    assert!(known.is_err(), "extra-only does not exist: {known:?}");
+}
+
+/// The explanation names the versions that exist: no step about the local
+/// variants `==1.0` also stands for, no range of gaps between versions.
+#[test]
+fn a_conflict_reads_in_versions_that_exist() {
+    let p = Mem::default()
+        .add("gamma", "1.0", &["beta==1.0"], None)
+        .add("gamma", "2.0", &["beta>2.0"], None)
+        .add("delta", "1.0", &["beta==2.0"], None)
+        .add("beta", "1.0", &[], None)
+        .add("beta", "2.0", &[], None);
+    let err = run(&p, &["gamma==1.0", "delta"], "3.11.7").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no set of distributions satisfies the requirements:\n\
+         Because delta==1.0 depends on beta==2.0 and gamma==1.0 depends on beta==1.0, \
+         gamma==1.0 and delta are incompatible.\n\
+         And because you require delta and you require gamma==1.0, your requirements cannot be met."
+    );
+    let err = run(&p, &["gamma>=2"], "3.11.7").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no set of distributions satisfies the requirements:\n\
+         Because there is no version of beta>2.0 and gamma==2.0 depends on beta>2.0, \
+         gamma==2.0 cannot be used.\n\
+         And because you require gamma>=2, your requirements cannot be met."
+    );
+    assert_eq!(
+        err.hints(),
+        ["versions of beta available for the target: 2.0, 1.0"]
+    );
+}
+
+/// A version that does not exist: the versions that do, newest first, and
+/// why the newer ones listed could not be used.
+#[test]
+fn a_missing_version_lists_the_others_and_why_some_are_out() {
+    let p = Mem::default()
+        .add("alpha", "1.0", &[], None)
+        .add("alpha", "2.0", &[], None)
+        .add("alpha", "2.1", &[], None)
+        .add("alpha", "2.2", &[], Some(">=3.13"))
+        .yank("alpha", "2.1")
+        .exclude(
+            "alpha",
+            "2.6",
+            Exclusion::NoFile("no wheel for the target".into()),
+        );
+    let err = run(&p, &["alpha==3.0"], "3.11.7").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no set of distributions satisfies the requirements:\n\
+         Because there is no version of alpha==3.0 and you require alpha==3.0, \
+         your requirements cannot be met."
+    );
+    // 2.2's Requires-Python is in metadata nobody read: it is offered;
+    // of the others, those newer than it are explained.
+    assert_eq!(
+        err.hints(),
+        [
+            "versions of alpha available for the target: 2.2, 2.0, 1.0",
+            "alpha 2.6: no wheel for the target",
+        ]
+    );
+    // Read once it is a candidate: the bound and the target's Python.
+    let err = run(&p, &["alpha>2.0"], "3.11.7").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("Because no version of alpha>2.0 can be used and you require alpha>2.0"),
+        "{err}"
+    );
+    assert_eq!(
+        err.hints(),
+        [
+            "versions of alpha available for the target: 2.0, 1.0",
+            "alpha 2.6: no wheel for the target",
+            "alpha 2.2: requires Python >=3.13, but the target is Python 3.11.7",
+            "alpha 2.1: yanked (reason: broken); pin `alpha==2.1` to use it anyway",
+        ]
     );
 }

@@ -31,3 +31,16 @@ pub fn zip_entry_text(path: &Path, entry: &str) -> String {
         .expect("UTF-8 text");
     text
 }
+
+/// `text` with the regex metacharacters a path can hold escaped, for an
+/// insta filter that replaces that path (the tests' temporary directories).
+pub fn regex_escape(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -86,18 +86,6 @@ pub(crate) fn bundle_err(options: &BundleOptions) -> pyzap_bundle::BundleError {
     }
 }
 
-/// Regex-escapes `text` (`regex::escape`, for the few characters paths hold).
-fn escape(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// What differs between machines and runs, replaced: the scratch
 /// directory, the wheelhouse, the test binary's directory, the test Python,
 /// ports on 127.0.0.1, and the random part of temporary names.
@@ -117,10 +105,16 @@ pub(crate) fn settings() -> insta::Settings {
     for (path, name) in paths {
         if let Ok(canonical) = path.canonicalize() {
             if canonical != path {
-                s.add_filter(&escape(&canonical.display().to_string()), name);
+                s.add_filter(
+                    &pyzap_test_support::regex_escape(&canonical.display().to_string()),
+                    name,
+                );
             }
         }
-        s.add_filter(&escape(&path.display().to_string()), name);
+        s.add_filter(
+            &pyzap_test_support::regex_escape(&path.display().to_string()),
+            name,
+        );
     }
     // pip's variable, which the pipeline reads as pip does: a machine's own
     // find-links locations are listed where the places searched are.
@@ -128,7 +122,10 @@ pub(crate) fn settings() -> insta::Settings {
         .unwrap_or_default()
         .split_whitespace()
     {
-        s.add_filter(&format!(", {}", escape(location)), "");
+        s.add_filter(
+            &format!(", {}", pyzap_test_support::regex_escape(location)),
+            "",
+        );
     }
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     // Scratch directories of a build (`tempfile` names) inside paths.

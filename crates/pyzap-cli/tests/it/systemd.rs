@@ -39,19 +39,11 @@ fn sandbox_flags(artifact: &Path) -> Vec<&'static str> {
 /// The command's report with this run's directories replaced.
 fn settings(units: &Path) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
-    settings.add_filter(&regex_escape(&units.display().to_string()), "[UNITS]");
+    settings.add_filter(
+        &pyzap_test_support::regex_escape(&units.display().to_string()),
+        "[UNITS]",
+    );
     settings
-}
-
-fn regex_escape(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]

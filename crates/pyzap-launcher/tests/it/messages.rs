@@ -19,24 +19,16 @@ macro_rules! assert_line {
     ($err:expr, $tmp:expr) => {{
         let line = format!("pyzap: error: {}", $err.one_line());
         let mut settings = insta::Settings::clone_current();
-        settings.add_filter(&escape(&$tmp.display().to_string()), "[TMP]");
+        settings.add_filter(
+            &pyzap_test_support::regex_escape(&$tmp.display().to_string()),
+            "[TMP]",
+        );
         settings.bind(|| insta::assert_snapshot!(line));
     }};
     ($err:expr) => {{
         let line = format!("pyzap: error: {}", $err.one_line());
         insta::assert_snapshot!(line);
     }};
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 // A damaged executable: what `launch` makes of a trailer `Trailer::parse`

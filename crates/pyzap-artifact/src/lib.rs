@@ -29,7 +29,7 @@ pub use protocol::{
 };
 pub use reader::{extract_artifact, read_artifact, read_dist_info, ArtifactInfo, DistInfoFiles};
 pub use site::{
-    add_distributions, pyc_name, unify_placement, Bundled, BytecodeCompiler, CompileJob,
+    add_distributions, extract_everything, pyc_name, Bundled, BytecodeCompiler, CompileJob,
 };
 pub use site_tree::{SiteTree, SiteTreeInputs, TargetBundle};
 pub use standalone::{

@@ -124,7 +124,7 @@ pub struct DistInfoFiles {
 /// that name is in it.
 pub fn read_dist_info(path: &Path, name: &str) -> Result<Option<DistInfoFiles>, ArtifactError> {
     let (mut archive, _) = open(path)?;
-    let wanted = normalize(name);
+    let wanted = pyzap_spec::normalize_name(name);
     let names: Vec<String> = archive
         .file_names()
         .filter_map(std::result::Result::ok)
@@ -157,21 +157,6 @@ pub fn read_dist_info(path: &Path, name: &str) -> Result<Option<DistInfoFiles>, 
     Ok(None)
 }
 
-/// PEP 503's normalized form of a project name.
-fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
 /// The dist-info files of the project normalized as `wanted` among `names`
 /// of `archive`, at the root of a site (`site-packages/`, an unpacked
 /// tree's root, a target's site).
@@ -194,7 +179,7 @@ fn dist_info_in<R: Read + Seek>(
             }
         };
         let (project, _version) = dir_stem.split_once('-')?;
-        (at_site_root && normalize(project) == wanted).then(|| n.clone())
+        (at_site_root && pyzap_spec::normalize_name(project) == wanted).then(|| n.clone())
     });
     let Some(metadata_name) = metadata else {
         return Ok(None);

@@ -59,7 +59,7 @@ pub(crate) fn prefix(p: Placement) -> &'static str {
 /// once unpacked: imports from a directory beat zipimport's (flake8
 /// `--version`, warm: 80 ms unpacked against 87 ms zipped; black: ~3 ms),
 /// for a first run 2–10 % slower (flake8's 160 files unpacked).
-pub fn unify_placement(bundled: &mut [Bundled]) {
+pub fn extract_everything(bundled: &mut [Bundled]) {
     for b in bundled.iter_mut() {
         b.dist.placement = Placement::Extract;
     }

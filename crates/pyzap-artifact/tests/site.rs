@@ -8,7 +8,7 @@
 use std::cell::Cell;
 
 use pyzap_artifact::{
-    add_distributions, read_artifact, unify_placement, write_artifact, ArtifactEntry, Bundled,
+    add_distributions, extract_everything, read_artifact, write_artifact, ArtifactEntry, Bundled,
     BytecodeCompiler, EntryKind, EntryPointRecord, Manifest, TargetRecord, WriteOptions,
 };
 use pyzap_test_support::WheelBuilder;
@@ -152,11 +152,11 @@ fn every_distribution_is_extracted_pure_python_too() {
         ["zip", "extract"],
         "as pyzap-wheel sees them"
     );
-    unify_placement(&mut all);
+    extract_everything(&mut all);
     assert_eq!(placements(&all), ["extract", "extract"]);
     let mut pure: Vec<Bundled> = all.drain(..1).collect();
     pure[0].dist.placement = pyzap_wheel::Placement::Zip;
-    unify_placement(&mut pure);
+    extract_everything(&mut pure);
     assert_eq!(
         placements(&pure),
         ["extract"],

@@ -32,7 +32,7 @@ pub use pep508_rs::{
     ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, MarkerTree, PackageName, Requirement,
     VerbatimUrl, VersionOrUrl,
 };
-pub use pyproject::{BuildSystem, PyProject};
+pub use pyproject::{normalize_name, BuildSystem, PyProject};
 pub use requirement::parse_requirement;
 pub use requirements_txt::{RequirementEntry, RequirementsFile};
 pub use script::ScriptMetadata;

@@ -106,14 +106,14 @@ impl PyProject {
     pub fn dependency_group(&self, name: &str) -> Result<Vec<Requirement>, SpecError> {
         let mut groups: BTreeMap<String, (&str, &toml::Value)> = BTreeMap::new();
         for (written, value) in &self.dependency_groups {
-            if let Some((first, _)) = groups.insert(normalize(written), (written, value)) {
+            if let Some((first, _)) = groups.insert(normalize_name(written), (written, value)) {
                 return Err(SpecError::DependencyGroup(format!(
                     "`{first}` and `{written}` are the same group name"
                 )));
             }
         }
         let mut out = Vec::new();
-        expand(&groups, &normalize(name), &mut Vec::new(), &mut out)?;
+        expand(&groups, &normalize_name(name), &mut Vec::new(), &mut out)?;
         Ok(out)
     }
 
@@ -123,8 +123,10 @@ impl PyProject {
     }
 }
 
-/// PEP 735 (and PEP 503) name normalisation: lowercase, runs of `-_.` as `-`.
-fn normalize(name: &str) -> String {
+/// PEP 503 name normalisation (PEP 735 group names too): lowercase, runs
+/// of `-_.` as one `-`. Unlike `PackageName`, it takes any text, so that a
+/// name read from a file compares without first being validated.
+pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         if matches!(c, '-' | '_' | '.') {
@@ -171,7 +173,7 @@ fn expand(
             toml::Value::String(text) => out.push(crate::parse_requirement(text)?),
             toml::Value::Table(table) => match (table.len(), table.get("include-group")) {
                 (1, Some(toml::Value::String(included))) => {
-                    expand(groups, &normalize(included), path, out)?;
+                    expand(groups, &normalize_name(included), path, out)?;
                 }
                 _ => {
                     return err(format!(

@@ -44,3 +44,30 @@ pub fn regex_escape(text: &str) -> String {
     }
     out
 }
+
+/// Sets the access and modification times of `path` itself to `when` (not
+/// of a symlink's target: `utimensat` with `AT_SYMLINK_NOFOLLOW`, which std
+/// does not offer), for tests of what is old and what is recent.
+pub fn set_times_nofollow(path: &Path, when: std::time::SystemTime) {
+    use std::os::unix::ffi::OsStrExt;
+
+    let secs = when
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stamp = libc::timespec {
+        tv_sec: libc::time_t::try_from(secs).unwrap(),
+        tv_nsec: 0,
+    };
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path and `times` two valid timespecs.
+    let rc = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            [stamp, stamp].as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    assert_eq!(rc, 0, "utimensat {}", path.display());
+}

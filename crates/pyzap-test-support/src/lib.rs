@@ -21,7 +21,7 @@ pub mod route_server;
 pub mod skip;
 pub mod wheels;
 
-pub use files::{files_below, regex_escape, zip_entry_text};
+pub use files::{files_below, regex_escape, set_times_nofollow, zip_entry_text};
 pub use index_server::{IndexConfig, IndexServer, LoggedRequest, PageFormat};
 pub use python::{interpreters, python_dist, require, Interpreter};
 pub use pyzap_fs::ScratchDir;

@@ -5,7 +5,7 @@
 //! and entries.
 //!
 //! The rules that live here: where each wheel is placed (every one is
-//! unpacked into the runtime cache, see `unify_placement`), the bootstrap,
+//! unpacked into the runtime cache, see `extract_everything`), the bootstrap,
 //! runtime module and `--src` entries, the manifest with its extract key,
 //! and, for several targets, the format-2 layout (`multi.rs`).
 
@@ -19,7 +19,7 @@ use pyzap_wheel::Placement;
 use crate::compat::{abi3_floor, combined_requires_python, is_native, native_libc, shebang};
 use crate::extract_key::extract_hash;
 use crate::manifest::pth_lines;
-use crate::site::{add_distributions, pyc_name, unify_placement, CompileJob};
+use crate::site::{add_distributions, extract_everything, pyc_name, CompileJob};
 use crate::{
     ArtifactEntry, ArtifactError, Bundled, BytecodeCompiler, DistRecord, EntryPointRecord,
     EntrySource, Manifest, TargetRecord, BOOTSTRAP_MAIN, FORMAT, RUNTIME_MODULE, SITE_EXTRACT,
@@ -75,7 +75,7 @@ impl SiteTree {
             }
         }
         for t in &mut inputs.targets {
-            unify_placement(&mut t.bundled);
+            extract_everything(&mut t.bundled);
         }
         let (mut entries, mut extra_jobs) = base_entries(inputs.src_files, inputs.src_main);
         let manifest = match inputs.targets.as_slice() {

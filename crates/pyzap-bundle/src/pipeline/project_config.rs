@@ -23,11 +23,18 @@ pub(crate) fn apply(options: &BundleOptions) -> Result<Cow<'_, BundleOptions>> {
         return Ok(Cow::Borrowed(options));
     };
     let pyproject = dir.join("pyproject.toml");
-    let text = fs_err::read_to_string(&pyproject)?;
+    let text = match fs_err::read_to_string(&pyproject) {
+        Ok(text) => text,
+        // Only a project named on the command line must be readable.
+        Err(_) if implicit => return Ok(Cow::Borrowed(options)),
+        Err(e) => return Err(e.into()),
+    };
     let config = match ToolConfig::from_pyproject(&text) {
         Ok(Some(config)) => config,
-        // Not TOML at all: reading the project says so later, as it always did.
+        // Not TOML at all: reading the project says so later, as it always
+        // did; the current directory only counts with a usable table.
         Ok(None) | Err(pyzap_spec::SpecError::PyProject(_)) => return Ok(Cow::Borrowed(options)),
+        Err(_) if implicit => return Ok(Cow::Borrowed(options)),
         Err(source) => {
             return Err(BundleError::ToolConfig {
                 path: pyproject,
@@ -44,7 +51,8 @@ pub(crate) fn apply(options: &BundleOptions) -> Result<Cow<'_, BundleOptions>> {
 }
 
 /// The project directory whose table counts, and whether it was implied
-/// (no inputs at all: the current directory, when its table exists).
+/// (no inputs at all: the current directory, which counts only when its
+/// pyproject.toml has a table, as `apply` finds when it reads it).
 fn project_dir(options: &BundleOptions) -> Option<(PathBuf, bool)> {
     let source = &options.source;
     let nothing_given = source.inputs.is_empty()
@@ -53,12 +61,7 @@ fn project_dir(options: &BundleOptions) -> Option<(PathBuf, bool)> {
         && options.src.is_empty()
         && options.lock.is_none();
     if nothing_given {
-        let here = PathBuf::from(".");
-        let has_table = fs_err::read_to_string(here.join("pyproject.toml"))
-            .ok()
-            .and_then(|text| ToolConfig::from_pyproject(&text).ok().flatten())
-            .is_some();
-        return has_table.then_some((here, true));
+        return Some((PathBuf::from("."), true));
     }
     let mut dirs = source.inputs.iter().filter_map(|input| {
         if !LocalPath::looks_like(input) {

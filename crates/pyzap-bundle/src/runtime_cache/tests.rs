@@ -2,9 +2,7 @@
 //! times in the past), listed and pruned; processes started here hold
 //! trees the way apps do.
 
-use std::ffi::CString;
 use std::io::{BufRead, BufReader};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,26 +22,10 @@ fn age(path: &Path, days: u64) {
             age(&entry.unwrap().path(), days);
         }
     }
-    let when = SystemTime::now() - Duration::from_secs(days * DAY);
-    let secs = when
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as libc::time_t;
-    let stamp = libc::timespec {
-        tv_sec: secs,
-        tv_nsec: 0,
-    };
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: `c` is a NUL-terminated path and `times` two valid timespecs.
-    let rc = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            [stamp, stamp].as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    assert_eq!(rc, 0, "utimensat {}", path.display());
+    pyzap_test_support::set_times_nofollow(
+        path,
+        SystemTime::now() - Duration::from_secs(days * DAY),
+    );
 }
 
 fn atime(path: &Path) -> SystemTime {

@@ -222,3 +222,20 @@ impl Drop for Server {
         let _ = self.0.wait();
     }
 }
+
+/// Runs `git ARGS` in `repo`, as a test's own committer (no global git
+/// configuration needed), and fails the test when git fails.
+pub(crate) fn git_in(repo: &Path, args: &[&str]) {
+    run_ok(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "-C",
+            ])
+            .arg(repo)
+            .args(args),
+    );
+}

@@ -264,20 +264,7 @@ fn a_git_direct_reference_builds_the_ref_it_names() {
         "",
         "\"\"\"gitapp\"\"\"\n\ndef main():\n    print('gitapp v1')\n",
     );
-    let git = |args: &[&str]| {
-        run_ok(
-            Command::new("git")
-                .args([
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@example.invalid",
-                    "-C",
-                ])
-                .arg(&repo)
-                .args(args),
-        );
-    };
+    let git = |args: &[&str]| git_in(&repo, args);
     run_ok(Command::new("git").args(["init", "-q"]).arg(&repo));
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "v1"]);

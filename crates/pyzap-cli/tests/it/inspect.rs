@@ -314,20 +314,7 @@ fn git_inputs_are_cloned_and_built() {
         project.join("src/echo_wsgi/__init__.py"),
     )
     .unwrap();
-    let git = |args: &[&str]| {
-        run_ok(
-            Command::new("git")
-                .args([
-                    "-c",
-                    "user.name=t",
-                    "-c",
-                    "user.email=t@example.invalid",
-                    "-C",
-                ])
-                .arg(&repo)
-                .args(args),
-        )
-    };
+    let git = |args: &[&str]| git_in(&repo, args);
     run_ok(Command::new("git").args(["init", "-q"]).arg(&repo));
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "echo"]);

@@ -266,29 +266,6 @@ fn marker_vectors() {
     skip_named(&skipped);
 }
 
-/// Sets the modification time of `path` itself (not of a symlink's target).
-fn set_mtime(path: &Path, when: SystemTime) {
-    let secs = when
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let time = libc::timespec {
-        tv_sec: libc::time_t::try_from(secs).unwrap(),
-        tv_nsec: 0,
-    };
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: `c` is a valid path and `times` two valid timespecs.
-    let rc = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            [time, time].as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
-    };
-    assert_eq!(rc, 0, "utimensat {}", path.display());
-}
-
 #[test]
 fn sweep_vectors() {
     let now = SystemTime::now();
@@ -312,7 +289,7 @@ fn sweep_vectors() {
                 _ => fs_err::os::unix::fs::symlink(&outside, &path).unwrap(),
             }
             let age = Duration::from_secs_f64(e["age_hours"].as_f64().unwrap() * 3600.0);
-            set_mtime(&path, now - age);
+            pyzap_test_support::set_times_nofollow(&path, now - age);
         }
         sweep(&tmp_root, now);
         let mut left: Vec<String> = fs_err::read_dir(&tmp_root)

@@ -637,6 +637,14 @@ class EntryPoints(BootstrapTestCase):
         self.assertEqual(nested["executable"], out["executable"])
         self.assertEqual(nested["PATH"], out["PATH"])  # bin/ not added twice
 
+    def test_a_venv_marker_for_another_recipe_is_one_line(self):
+        out = self.probe("probe")
+        marker = os.path.join(out["runtime"]["venv_dir"], ".pyzap-venv")
+        with open(marker, "ab") as f:
+            f.write(b"edited\n")
+        self.assertOneLineError(self.run_art("quiet"), "holds another bundle's environment",
+                                out["runtime"]["venv_dir"])
+
     def test_other_interpreters_do_not_see_the_bundle(self):
         # The same interpreter binary started directly, not through the venv.
         proc = self.run_art("other-python", os.path.realpath(sys.executable))

@@ -92,3 +92,14 @@ fn no_output_anywhere() {
     let input = proj.display().to_string();
     assert_report!(bundle_err(&bare(&[&input])));
 }
+
+#[test]
+fn standalone_without_a_cpython() {
+    let dir = test_dir("tool-config-standalone");
+    let proj = project(
+        &dir,
+        "output = \"dist/echo\"\nconsole-script = \"echo-wsgi\"\nstandalone = true\n",
+    );
+    let input = proj.display().to_string();
+    assert_report!(bundle_err(&bare(&[&input])));
+}

@@ -361,16 +361,56 @@ def _check_root(root):
                 % (root, st.st_mode & 0o777))
 
 
-def _marked(marker):
-    """Whether `marker` makes its tree complete ("Runtime cache protocol",
-    step 5): by lstat, a regular file of the effective user. A symlink is
-    not a marker, whatever it points to."""
+def _is_marker(path):
+    # By lstat, a regular file of the effective user. A symlink is not a
+    # marker, whatever it points to.
     try:
-        st = os.lstat(marker)
+        st = os.lstat(path)
     except OSError:
         return False
     euid = _euid()
     return (st.st_mode & 0o170000) == 0o100000 and (euid is None or st.st_uid == euid)
+
+
+_boot = []  # [this boot's id, or None], read once
+
+
+def _boot_id():
+    """The id Linux gives this boot of the machine (None elsewhere): the
+    page cache, where a tree written but not yet flushed lives, lasts as
+    long as it ("Runtime cache protocol", step 6)."""
+    if not _boot:
+        value = None
+        try:
+            fd = os.open("/proc/sys/kernel/random/boot_id", os.O_RDONLY)
+            try:
+                value = os.read(fd, 64).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+        if not value or len(value) > 40 or not all(c in "0123456789abcdef-" for c in value):
+            value = None
+        _boot.append(value)
+    return _boot[0]
+
+
+def _unflushed(marker):
+    """The name `marker` has while its tree may not have reached the disk
+    yet: `<marker>.<boot id>`; None where there is no boot id."""
+    boot = _boot_id()
+    return None if boot is None else "%s.%s" % (marker, boot)
+
+
+def _marked(marker):
+    """Whether `marker` makes its tree complete ("Runtime cache protocol",
+    step 5): the marker itself (the tree is on disk), or its unflushed
+    name for this boot (the tree is complete in this boot's page cache; a
+    machine that restarted since may have lost part of it)."""
+    if _is_marker(marker):
+        return True
+    unflushed = _unflushed(marker)
+    return unflushed is not None and _is_marker(unflushed)
 
 
 def _extracted_dir(artifact, extract_hash, prefix, compile_missing, digest):
@@ -457,13 +497,71 @@ def _fsync_dir(path):
         os.close(fd)
 
 
+def _flush_later():
+    """Make the trees this process put in place with unflushed markers
+    durable without making the app wait ("Runtime cache protocol", step 6):
+    a detached grandchild, holding none of our open files (a caller reading
+    the app's output must not wait for it), flushes the file system and
+    then gives each marker its final name. Killed midway, it leaves the
+    unflushed names, which this boot still trusts; after a restart such a
+    tree is unpacked again."""
+    trees = list(_unflushed_trees)
+    del _unflushed_trees[:]
+    if not trees or not hasattr(os, "fork"):
+        return
+    try:
+        pid = os.fork()
+    except OSError:
+        return  # still trusted in this boot
+    if pid:
+        try:
+            os.waitpid(pid, 0)  # the middle process exits at once
+        except OSError:
+            pass
+        return
+    try:
+        os.setsid()  # out of the terminal's process group: ^C stops the app only
+        if os.fork():
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        for name in os.listdir("/proc/self/fd"):
+            if name.isdigit() and int(name) > 2:
+                try:
+                    os.close(int(name))
+                except OSError:
+                    pass  # the listing's own descriptor
+        _sync_filesystem(trees[0][0])
+        for final, marker_name in trees:
+            unflushed = _unflushed(marker_name)
+            src = os.path.join(final, unflushed)
+            if _is_marker(src):
+                os.rename(src, os.path.join(final, marker_name))
+                _fsync_dir(final)
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+# Trees this process put in place with an unflushed marker: (tree, marker
+# name); _flush_later makes them durable.
+_unflushed_trees = []
+
+
 def _create_once(root, kind, final, marker_name, marker_data, fill, mode):
     """Protocol step 6, the one create-once-then-rename of the bootstrap:
     `fill(tmp)` fills a fresh private directory under `<root>/tmp/`, which
-    then gets `mode`, is flushed to disk, gets its marker last and is
-    renamed to `final` (in `<root>/<kind>/`). The loser of a race uses the
-    winner's; a directory without marker in the way (a crash, a copy made
-    by hand) is moved aside first. OSError goes to the caller."""
+    then gets `mode` and its marker last, and is renamed to `final` (in
+    `<root>/<kind>/`). The loser of a race uses the winner's; a directory
+    without marker in the way (a crash, a copy made by hand) is moved aside
+    first. OSError goes to the caller.
+
+    Flushing a tree to disk takes longer than unpacking it (black: 100 ms
+    for 12 MB), so where Linux gives a boot id the marker is written under
+    its unflushed name, trusted until the machine restarts, and
+    _flush_later renames it once the data is on disk, after the app has
+    started; elsewhere the tree is flushed before its marker."""
     import time
 
     tmp_root = os.path.join(root, "tmp")
@@ -477,21 +575,29 @@ def _create_once(root, kind, final, marker_name, marker_data, fill, mode):
             os.path.basename(final)[:16], os.getpid(), os.urandom(6).hex()))
         os.mkdir(tmp, 0o700)
         fill(tmp)
-        # Durable before trusted: the files reach the disk, then the marker
-        # (written last: a directory without it is never used), then the
-        # rename, so a power cut never leaves a marked but partial tree.
         os.chmod(tmp, mode)  # private while it was being filled
-        _sync_filesystem(tmp)
-        with _create_file(os.path.join(tmp, marker_name), 0o644) as f:
+        # The marker is written last: a directory without it is never used.
+        # Durable before trusted: with an unflushed marker the tree is
+        # trusted in this boot only; otherwise the files reach the disk,
+        # then the marker, then the rename, so a power cut never leaves a
+        # marked but partial tree.
+        unflushed = _unflushed(marker_name)
+        if unflushed is None:
+            _sync_filesystem(tmp)
+        with _create_file(os.path.join(tmp, unflushed or marker_name), 0o644) as f:
             f.write(marker_data)
-            f.flush()
-            os.fsync(f.fileno())
+            if unflushed is None:
+                f.flush()
+                os.fsync(f.fileno())
         marker = os.path.join(final, marker_name)
         for _ in range(20):
             try:
                 os.rename(tmp, final)  # atomic; fails when `final` is not empty
                 tmp = None
-                _fsync_dir(os.path.dirname(final))
+                if unflushed is None:
+                    _fsync_dir(os.path.dirname(final))
+                else:
+                    _unflushed_trees.append((final, marker_name))
                 return
             except OSError:
                 if _marked(marker):
@@ -515,7 +621,8 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
         with zipfile.ZipFile(artifact) as outer:
             zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
             try:
-                files = _unpack(zf, inner_prefix, prefix, artifact, tmp)
+                files = _unpack(zf, inner_prefix, prefix, artifact, tmp, _raw_source(
+                    zf, outer, window, artifact))
             finally:
                 if window is not None:
                     window.close()
@@ -541,9 +648,10 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
         _fail("cannot read %s (the file is damaged): %s" % (artifact, e))
 
 
-def _unpack(zf, prefix, tree, artifact, tmp):
+def _unpack(zf, prefix, tree, artifact, tmp, raw=None):
     """Write the files of `zf` under `prefix` into the directory `tmp`
-    (`tree` is where they are in the artifact, for messages); return
+    (`tree` is where they are in the artifact, for messages; `raw`, where
+    its members can be read directly: see _raw_source); return
     {path relative to `tmp`: (crc, size)} of the files written."""
     names = {}
     jobs = []
@@ -578,25 +686,79 @@ def _unpack(zf, prefix, tree, artifact, tmp):
         mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
         jobs.append((target, mode, info))
         names[key] = (info.CRC, info.file_size)
-    _write_members(zf, jobs)
+    _write_members(zf, jobs, raw)
     return names
 
 
-def _write_members(zf, jobs):
-    """Write each (path, mode, member of zf). Inflating and writing release
-    the GIL, and a first run spends most of its time here (black: 350
-    files), so several threads share the work; zipfile serialises their
-    reads of the archive itself. The first error is raised here."""
+def _raw_source(zf, outer, window, artifact):
+    """(fd, offset) from which the members of `zf` can be read with pread:
+    the artifact's own descriptor and where `zf` starts in it; None when
+    `zf` is held in memory (a nested archive recompressed by hand)."""
+    if window is not None:
+        return window.fileno(), window.start
+    if zf is outer:
+        return outer.fp.fileno(), 0  # zipfile's offsets already count any prefix
+    return None
+
+
+# Members up to this size are read and inflated in one piece (the largest
+# shared objects of real bundles are tens of MB); larger ones are streamed.
+_WHOLE_MEMBER = 64 << 20
+
+
+def _member_bytes(fd, base, info):
+    """The content of member `info` of the archive at `base` in `fd`, read
+    with two preads (no shared file position: threads need no lock, where
+    zipfile serialises every read of the archive) and inflated in one call
+    that runs without the GIL; its size and CRC checked as zipfile would."""
+    import zlib
+
+    at = base + info.header_offset
+    header = os.pread(fd, 30, at)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise ValueError("bad local file header for %s" % info.filename)
+    start = at + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(
+        header[28:30], "little")
+    data = os.pread(fd, info.compress_size, start)
+    if len(data) != info.compress_size:
+        raise EOFError("%s is cut short" % info.filename)
+    if info.compress_type == 8:  # deflate, raw stream
+        data = zlib.decompress(data, -15, max(info.file_size, 1))
+    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+        raise ValueError("bad CRC-32 or size for %s" % info.filename)
+    return data
+
+
+def _write_members(zf, jobs, raw=None):
+    """Write each (path, mode, member of zf). A first run spends most of its
+    time here (black: 350 files, 11 MB inflated), so several threads share
+    the work: reading with pread, inflating, CRC and the file system calls
+    all release the GIL. The largest members go first, so the last thread
+    to finish is not the one that drew the largest shared object. Members
+    that `raw` cannot serve (stored in memory, encrypted, compressed with
+    another method, very large) go through zipfile, which says what is
+    wrong with them. The first error is raised here."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    umask = os.umask(0o022)
+    os.umask(umask)
 
     def write(job):
         # A bare fd, not _create_file's file object: hundreds of files on a
         # first run, and each file object costs more than the write.
         target, mode, info = job
+        data = None
+        if (raw is not None and info.compress_type in (0, 8) and not info.flag_bits & 1
+                and max(info.compress_size, info.file_size) <= _WHOLE_MEMBER):
+            data = _member_bytes(raw[0], raw[1], info)
         fd = os.open(target, flags | getattr(os, "O_BINARY", 0), mode)
         try:
-            if hasattr(os, "fchmod"):
+            if mode & umask and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)  # exactly `mode`, whatever the umask
+            if data is not None:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                return
             with zf.open(info) as src:
                 while True:
                     chunk = src.read(1 << 20)
@@ -608,6 +770,7 @@ def _write_members(zf, jobs):
         finally:
             os.close(fd)
 
+    jobs = sorted(jobs, key=lambda job: -job[2].compress_size)
     workers = min(4, os.cpu_count() or 1, len(jobs) // 32)
     if workers < 2:
         for job in jobs:
@@ -704,6 +867,13 @@ class _Window:
 
     def close(self):
         self._f.close()
+
+    def fileno(self):
+        return self._f.fileno()
+
+    @property
+    def start(self):
+        return self._start
 
 
 def _open_tree(outer, artifact, prefix):
@@ -893,15 +1063,21 @@ def _venv_dir(root, base, sites, in_artifact):
     recipe = _venv_recipe(base, sites, in_artifact)
     final = os.path.join(root, "venv", "%08x%08x" % (zlib.crc32(recipe), zlib.adler32(recipe)))
     marker = os.path.join(final, _VENV_MARKER)
-    try:
-        # Not through a symlink (protocol step 5): a link is not a marker.
-        fd = os.open(marker, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    found = None
+    # The marker, else its unflushed name of this boot (protocol step 6).
+    for path in (marker, _unflushed(marker)):
+        if path is None:
+            continue
         try:
-            found = os.read(fd, 1 << 16)
-        finally:
-            os.close(fd)
-    except OSError:
-        found = None
+            # Not through a symlink (protocol step 5): a link is not a marker.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                found = os.read(fd, 1 << 16)
+            finally:
+                os.close(fd)
+            break
+        except OSError:
+            pass
     if found == recipe:
         return final  # the warm path
     if found is not None:
@@ -1591,6 +1767,7 @@ def _main():
     venv = None
     if base is not None:
         venv = _venv_dir(os.path.dirname(os.path.dirname(extracted)), base, sites, in_artifact)
+    _flush_later()
 
     if archive != artifact:
         # zipimport caches an archive's table of contents by path; share the

@@ -54,8 +54,18 @@ __all__ = ["artifact", "site_dirs", "extracted_dir", "venv_dir", "entry_point", 
 artifact = _os.environ.get("PYZAP_ARTIFACT") or None
 site_dirs = [p for p in _os.environ.get("PYZAP_SITE", "").split(_os.pathsep) if p] if artifact else []
 venv_dir = None
-if artifact and _sys.prefix != _sys.base_prefix and _os.path.isfile(
-        _os.path.join(_sys.prefix, ".pyzap-venv")):
+
+
+def _is_bundle_venv(prefix):
+    # Its marker, or the marker's unflushed name (".pyzap-venv.<boot id>")
+    # while the bootstrap's background flush has not renamed it yet.
+    try:
+        return any(n == ".pyzap-venv" or n.startswith(".pyzap-venv.") for n in _os.listdir(prefix))
+    except OSError:
+        return False
+
+
+if artifact and _sys.prefix != _sys.base_prefix and _is_bundle_venv(_sys.prefix):
     venv_dir = _sys.prefix
 # The extracted dir is the first entry that is neither in the venv nor in
 # the artifact (a .pth file's path lines come after it).

@@ -343,6 +343,17 @@ def build(path, boot, files, layout="nested"):
     return boot
 
 
+def _listdir(path):
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+with open("/proc/sys/kernel/random/boot_id") as _f:
+    BOOT_ID = _f.read().strip()
+
+
 class BootstrapTestCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="pyzap-test-")
@@ -368,11 +379,34 @@ class BootstrapTestCase(unittest.TestCase):
         env.update(extra)
         return {k: v for k, v in env.items() if v is not None}
 
-    def run_art(self, *args, art=None, env=None, python_args=(), input=None, cwd=None):
-        return subprocess.run(
+    def run_art(self, *args, art=None, env=None, python_args=(), input=None, cwd=None,
+                settle=True):
+        proc = subprocess.run(
             [sys.executable] + list(python_args) + [art or self.art] + list(args),
             env=env or self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             universal_newlines=True, timeout=TIMEOUT, input=input, cwd=cwd)
+        if settle:
+            self.settled()
+        return proc
+
+    def settled(self, root=None):
+        """Wait until the background flush of the runs so far has given the
+        markers of this boot under `root` their final names (protocol step
+        6), so that a test sees the same files every time."""
+        root = root or self.root
+        suffix = "." + BOOT_ID
+        deadline = time.time() + TIMEOUT
+        while True:
+            waiting = [os.path.join(kind, tree, name)
+                       for kind in ("site", "venv")
+                       for tree in _listdir(os.path.join(root, kind))
+                       for name in _listdir(os.path.join(root, kind, tree))
+                       if name.startswith(".pyzap-") and name.endswith(suffix)]
+            if not waiting:
+                return
+            if time.time() > deadline:
+                self.fail("markers never flushed: %s" % waiting)
+            time.sleep(0.01)
 
     def ok(self, proc):
         self.assertEqual(proc.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (proc.stdout, proc.stderr))
@@ -907,6 +941,7 @@ class Cache(BootstrapTestCase):
         for p in procs:
             out, err = p.communicate(timeout=TIMEOUT)
             self.assertEqual(p.returncode, 0, err)
+        self.settled()
         self.assertEqual(os.listdir(os.path.join(self.root, "site")), [self.boot["extract_hash"]])
         self.assertTrue(os.path.exists(os.path.join(self.extracted(), ".pyzap-complete")))
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
@@ -920,6 +955,7 @@ class Cache(BootstrapTestCase):
         for p in procs:
             out, err = p.communicate(timeout=TIMEOUT)
             self.assertEqual(p.returncode, 0, err)
+        self.settled()
         self.assertEqual(sorted(os.listdir(ext)), [".pyzap-bin", ".pyzap-complete", "app-1.0.dist-info", "edir", "epth.pth", "extpkg", "nsp"])
         self.assertEqual(os.listdir(os.path.join(self.root, "tmp")), [])
 
@@ -1009,6 +1045,7 @@ class Cache(BootstrapTestCase):
             env = self.env(PYZAP_INTERPRETER="1", **extra)
             proc = self.ok(self.run_art("-c", code, env=env))
             self.assertEqual(proc.stdout.strip(), expected)
+            self.settled(expected)
             self.assertTrue(os.path.exists(os.path.join(expected, "site", self.boot["extract_hash"],
                                                         ".pyzap-complete")))
 
@@ -1493,21 +1530,25 @@ class Protocol(BootstrapTestCase):
                 tree = os.path.join(self.tmp, "marker%d" % i)
                 os.mkdir(tree)
                 marker = os.path.join(tree, self.b._MARKER)
+                # The file made: the marker, or its unflushed name (step 5).
+                made = marker + {None: "", "this-boot": "." + BOOT_ID,
+                                 "other-boot": ".00000000-0000-4000-8000-000000000000"}[
+                                     marker_spec.get("unflushed")]
                 real = os.path.join(tree, "real")
                 open(real, "w").close()
                 kind = marker_spec.get("kind")
                 if kind == "file":
-                    open(marker, "w").close()
+                    open(made, "w").close()
                 elif kind == "symlink":
-                    os.symlink(real, marker)
+                    os.symlink(real, made)
                 elif kind == "dangling-symlink":
-                    os.symlink(os.path.join(tree, "missing"), marker)
+                    os.symlink(os.path.join(tree, "missing"), made)
                 elif kind == "dir":
-                    os.mkdir(marker)
+                    os.mkdir(made)
                 elif kind == "fifo":
-                    os.mkfifo(marker)
+                    os.mkfifo(made)
                 if marker_spec.get("owner") == "other":
-                    os.lchown(marker, OTHER_UID, OTHER_UID)
+                    os.lchown(made, OTHER_UID, OTHER_UID)
                 self.assertEqual(self.b._marked(marker), v["expect"] == "complete")
         self.skip_named(skipped)
 
@@ -1646,6 +1687,46 @@ class Modes(BootstrapTestCase):
 
 
 class MarkerAndErrors(BootstrapTestCase):
+    def _venv(self):
+        venvs = os.listdir(os.path.join(self.root, "venv"))
+        self.assertEqual(len(venvs), 1, venvs)
+        return os.path.join(self.root, "venv", venvs[0])
+
+    def test_first_run_flushes_in_the_background(self):
+        # The run does not wait for the disk: its trees are marked with
+        # this boot's id, and a detached process renames the markers once
+        # the file system is flushed (settled() fails if that never happens).
+        self.ok(self.run_art("quiet"))
+        for tree, marker in ((self.extracted(), ".pyzap-complete"), (self._venv(), ".pyzap-venv")):
+            names = os.listdir(tree)
+            self.assertIn(marker, names)
+            self.assertFalse([n for n in names if n.startswith(marker + ".")], names)
+
+    def test_an_unflushed_marker_of_this_boot_is_trusted(self):
+        self.ok(self.run_art("quiet"))
+        for tree, marker in ((self.extracted(), ".pyzap-complete"), (self._venv(), ".pyzap-venv")):
+            os.rename(os.path.join(tree, marker), os.path.join(tree, marker + "." + BOOT_ID))
+            open(os.path.join(tree, "sentinel"), "w").close()
+        self.assertEqual(self.probe("probe", settle=False)["ext_data"], "hello from data")
+        self.assertTrue(os.path.exists(os.path.join(self.extracted(), "sentinel")))
+        self.assertTrue(os.path.exists(os.path.join(self._venv(), "sentinel")))
+
+    def test_an_unflushed_marker_of_another_boot_is_not_trusted(self):
+        # The machine restarted before the tree reached the disk: part of it
+        # may be lost, so it is unpacked again, and its environment made again.
+        self.ok(self.run_art("quiet"))
+        other = "00000000-0000-4000-8000-000000000000"
+        self.assertNotEqual(other, BOOT_ID)
+        for tree, marker in ((self.extracted(), ".pyzap-complete"), (self._venv(), ".pyzap-venv")):
+            os.rename(os.path.join(tree, marker), os.path.join(tree, marker + "." + other))
+            open(os.path.join(tree, "sentinel"), "w").close()
+        self.assertEqual(self.probe("probe")["ext_data"], "hello from data")
+        for tree, marker in ((self.extracted(), ".pyzap-complete"), (self._venv(), ".pyzap-venv")):
+            names = os.listdir(tree)
+            self.assertIn(marker, names)
+            self.assertNotIn("sentinel", names)
+            self.assertNotIn(marker + "." + other, names)
+
     def test_a_symlinked_marker_is_not_a_marker(self):
         self.ok(self.run_art("quiet"))
         marker = os.path.join(self.extracted(), ".pyzap-complete")

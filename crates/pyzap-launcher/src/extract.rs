@@ -144,9 +144,38 @@ fn unpack_part(
 /// marker is, by `lstat`, a regular file owned by the effective uid. A
 /// symlink is not a marker, whatever it points to.
 pub fn is_complete(dir: &Path) -> bool {
-    dir.join(MARKER)
-        .symlink_metadata()
-        .is_ok_and(|m| m.file_type().is_file() && m.uid() == cache::euid())
+    marker_of(dir, MARKER, cache::euid()).is_some()
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id`), read once; `None`
+/// where Linux gives none. A tree written in this boot lives in its page
+/// cache, flushed or not (step 5).
+pub fn boot_id() -> Option<&'static str> {
+    static BOOT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT.get_or_init(|| {
+        let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let id = text.trim();
+        let plain = id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        (!id.is_empty() && id.len() <= 40 && plain).then(|| id.to_string())
+    })
+    .as_deref()
+}
+
+/// The file that makes the tree at `dir` complete (step 5): its marker
+/// `name`, else the marker's unflushed name of this boot
+/// (`<name>.<boot id>`: complete, maybe not on disk yet); each, by
+/// `lstat`, a regular file owned by `owner`. `None` when neither is.
+pub fn marker_of(dir: &Path, name: &str, owner: u32) -> Option<PathBuf> {
+    let is_marker = |path: &Path| {
+        path.symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_file() && m.uid() == owner)
+    };
+    let marker = dir.join(name);
+    if is_marker(&marker) {
+        return Some(marker);
+    }
+    let unflushed = dir.join(format!("{name}.{}", boot_id()?));
+    is_marker(&unflushed).then_some(unflushed)
 }
 
 /// Whether the interpreter tree at `dir` can run: complete, and its

@@ -20,6 +20,6 @@ pub mod trailer;
 
 pub use cache::{cache_root, check_root, root_for, RootInputs, SYSTEM_ROOT};
 pub use error::{write_hint, LauncherError};
-pub use extract::{is_complete, sweep, unpack_payload, usable, MARKER};
+pub use extract::{boot_id, is_complete, marker_of, sweep, unpack_payload, usable, MARKER};
 pub use run::main;
 pub use trailer::{Part, Trailer};

@@ -333,11 +333,11 @@ fn read_tree(kind: TreeKind, path: PathBuf, owner: u32) -> Result<Tree> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let marker = path.join(kind.marker());
     // As the runtimes trust a marker: by lstat, a regular file of the
-    // cache's owner (`docs/artifact-format.md`, protocol step 5).
-    let complete = fs_err::symlink_metadata(&marker)
-        .is_ok_and(|m| m.file_type().is_file() && m.uid() == owner);
+    // cache's owner, under its name or its unflushed name of this boot
+    // (`docs/artifact-format.md`, protocol step 5).
+    let marker = pyzap_launcher::marker_of(&path, kind.marker(), owner);
+    let complete = marker.is_some();
     let mut tree = Tree {
         kind,
         name,
@@ -354,7 +354,7 @@ fn read_tree(kind: TreeKind, path: PathBuf, owner: u32) -> Result<Tree> {
         tree.size = size;
         tree.last_used = last_used;
     }
-    if complete && kind != TreeKind::Python {
+    if let Some(marker) = marker.filter(|_| kind != TreeKind::Python) {
         let text = read_marker(&marker);
         if kind == TreeKind::Site {
             let artifact = text.trim_end_matches('\n');

@@ -48,6 +48,26 @@ fn cache_list_shows_a_run_artifact_and_prune_runtime_removes_it_once_it_stops() 
     let venvs = names(&root.join("venv"));
     assert_eq!(venvs.len(), 1, "{venvs:?}");
     let venv_name = format!("venv/{}", venvs[0]);
+    // The first run's trees are flushed to disk by a detached process of
+    // its own (`docs/artifact-format.md`, protocol step 6), which is among
+    // their users until it is done: wait for the markers' final names and
+    // for no process to use the trees.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let listed = stdout(&run_ok(
+            pyzap().args(["cache", "list"]).env("PYZAP_ROOT", &root),
+        ));
+        let flushed = site.join(".pyzap-complete").is_file()
+            && root.join(&venv_name).join(".pyzap-venv").is_file();
+        if flushed && !listed.contains("in use by") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never flushed:\n{listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     let mut app = Running(
         run_artifact(python, &artifact, &root)

@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use pyzap_launcher::{
-    check_root, is_complete, root_for, sweep, usable, write_hint, RootInputs, MARKER,
+    boot_id, check_root, is_complete, root_for, sweep, usable, write_hint, RootInputs, MARKER,
 };
 use serde_json::{json, Value};
 
@@ -234,7 +234,15 @@ fn marker_vectors() {
         }
         let tree = tmp.path().join(format!("marker{i}"));
         fs_err::create_dir(&tree).unwrap();
-        let marker = tree.join(MARKER);
+        // The file made: the marker, or its unflushed name (step 5).
+        let marker = match spec["unflushed"].as_str() {
+            None => tree.join(MARKER),
+            Some("this-boot") => tree.join(format!("{MARKER}.{}", boot_id().unwrap())),
+            Some("other-boot") => {
+                tree.join(format!("{MARKER}.00000000-0000-4000-8000-000000000000"))
+            }
+            Some(other) => panic!("{name}: unknown unflushed state {other}"),
+        };
         let real = tree.join("real");
         fs_err::File::create(&real).unwrap();
         match spec["kind"].as_str() {

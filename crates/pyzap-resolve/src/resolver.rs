@@ -234,9 +234,18 @@ impl<P: Provider> State<'_, P> {
             .iter()
             .filter(|r| r.evaluate_markers(self.markers, extras))
         {
-            if matches!(req.version_or_url, Some(VersionOrUrl::Url(_))) {
+            // A direct reference to a project the user pinned to a file
+            // reaches here without its URL (the caller's provider clears
+            // it); any other is refused, as pip and uv refuse it: a
+            // distribution from an index must not bring in code from a URL
+            // of its own choosing.
+            if let Some(VersionOrUrl::Url(url)) = &req.version_or_url {
                 return Err(format!(
-                    "direct URL requirement `{req}` is not supported yet"
+                    "it depends on `{req}`, a direct URL reference, which a \
+                     distribution from an index or find-links location may not \
+                     bring in by itself (pip and uv refuse it too); to use that \
+                     URL, require `{name} @ {url}` yourself",
+                    name = req.name
                 ));
             }
             let mut range = self.requirement_range(req);

@@ -524,3 +524,26 @@ fn a_missing_version_lists_the_others_and_why_some_are_out() {
         ]
     );
 }
+
+/// A dependency's direct URL reference is refused, naming the dependency
+/// and what to do (a project the user pinned to a file reaches the resolver
+/// without its URL: `pyzap-bundle`'s provider clears it).
+#[test]
+fn a_dependencys_direct_url_is_refused_with_what_to_do() {
+    const URL: &str = "https://example.invalid/dep-1.0-py3-none-any.whl";
+    let p = Mem::default()
+        .add(
+            "app",
+            "1.0",
+            &["dep @ https://example.invalid/dep-1.0-py3-none-any.whl"],
+            None,
+        )
+        .add("dep", "1.0", &[], None);
+    let err = run(&p, &["app"], "3.11.7").unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "it depends on `dep @ {URL}`, a direct URL reference"
+        )) && err.contains(&format!("require `dep @ {URL}` yourself")),
+        "{err}"
+    );
+}

@@ -1316,7 +1316,10 @@ def _stable_venv(artifact, boot, sites, base, dest):
                     _make_dirs(into, 0o755)
                     for f in filenames:
                         dst = os.path.join(into, f)
-                        if (dirpath == site and f == _MARKER) or os.path.lexists(dst):
+                        # The marker is the cache's, under either name (the
+                        # background flush may be renaming it meanwhile).
+                        if (dirpath == site and (f == _MARKER or f.startswith(_MARKER + "."))) \
+                                or os.path.lexists(dst):
                             continue
                         src = os.path.join(dirpath, f)
                         with open(src, "rb") as s_in, _create_file(

@@ -738,6 +738,20 @@ class Tools(BootstrapTestCase):
         self.assertEqual(run.stdout.split("\n")[0], "version 2")
         self.assertEqual(len([e for e in os.listdir(os.path.dirname(dest)) if e.startswith(".env-")]), 2)
 
+    def test_venv_leaves_out_an_unflushed_marker(self):
+        # The cache's marker is not part of the bundle under either name:
+        # the background flush may rename it while the venv is copied.
+        self.ok(self.run_art("quiet"))
+        tree = self.extracted()
+        os.rename(os.path.join(tree, ".pyzap-complete"),
+                  os.path.join(tree, ".pyzap-complete." + BOOT_ID))
+        dest = os.path.join(self.tmp, "env")
+        proc = self.run_art("venv", dest, env=self.env(PYZAP_TOOLS="1"), settle=False)
+        self.ok(proc)
+        site_packages = os.path.join(dest, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+        self.assertIn("extpkg", os.listdir(site_packages))
+        self.assertFalse([n for n in os.listdir(site_packages) if n.startswith(".pyzap-complete")])
+
     def test_venv_refuses_a_real_directory_and_bad_usage(self):
         dest = os.path.join(self.tmp, "taken")
         os.mkdir(dest)

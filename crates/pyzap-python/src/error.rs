@@ -32,4 +32,26 @@ pub enum PythonError {
     },
     #[error("bytecode compilation with {path} failed: {message}")]
     Compile { path: PathBuf, message: String },
+
+    #[error("cannot read the table of python downloads {path}")]
+    DownloadTableIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the table of python downloads {path} is malformed: {reason}")]
+    DownloadTable { path: PathBuf, reason: String },
+    /// `wanted`: the version, platform, architecture and libc looked for
+    /// (`3.9 for this machine (x86_64-linux-gnu)`); `available`: what the
+    /// table has, per platform.
+    #[error("no python-build-standalone CPython {wanted} in pyzap's table; it has {available}")]
+    NoDownload { wanted: String, available: String },
+    /// `need` and `has` are glibc versions, `(2, 17)`.
+    #[error("python-build-standalone's {file} needs glibc {}.{}, but the target platform {platform} has glibc {}.{}", need.0, need.1, has.0, has.1)]
+    DownloadGlibc {
+        file: String,
+        platform: String,
+        need: (u32, u32),
+        has: (u32, u32),
+    },
 }

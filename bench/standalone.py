@@ -1,24 +1,36 @@
 #!/usr/bin/env python3
-"""Standalone executables: size, cold and warm start, stub overhead.
+"""Standalone executables next to PyInstaller and a venv, on the suite's workloads.
 
-    python3 bench/standalone.py [--runs N] [--no-pyinstaller]
+    python3 bench/standalone.py [--quick] [--workloads black,requests] [--pyinstaller LIST] [--runs N]
 
-Builds `black` with `pyzap build --standalone` from ../shared/wheelhouse and
-the CPython fixture in ../shared/python-dist (target/release/pyzap must
-exist: `cargo build --release`), then measures:
+For each workload of bench/run.py that a standalone executable can run
+(black, flask-gunicorn, echo-wsgi, requests; black-cp39 needs another
+interpreter and `large` the suite's resolver: `bench/run.py --standalone all`
+covers it), builds offline from ../shared/wheelhouse:
 
-- the stub (pyzap-launcher, which pyzap carries) size and the executable's size;
-- cold first run (fresh PYZAP_ROOT: unpack CPython and black's native code);
-- warm start against running the extracted interpreter directly on the same
-  file (`<root>/python/<id>/bin/python3.11 ./black --version`), interleaved
-  so machine noise hits both alike; the target is a ratio within 1.05;
-- the stub's own cost on a one-line app (`print("hi")`), where Python's
-  start-up is smallest; the target is < 2 ms;
-- PyInstaller --onefile black from bench/.venv when it is set up (run
-  `python3 bench/run.py --quick` once). pex --scie cannot be built here: it
-  downloads the scie-jump binary from GitHub.
+- `pyzap build --standalone` with the CPython of ../shared/python-dist
+  (target/release/pyzap must exist: `cargo build --release -p pyzap-cli`);
+- a venv of bench/.venv's CPython 3.11 with the workload installed by pip
+  (the start-up reference);
+- PyInstaller --onefile, from the wheels bench/run.py keeps in
+  bench/.venv/peer-wheels/pyinstaller (run `python3 bench/run.py --quick`
+  once), for black and flask-gunicorn by default (`--pyinstaller all|none|LIST`;
+  none with --quick).
 
-Only the standard library is used; everything goes to a scratch directory.
+Then measures, in one rotation per workload so machine noise hits every
+figure alike (A B C A B C …): the standalone's first run (a fresh
+PYZAP_ROOT each time: unpack CPython, the site tree, the venv; after an
+untimed `sync`, and the roots are kept until the end: deleting thousands of
+files just before a first run makes creating the next ones slower), its warm
+start, the venv's start, and PyInstaller's run (a onefile binary unpacks on
+every run). Each figure is the median wall time and the median CPU time
+(user + system of the process and the children it waited for, from
+`wait4`), which a loaded machine disturbs less; the load average is
+printed with them. The targets of issue 14: first run <= 2x warm start,
+size <= 0.5x PyInstaller. Also printed: the launcher's size and the glibc
+the executable needs (`pyzap info`), and the stub's own cost on a one-line
+app. Only the standard library is used; everything goes to a scratch
+directory, removed at the end unless --keep.
 """
 
 import argparse
@@ -31,108 +43,224 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), "shared")
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+sys.path.insert(0, str(REPO / "bench"))
+from pyzapbench.workloads import all_workloads  # noqa: E402
+
+WORKLOADS = ("black", "flask-gunicorn", "echo-wsgi", "requests")
+DEFAULT_PYINSTALLER = "black,flask-gunicorn"
+BENCH_VENV = REPO / "bench" / ".venv"
+PI_WHEELS = BENCH_VENV / "peer-wheels" / "pyinstaller"
 
 
-def ms(cmd, env=None):
+def timed(cmd, env, expect=None):
+    """(wall ms, cpu ms) of one run; the run must succeed and print `expect`."""
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
-    return (time.perf_counter() - start) * 1000
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = (time.perf_counter() - start) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = out.decode("utf-8", "replace")
+    if proc.returncode != 0 or (expect and expect not in text):
+        raise SystemExit("%s failed (%s):\n%s" % (" ".join(map(str, cmd)), proc.returncode, text[-2000:]))
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
 
 
-def paired(a, b, runs, env):
-    """Interleaved medians of two commands."""
-    xs, ys = [], []
+def run(cmd, env=None, **kw):
+    subprocess.run([str(c) for c in cmd], env=env, check=True, **kw)
+
+
+def base_python():
+    """bench/.venv's CPython 3.11, else python3.11 on PATH."""
+    for cand in (BENCH_VENV / "bin" / "python", shutil.which("python3.11")):
+        if cand and os.path.exists(cand):
+            return str(cand)
+    raise SystemExit("no CPython 3.11: run `python3 bench/run.py --quick` once, or put python3.11 on PATH")
+
+
+def pyinstaller_pin():
+    req = (REPO / "bench" / "requirements.txt").read_text()
+    return next(line.split("==")[1].strip() for line in req.splitlines() if line.startswith("pyinstaller=="))
+
+
+def build(wl, kind, out, ctx):
+    """Builds `kind` (standalone, venv, pyinstaller) of `wl` in `out`;
+    returns (the command a run executes, the bytes measured as its size)."""
+    out.mkdir(parents=True)
+    wl.prepare(out)
+    inputs = wl.inputs(out)
+    wheelhouse = str(ctx.wheelhouse)
+    if kind == "standalone":
+        exe = out / "app"
+        entry = ["-c", wl.script] if wl.script else ["-e", wl.entry]
+        run([ctx.pyzap, "build", *inputs, "-f", wheelhouse, "--no-index", "--standalone",
+             "--python-dist", ctx.python_dist, *entry, "-o", exe, "-q"], ctx.env)
+        return [exe, *wl.args], exe.stat().st_size
+    venv = out / "venv"
+    run([ctx.python, "-m", "venv", "--without-pip", venv], ctx.env)
+    pip = [ctx.python, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q", "--no-index",
+           "-f", wheelhouse]
+    if kind == "venv":
+        run([*pip, *inputs], ctx.env)
+        size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
+        if wl.script:
+            return [venv / "bin" / wl.script, *wl.args], size
+        return [venv / "bin" / "python", "-c", wl.wrapper_code(), *wl.args], size
+    run([*pip, "-f", PI_WHEELS, "pyinstaller==" + pyinstaller_pin(), *inputs], ctx.env)
+    entry_py = out / "entry.py"
+    entry_py.write_text(wl.wrapper_code())
+    name = wl.script or wl.key
+    run([venv / "bin" / "pyinstaller", "--onefile", "--noconfirm", "--log-level", "WARN", "--name", name,
+         "--distpath", out / "dist", "--workpath", out / "work", "--specpath", out / "work", entry_py], ctx.env)
+    exe = out / "dist" / name
+    return [exe, *wl.args], exe.stat().st_size
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def measure(wl, cmds, runs, ctx):
+    """Interleaved runs: {figure: ([wall ms], [cpu ms])}."""
+    figures = {k: ([], []) for k in ("first", "warm", *cmds.keys() - {"standalone"})}
+    warm_env = dict(ctx.env, PYZAP_ROOT=str(ctx.work / ("warm-" + wl.key)))
+    timed(cmds["standalone"], warm_env, wl.expect)  # the warm root's own first run
+    time.sleep(0.5)  # its detached flusher
+    for other in cmds.keys() - {"standalone"}:
+        timed(cmds[other], ctx.env, wl.expect)  # page cache, bytecode
+    for i in range(runs):
+        cold_env = dict(ctx.env, PYZAP_ROOT=str(ctx.work / ("cold-%s-%d" % (wl.key, i))))
+        order = [("first", cmds["standalone"], cold_env), ("warm", cmds["standalone"], warm_env)]
+        order += [(k, c, ctx.env) for k, c in cmds.items() if k != "standalone"]
+        for figure, cmd, env in order:
+            if figure == "first":
+                # Untimed: the previous first run's detached flushers are
+                # done, and each first run starts with nothing to flush.
+                os.sync()
+            wall, cpu = timed(cmd, env, wl.expect)
+            figures[figure][0].append(wall)
+            figures[figure][1].append(cpu)
+    return figures
+
+
+def info(ctx, exe):
+    text = subprocess.run([ctx.pyzap, "info", exe], env=ctx.env, check=True, capture_output=True, text=True).stdout
+    stub = re.search(r"launcher (\d+) bytes", text)
+    payload = re.search(r"payload (\d+) bytes", text)
+    glibc = re.search(r"runs on (glibc [0-9.]+ or later|any glibc|[^\n;]+)", text)
+    return (int(stub.group(1)) if stub else None, int(payload.group(1)) if payload else None,
+            glibc.group(1) if glibc else "?")
+
+
+def stub_overhead(ctx, runs):
+    """The stub's own cost: a one-line app, against its extracted interpreter."""
+    src = ctx.work / "tiny-src"
+    src.mkdir()
+    (src / "__main__.py").write_text('print("hi")\n')
+    tiny = ctx.work / "tiny-app"
+    run([ctx.pyzap, "build", "--src", src, "--standalone", "--python-dist", ctx.python_dist, "-o", tiny, "-q"],
+        ctx.env)
+    env = dict(ctx.env, PYZAP_ROOT=str(ctx.work / "tiny-root"))
+    timed([tiny], env, "hi")
+    python = glob.glob(os.path.join(env["PYZAP_ROOT"], "python", "*", "bin", "python3*"))[0]
+    stub, direct = [], []
     for _ in range(runs):
-        xs.append(ms(a, env))
-        ys.append(ms(b, env))
-    return statistics.median(xs), statistics.median(ys)
+        stub.append(timed([tiny], env, "hi")[0])
+        direct.append(timed([python, tiny], env, "hi")[0])
+    return median(stub), median(direct)
+
+
+def pick(option, default, quick):
+    if option is None:
+        option = "none" if quick else default
+    if option == "all":
+        return set(WORKLOADS)
+    return {w.strip() for w in option.split(",") if w.strip() and w.strip() != "none"}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=40)
-    ap.add_argument("--no-pyinstaller", action="store_true")
+    ap.add_argument("--runs", type=int, default=None, help="runs per figure (default 15; 7 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="black only, no PyInstaller (unless --pyinstaller)")
+    ap.add_argument("--workloads", help="comma list of: " + ", ".join(WORKLOADS))
+    ap.add_argument("--pyinstaller", help="workloads PyInstaller builds: all, none or a comma list "
+                                          "(default %s; none with --quick)" % DEFAULT_PYINSTALLER)
+    ap.add_argument("--pyzap", default=str(REPO / "target" / "release" / "pyzap"))
+    ap.add_argument("--wheelhouse", default=str(SHARED / "wheelhouse"))
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    pyzap = os.path.join(REPO, "target", "release", "pyzap")
-    dist = glob.glob(os.path.join(SHARED, "python-dist", "*install_only.tar.gz"))[0]
-    work = tempfile.mkdtemp(prefix="pyzap-sa-bench-")
-    env = dict(os.environ, PYZAP_CACHE_DIR=os.path.join(work, "build-cache"))
-    for var in ("PYTHONPATH", "PYTHONHOME", "PYZAP_INTERPRETER", "PYZAP_ENTRY_POINT"):
-        env.pop(var, None)
+    runs = args.runs or (7 if args.quick else 15)
+    chosen = [w.strip() for w in (args.workloads or ("black" if args.quick else ",".join(WORKLOADS))).split(",")]
+    unknown = set(chosen) - set(WORKLOADS)
+    if unknown:
+        raise SystemExit("unknown workloads: %s (choose from %s)" % (", ".join(sorted(unknown)), ", ".join(WORKLOADS)))
+    with_pi = pick(args.pyinstaller, DEFAULT_PYINSTALLER, args.quick)
+    if with_pi and not PI_WHEELS.is_dir():
+        print("PyInstaller left out: no %s (run `python3 bench/run.py --quick` once)" % PI_WHEELS)
+        with_pi = set()
+    if not os.path.exists(args.pyzap):
+        raise SystemExit("%s is missing: cargo build --release -p pyzap-cli" % args.pyzap)
+
+    class Ctx:
+        pass
+
+    ctx = Ctx()
+    ctx.pyzap = args.pyzap
+    ctx.wheelhouse = Path(args.wheelhouse)
+    ctx.python = base_python()
+    ctx.python_dist = sorted(glob.glob(str(SHARED / "python-dist" / "*install_only.tar.gz")))[-1]
+    ctx.work = Path(tempfile.mkdtemp(prefix="pyzap-sa-bench-"))
+    ctx.env = dict(os.environ, PYZAP_CACHE_DIR=str(ctx.work / "build-cache"),
+                   PYINSTALLER_CONFIG_DIR=str(ctx.work / "pyinstaller-config"), PIP_NO_INPUT="1")
+    for var in ("PYTHONPATH", "PYTHONHOME", "PYZAP_INTERPRETER", "PYZAP_ENTRY_POINT", "PYZAP_ROOT",
+                "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"):
+        ctx.env.pop(var, None)
+    workloads = {w.key: w for w in all_workloads(REPO)}
     rows = []
     try:
-        black = os.path.join(work, "black")
-        start = time.perf_counter()
-        subprocess.run([pyzap, "build", "black", "-c", "black", "-f", os.path.join(SHARED, "wheelhouse"),
-                        "--no-index", "--standalone", "--python-dist", dist, "-o", black, "-q"],
-                       env=env, check=True)
-        build_s = time.perf_counter() - start
-        tiny_src = os.path.join(work, "tiny")
-        os.makedirs(tiny_src)
-        with open(os.path.join(tiny_src, "__main__.py"), "w") as f:
-            f.write('print("hi")\n')
-        tiny = os.path.join(work, "tiny-app")
-        subprocess.run([pyzap, "build", "--src", tiny_src, "--standalone", "--python-dist", dist,
-                        "-o", tiny, "-q"], env=env, check=True)
-
-        colds = []
-        for i in range(5):
-            root = os.path.join(work, "cold-%d" % i)
-            colds.append(ms([black, "--version"], dict(env, PYZAP_ROOT=root)))
-        root = os.path.join(work, "root")
-        renv = dict(env, PYZAP_ROOT=root)
-        ms([black, "--version"], renv)
-        ms([tiny], renv)
-        python = glob.glob(os.path.join(root, "python", "*", "bin", "python3.11"))[0]
-        warm, direct = paired([black, "--version"], [python, black, "--version"], args.runs, renv)
-        t_stub, t_direct = paired([tiny], [python, tiny], args.runs * 3, renv)
-        rows.append(("pyzap --standalone", os.path.getsize(black), statistics.median(colds), warm))
-        info = subprocess.run([pyzap, "info", black], env=env, check=True, capture_output=True, text=True).stdout
-        stub = int(re.search(r"launcher (\d+) bytes", info).group(1))
-        print("pyzap-launcher stub: %d bytes (%.0f KiB)" % (stub, stub / 1024))
-        print("build: %.1f s" % build_s)
-        print("black --version cold (fresh cache, 5 runs): median %.0f ms, max %.0f ms"
-              % (statistics.median(colds), max(colds)))
-        print("black --version warm: %.1f ms; extracted interpreter directly: %.1f ms; ratio %.3f (target <= 1.05)"
-              % (warm, direct, warm / direct))
-        print("stub overhead on print('hi'): %.1f ms vs %.1f ms direct = %.2f ms (target < 2 ms)"
-              % (t_stub, t_direct, t_stub - t_direct))
-
-        venv = os.path.join(REPO, "bench", ".venv")
-        wheels = os.path.join(venv, "peer-wheels", "pyinstaller")
-        if not args.no_pyinstaller and os.path.isdir(wheels):
-            pi_venv = os.path.join(work, "pi-venv")
-            subprocess.run([os.path.join(venv, "bin", "python"), "-m", "venv", pi_venv], check=True)
-            pip = os.path.join(pi_venv, "bin", "pip")
-            subprocess.run([pip, "install", "-q", "--no-index", "-f", os.path.join(SHARED, "wheelhouse"),
-                            "-f", wheels, "black", "pyinstaller"], check=True)
-            entry = os.path.join(work, "black_entry.py")
-            with open(entry, "w") as f:
-                f.write("from black import patched_main\npatched_main()\n")
-            subprocess.run([os.path.join(pi_venv, "bin", "pyinstaller"), "--onefile", "--noconfirm",
-                            "--log-level", "WARN", "--name", "black-pi", "--distpath", work,
-                            "--workpath", os.path.join(work, "pi-build"), "--specpath", work,
-                            "--collect-submodules", "black", entry], check=True, env=env)
-            pi = os.path.join(work, "black-pi")
-            pi_cold = [ms([pi, "--version"], env) for _ in range(5)]  # onefile unpacks at every run
-            pi_warm, _ = paired([pi, "--version"], [pi, "--version"], args.runs // 2, env)
-            rows.append(("PyInstaller --onefile", os.path.getsize(pi), statistics.median(pi_cold), pi_warm))
-        rows.append(("pex --scie", None, None, None))
-        print("\n| tool | size | cold first run | warm run |\n|---|---|---|---|")
-        for name, size, cold, warm in rows:
-            if size is None:
-                print("| %s | not buildable here (downloads scie-jump from GitHub) | | |" % name)
-            else:
-                print("| %s | %.1f MB | %.0f ms | %.0f ms |" % (name, size / 1e6, cold, warm))
+        for key in chosen:
+            wl = workloads[key]
+            cmds, sizes = {}, {}
+            for kind in ("standalone", "venv", *(["pyinstaller"] if key in with_pi else [])):
+                start = time.perf_counter()
+                cmds[kind], sizes[kind] = build(wl, kind, ctx.work / key / kind, ctx)
+                print("%s: built %s in %.1f s" % (key, kind, time.perf_counter() - start), flush=True)
+            stub, payload, glibc = info(ctx, cmds["standalone"][0])
+            figures = measure(wl, cmds, runs, ctx)
+            rows.append((wl, sizes, figures, stub, payload, glibc))
+        t_stub, t_direct = stub_overhead(ctx, runs * 2)
     finally:
         if args.keep:
-            print("kept", work)
+            print("kept", ctx.work)
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(ctx.work, ignore_errors=True)
+
+    def fig(figures, name, i):
+        return median(figures[name][i]) if name in figures else float("nan")
+
+    print("\nload average %s; %d runs per figure, interleaved; wall ms (cpu ms = user+sys)" % (
+        " ".join("%.2f" % x for x in os.getloadavg()), runs))
+    print("\n| workload | standalone | PyInstaller | size ratio (target <= 0.5) | first run | warm start "
+          "| first / warm (target <= 2) | venv start | warm / venv | PyInstaller run |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for wl, sizes, f, stub, payload, glibc in rows:
+        pi = sizes.get("pyinstaller")
+        print("| %s | %.1f MB | %s | %s | %.0f (%.0f) | %.0f (%.0f) | %.2f (%.2f) | %.0f (%.0f) | %.2f | %s |" % (
+            wl.key, sizes["standalone"] / 1e6, "%.1f MB" % (pi / 1e6) if pi else "not built",
+            "%.2f" % (sizes["standalone"] / pi) if pi else "",
+            fig(f, "first", 0), fig(f, "first", 1), fig(f, "warm", 0), fig(f, "warm", 1),
+            fig(f, "first", 0) / fig(f, "warm", 0), fig(f, "first", 1) / fig(f, "warm", 1),
+            fig(f, "venv", 0), fig(f, "venv", 1), fig(f, "warm", 0) / fig(f, "venv", 0),
+            "%.0f (%.0f)" % (fig(f, "pyinstaller", 0), fig(f, "pyinstaller", 1)) if pi else ""))
+    for wl, sizes, f, stub, payload, glibc in rows[:1]:
+        print("\nlauncher: %s bytes (%.0f KiB); CPython payload %.1f MB; runs on %s" % (
+            stub, (stub or 0) / 1024, (payload or 0) / 1e6, glibc))
+    print("stub overhead on print('hi'): %.1f ms vs %.1f ms with its interpreter directly = %.2f ms (target < 2 ms)"
+          % (t_stub, t_direct, t_stub - t_direct))
 
 
 if __name__ == "__main__":

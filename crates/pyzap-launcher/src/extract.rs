@@ -3,17 +3,21 @@
 //! into a work directory, under a lock, then rename it into place.
 //!
 //! A tree is trusted only when its marker is there (`is_complete`); the
-//! marker is written last, inside the work directory, before the rename.
+//! marker is written last, inside the work directory, before the rename:
+//! where Linux gives a boot id, under its unflushed name and without
+//! waiting for the disk (`flush.rs` renames it once the tree is flushed).
+//! Files get their modes as they are created, not in a second walk.
 //! The lock (an `flock`, released by the kernel when a process dies) makes
 //! concurrent first runs wait for one extraction instead of each doing it;
 //! a run killed midway leaves only a work directory, which the next holder
 //! of the lock deletes. The steps are those of `docs/artifact-format.md`,
 //! "Runtime cache protocol", 5 to 9.
 
+use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -53,14 +57,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Unpacks every part of the payload of `exe` (open as `file`) into `dest`,
-/// checking each part's sha256.
+/// Unpacks every part of the payload of `exe` (open as `file`) into the
+/// existing directory `dest`, checking each part's sha256. Everything below
+/// `dest` gets its mode as it is made (step 3): directories 0755, files
+/// 0644, or 0755 when the archive gives any executable bit.
 pub fn unpack_payload(
     file: &File,
     exe: &Path,
     trailer: &Trailer,
     dest: &Path,
 ) -> Result<(), LauncherError> {
+    let umask = current_umask();
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<LauncherError>> = Mutex::new(None);
     let threads = std::thread::available_parallelism()
@@ -76,7 +83,7 @@ pub fn unpack_payload(
                 if failure.lock().map_or(true, |f| f.is_some()) {
                     break;
                 }
-                if let Err(e) = unpack_part(file, exe, trailer, i, dest) {
+                if let Err(e) = unpack_part(file, exe, trailer, i, dest, umask) {
                     if let Ok(mut f) = failure.lock() {
                         f.get_or_insert(e);
                     }
@@ -98,6 +105,7 @@ fn unpack_part(
     trailer: &Trailer,
     index: usize,
     dest: &Path,
+    umask: u32,
 ) -> Result<(), LauncherError> {
     let part = &trailer.parts[index];
     let start = trailer.payload_offset + part.offset;
@@ -113,12 +121,9 @@ fn unpack_part(
     };
     let result = (|| -> io::Result<()> {
         let mut decoder = zstd::stream::read::Decoder::new(&mut reader)?;
-        let mut archive = tar::Archive::new(&mut decoder);
-        archive.set_preserve_mtime(true); // keeps the stdlib's .pyc files valid
-        archive.set_preserve_permissions(true);
-        archive.set_overwrite(false);
-        for entry in archive.entries()? {
-            entry?.unpack_in(dest)?;
+        let mut writer = TreeWriter::new(dest, umask);
+        for entry in tar::Archive::new(&mut decoder).entries()? {
+            writer.write(&mut entry?)?;
         }
         io::copy(&mut decoder, &mut io::sink())?;
         Ok(())
@@ -138,6 +143,123 @@ fn unpack_part(
         });
     }
     result.map_err(unpack_err)
+}
+
+/// Writes the entries of one part below `dest`, each made with its final
+/// mode and (files) modification time, in as few system calls as can be:
+/// a CPython tree is a thousand files, and the first run waits for them.
+///
+/// Nothing is written outside `dest`, whatever the archive says (it is
+/// hashed only once read through): entry paths are plain relative names,
+/// and nothing is written through a symlink, since every directory on the
+/// way is one this writer made or found to be a directory by `lstat`, and
+/// files are created exclusively (`O_EXCL` does not follow a symlink).
+struct TreeWriter<'a> {
+    dest: &'a Path,
+    /// The process's umask: a mode it would narrow is set again.
+    umask: u32,
+    /// Directories known to be real directories below `dest`.
+    dirs: HashSet<PathBuf>,
+    buf: Vec<u8>,
+}
+
+impl<'a> TreeWriter<'a> {
+    fn new(dest: &'a Path, umask: u32) -> Self {
+        Self {
+            dest,
+            umask,
+            dirs: HashSet::new(),
+            buf: Vec::new(),
+        }
+    }
+
+    fn write<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> io::Result<()> {
+        let rel = entry.path()?.into_owned();
+        let mut plain = rel.components().filter(|c| *c != Component::CurDir);
+        if !plain.all(|c| matches!(c, Component::Normal(_))) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("archive entry outside the tree: {}", rel.display()),
+            ));
+        }
+        let header = entry.header();
+        let kind = header.entry_type();
+        let exec = header.mode()? & 0o111 != 0;
+        let mtime = header.mtime()?;
+        if kind.is_dir() {
+            return self.make_dirs(&rel);
+        }
+        if let Some(parent) = rel.parent() {
+            self.make_dirs(parent)?;
+        }
+        let path = self.dest.join(&rel);
+        if kind.is_symlink() {
+            let target = entry.link_name()?.ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "symlink without a target")
+            })?;
+            return std::os::unix::fs::symlink(target, &path);
+        }
+        if !kind.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("unexpected archive entry {}: {kind:?}", rel.display()),
+            ));
+        }
+        self.buf.clear();
+        entry.read_to_end(&mut self.buf)?;
+        let mode = if exec { 0o755 } else { 0o644 };
+        let mut out = File::options()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&path)?;
+        out.write_all(&self.buf)?;
+        if mode & self.umask != 0 {
+            out.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        // The stdlib's .pyc files record their source's mtime.
+        let modified = SystemTime::UNIX_EPOCH + Duration::from_secs(mtime);
+        out.set_times(std::fs::FileTimes::new().set_modified(modified))
+    }
+
+    /// Makes `rel` and its parents below `dest`, 0755, or checks that they
+    /// are directories (not symlinks) when they exist.
+    fn make_dirs(&mut self, rel: &Path) -> io::Result<()> {
+        if rel.as_os_str().is_empty() || self.dirs.contains(rel) {
+            return Ok(());
+        }
+        if let Some(parent) = rel.parent() {
+            self.make_dirs(parent)?;
+        }
+        let path = self.dest.join(rel);
+        match std::fs::DirBuilder::new().mode(0o755).create(&path) {
+            Ok(()) if 0o755 & self.umask != 0 => {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+            }
+            Ok(()) => {}
+            // Another part's thread made it, or an entry of ours did.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if !path.symlink_metadata()?.is_dir() {
+                    return Err(e);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        self.dirs.insert(rel.to_path_buf());
+        Ok(())
+    }
+}
+
+/// The process's umask, read without changing it (`umask(2)` cannot), from
+/// `/proc/self/status`; where that says nothing, every mode is set again.
+fn current_umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o777)
 }
 
 /// Whether the tree at `dir` is complete (step 5 of the protocol): its
@@ -210,6 +332,16 @@ pub fn sweep(tmp: &Path, now: SystemTime) {
     }
 }
 
+/// How the tree `install` made usable is marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Installed {
+    /// Under the marker's name, or by another process (which flushes it).
+    Durably,
+    /// By this process, under the marker's unflushed name: `flush_later`
+    /// must make it durable (step 6.6).
+    Unflushed,
+}
+
 /// Makes `<root>/python/<id>` a usable interpreter tree, unpacking it when
 /// it is not (step 6). `root` must already be checked (`check_root`).
 pub(crate) fn install(
@@ -218,7 +350,7 @@ pub(crate) fn install(
     exe: &Path,
     trailer: &Trailer,
     id: &str,
-) -> Result<PathBuf, LauncherError> {
+) -> Result<Installed, LauncherError> {
     let pythons = root.join("python");
     let tmp = root.join("tmp");
     let final_dir = pythons.join(id);
@@ -241,7 +373,8 @@ pub(crate) fn install(
         .map_err(unpack_err(&lock_path))?;
     lock.lock().map_err(unpack_err(&lock_path))?;
     if usable(&final_dir, &trailer.interpreter) {
-        return Ok(final_dir); // another process finished while we waited
+        // Another process finished while we waited (and flushes it).
+        return Ok(Installed::Durably);
     }
     sweep(&tmp, SystemTime::now());
     // Only the lock holder writes work directories for this id: any left
@@ -259,12 +392,21 @@ pub(crate) fn install(
         .mode(0o700)
         .create(&work)
         .map_err(unpack_err(&work))?;
+    // Durable before trusted: a power cut never leaves a tree that a later
+    // boot trusts. With a boot id the marker gets its unflushed name (this
+    // boot's page cache holds the tree, flushed or not) and `flush_later`
+    // renames it once the tree is on disk, while the application runs;
+    // without one, the files reach the disk, then the marker, then the
+    // rename (step 6.4).
+    let boot = boot_id();
     let result = unpack_payload(file, exe, trailer, &work).and_then(|()| {
-        set_tree_modes(&work).map_err(unpack_err(&work))?;
-        // Durable before trusted: the files reach the disk, then the marker,
-        // then the rename — a power cut never leaves a marked, partial tree.
-        sync_filesystem(&work).map_err(unpack_err(&work))?;
-        write_marker(&work).map_err(unpack_err(&work))?;
+        // Private while it was filled; every entry below has its mode.
+        std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o755))
+            .map_err(unpack_err(&work))?;
+        if boot.is_none() {
+            sync_filesystem(&work).map_err(unpack_err(&work))?;
+        }
+        write_marker(&work, boot).map_err(unpack_err(&work))?;
         if final_dir.symlink_metadata().is_ok() {
             // Not usable (no marker, or a tree that lost its interpreter):
             // never used, moved aside and deleted, under our lock.
@@ -273,6 +415,9 @@ pub(crate) fn install(
             let _ = remove_tree(&aside);
         }
         std::fs::rename(&work, &final_dir).map_err(unpack_err(&final_dir))?;
+        if boot.is_some() {
+            return Ok(()); // the flusher's syncfs covers the rename
+        }
         File::open(&pythons)
             .and_then(|d| d.sync_all())
             .map_err(unpack_err(&pythons))
@@ -280,40 +425,29 @@ pub(crate) fn install(
     if result.is_err() {
         let _ = remove_tree(&work);
     }
-    result.map(|()| final_dir)
+    result.map(|()| match boot {
+        Some(_) => Installed::Unflushed,
+        None => Installed::Durably,
+    })
 }
 
-/// Gives every entry of an unpacked tree its mode (step 3): directories
-/// 0755, files 0644, or 0755 when any executable bit is set, exactly,
-/// whatever the umask or the archive said: readable by every user (root's
-/// cache serves servers that switch user), writable by its owner only.
-fn set_tree_modes(dir: &Path) -> io::Result<()> {
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            set_tree_modes(&entry.path())?;
-        } else if kind.is_file() {
-            let mode = entry.metadata()?.mode() & 0o7777;
-            let want = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
-            if mode != want {
-                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(want))?;
-            }
-        } // a symlink has no mode of its own
-    }
-    Ok(())
-}
-
-/// Writes the marker into `dir`, 0644 exactly, and flushes it.
-fn write_marker(dir: &Path) -> io::Result<()> {
+/// Writes the marker into `dir`, 0644 exactly: under its unflushed name
+/// of `boot` when there is one, else under its name, flushed.
+fn write_marker(dir: &Path, boot: Option<&str>) -> io::Result<()> {
+    let name = match boot {
+        Some(boot) => format!("{MARKER}.{boot}"),
+        None => MARKER.to_string(),
+    };
     let marker = File::options()
         .write(true)
         .create_new(true)
         .mode(0o644)
-        .open(dir.join(MARKER))?;
+        .open(dir.join(name))?;
     marker.set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    marker.sync_all()
+    if boot.is_none() {
+        marker.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Ignores `SIGXFSZ` while it lives, then restores the disposition it

@@ -15,11 +15,13 @@
 mod cache;
 mod error;
 mod extract;
+mod flush;
 mod run;
 pub mod trailer;
 
 pub use cache::{cache_root, check_root, root_for, RootInputs, SYSTEM_ROOT};
 pub use error::{write_hint, LauncherError};
 pub use extract::{boot_id, is_complete, marker_of, sweep, unpack_payload, usable, MARKER};
+pub use flush::flush_later;
 pub use run::main;
 pub use trailer::{Part, Trailer};

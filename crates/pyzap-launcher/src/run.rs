@@ -13,6 +13,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
+use crate::extract::Installed;
 use crate::trailer::{Trailer, FOOTER_LEN};
 use crate::{cache, extract, LauncherError};
 
@@ -57,15 +58,22 @@ fn launch() -> Result<Never, LauncherError> {
     let id = trailer.id();
     let dir = root.join("python").join(&id);
     let python = dir.join(&trailer.interpreter);
+    let mut installed = Installed::Durably;
     if !extract::is_complete(&dir) {
-        unpack(&root, &file, &exe, &trailer, &id)?;
+        installed = unpack(&root, &file, &exe, &trailer, &id)?;
     }
-    let mut err = exec(&python);
+    let mut err = exec(
+        &python,
+        (installed == Installed::Unflushed).then_some(&*dir),
+    );
     if err.kind() == std::io::ErrorKind::NotFound && python.symlink_metadata().is_err() {
         // A marker over a tree that lost its interpreter (deleted by hand,
         // or by a cleaner): not trusted forever, unpacked again once.
-        unpack(&root, &file, &exe, &trailer, &id)?;
-        err = exec(&python);
+        installed = unpack(&root, &file, &exe, &trailer, &id)?;
+        err = exec(
+            &python,
+            (installed == Installed::Unflushed).then_some(&*dir),
+        );
     }
     if err.kind() == std::io::ErrorKind::PermissionDenied && cache::is_noexec(&root) {
         return Err(LauncherError::Noexec(root));
@@ -83,7 +91,7 @@ fn unpack(
     exe: &Path,
     trailer: &Trailer,
     id: &str,
-) -> Result<PathBuf, LauncherError> {
+) -> Result<Installed, LauncherError> {
     if cache::is_noexec(root) {
         return Err(LauncherError::Noexec(root.to_path_buf()));
     }
@@ -134,7 +142,16 @@ fn self_path() -> OsString {
 /// interpreter at another stdlib); nothing else in the environment changes.
 /// Returns only when the exec failed. (The executable's own file is closed by
 /// the exec: Rust opens files close-on-exec.)
-fn exec(python: &Path) -> std::io::Error {
+///
+/// `unflushed`, a tree this process just put in place with its marker's
+/// unflushed name, gets its detached flusher first (step 6.6): as late as
+/// can be, so the application's start does not wait for it. The launcher
+/// has one thread by then (`unpack_payload`'s threads are scoped, so
+/// joined), which is what a `fork` needs.
+fn exec(python: &Path, unflushed: Option<&Path>) -> std::io::Error {
+    if let Some(tree) = unflushed {
+        crate::flush_later(tree);
+    }
     std::process::Command::new(python)
         .arg0(python)
         .arg(self_path())

@@ -16,7 +16,8 @@ use crate::ArtifactError;
 
 #[derive(Debug, Clone)]
 pub struct PayloadOptions {
-    /// Drop test suites, idlelib, tkinter, ensurepip and other versions' bytecode.
+    /// Drop test suites, idlelib, tkinter (and turtle), ensurepip and other
+    /// versions' bytecode.
     pub strip_stdlib: bool,
     /// `sys.implementation.cache_tag` of the interpreter (`cpython-311`).
     pub cache_tag: String,
@@ -88,6 +89,10 @@ const STRIP_MODULES: &[&str] = &[
     "xxsubtype",
 ];
 
+/// Top-level stdlib modules that only work with what is stripped: turtle
+/// draws through tkinter.
+const STRIP_TOP_MODULES: &[&str] = &["turtle"];
+
 /// Whether `rel` (relative to the distribution root) is left out.
 fn stripped(rel: &str, cache_tag: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
@@ -104,6 +109,12 @@ fn stripped(rel: &str, cache_tag: &str) -> bool {
     }
     let file = inner.last().copied().unwrap_or("");
     if dirs == ["lib-dynload"] && STRIP_MODULES.iter().any(|m| file.starts_with(m)) {
+        return true;
+    }
+    // `turtle.py`, and its bytecode `__pycache__/turtle.<tag>[.opt-N].pyc`.
+    let module = file.split('.').next().unwrap_or("");
+    let top = (dirs.is_empty() && file.ends_with(".py")) || dirs == ["__pycache__"];
+    if top && STRIP_TOP_MODULES.contains(&module) {
         return true;
     }
     // `__pycache__/mod.<tag>[.opt-N].pyc` of another interpreter version.
@@ -343,6 +354,10 @@ mod tests {
         assert!(!s("lib/python3.11/__pycache__/os.cpython-311.pyc"));
         assert!(!s("lib/python3.11/__pycache__/os.cpython-311.opt-1.pyc"));
         assert!(!s("lib/python3.11/os.py"));
+        assert!(s("lib/python3.11/turtle.py"));
+        assert!(s("lib/python3.11/__pycache__/turtle.cpython-311.pyc"));
+        assert!(!s("lib/python3.11/turtledemo_is_not_a_module.py"));
+        assert!(!s("lib/python3.11/site-packages/turtle.py"));
         assert!(!s("lib/python3.11/unittest/case.py"));
         assert!(!s("lib/python3.11/site-packages/foo/tests/x.py"));
         assert!(!s("bin/python3.11"));

@@ -1,9 +1,10 @@
 //! The runtime cache across users and limits (`docs/artifact-format.md`,
 //! "Runtime cache protocol"): a server started as root that switches user
 //! still imports from the cache; nothing in it is group-writable under a
-//! umask of 002; the launcher does not trust a symlinked marker or a tree
-//! that lost its interpreter, survives `ulimit -f` with one line, and finds
-//! the home directory without `HOME`. Tests that need root skip without it.
+//! umask of 002; the launcher does not trust a symlinked marker, a tree
+//! that lost its interpreter or an unflushed marker of another boot, gives
+//! the first run's marker its name once flushed, survives `ulimit -f` with
+//! one line, and finds the home directory without `HOME`. Tests that need root skip without it.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -89,6 +90,45 @@ fn python_tree(root: &Path) -> PathBuf {
         .collect();
     assert_eq!(trees.len(), 1, "{trees:?}");
     trees[0].clone()
+}
+
+/// Whether the interpreter tree's marker is under its name, and whether any
+/// unflushed name (`<marker>.<boot id>`, protocol step 5) is left.
+fn markers(tree: &Path) -> (bool, bool) {
+    let unflushed = fs_err::read_dir(tree).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".pyzap-complete.")
+    });
+    (tree.join(".pyzap-complete").is_file(), unflushed)
+}
+
+/// Waits for the detached flusher the first run started (protocol step
+/// 6.6) to give the interpreter tree's marker its name: up to a minute, for
+/// a loaded machine. Right after the run the tree has either name,
+/// deliberately: the flusher may or may not be done.
+fn wait_flushed(tree: &Path) {
+    let boot = fs_err::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    // The unflushed name first: a rename in between is seen as both names,
+    // never as neither.
+    let unflushed = tree
+        .join(format!(".pyzap-complete.{}", boot.trim()))
+        .is_file();
+    assert!(
+        unflushed || tree.join(".pyzap-complete").is_file(),
+        "no marker in {}",
+        tree.display()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while markers(tree) != (true, false) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never flushed: {:?}",
+            markers(tree)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 fn one_line_error(out: &std::process::Output) -> String {
@@ -250,6 +290,7 @@ fn nothing_in_the_cache_is_group_writable_under_umask_002() {
         });
     }
     run_ok(&mut cmd);
+    wait_flushed(&python_tree(&root));
     let entries = walk(&root);
     let writable: Vec<String> = entries
         .iter()
@@ -315,6 +356,7 @@ fn a_symlinked_marker_is_not_trusted() {
     let root = fresh_dir("sa-root-");
     run_ok(run_bare(&exe, &root).arg("--version"));
     let tree = python_tree(&root);
+    wait_flushed(&tree);
     let marker = tree.join(".pyzap-complete");
     let planted = root.join("planted");
     fs_err::File::create(&planted).unwrap();
@@ -322,12 +364,53 @@ fn a_symlinked_marker_is_not_trusted() {
     fs_err::os::unix::fs::symlink(&planted, &marker).unwrap();
     let before = fs_err::metadata(&tree).unwrap().ino();
     run_ok(run_bare(&exe, &root).arg("--version"));
+    wait_flushed(&tree);
     assert!(fs_err::symlink_metadata(&marker).unwrap().is_file());
     assert_ne!(
         fs_err::metadata(&tree).unwrap().ino(),
         before,
         "not unpacked again"
     );
+}
+
+/// The first run marks the tree under the marker's unflushed name and
+/// execs Python without waiting for the disk; its detached flusher gives
+/// the marker its name (protocol steps 6.4 to 6.6).
+#[test]
+fn the_first_run_s_marker_ends_under_its_name() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    run_ok(run_bare(&exe, &root).arg("--version"));
+    wait_flushed(&python_tree(&root));
+}
+
+/// The unflushed name of another boot is not a marker (the machine went
+/// down before the flush): the tree is unpacked again, and flushed.
+#[test]
+fn an_unflushed_marker_of_another_boot_is_unpacked_again() {
+    let exe = standalone_black();
+    let root = fresh_dir("sa-root-");
+    run_ok(run_bare(&exe, &root).arg("--version"));
+    let tree = python_tree(&root);
+    wait_flushed(&tree);
+    fs_err::rename(
+        tree.join(".pyzap-complete"),
+        tree.join(".pyzap-complete.00000000-0000-4000-8000-000000000000"),
+    )
+    .unwrap();
+    let before = fs_err::metadata(&tree).unwrap().ino();
+    let out = run_ok(run_bare(&exe, &root).arg("--version"));
+    assert!(
+        stdout(&out).contains("(CPython) 3.11.2"),
+        "{}",
+        stdout(&out)
+    );
+    assert_ne!(
+        fs_err::metadata(&tree).unwrap().ino(),
+        before,
+        "not unpacked again"
+    );
+    wait_flushed(&tree);
 }
 
 /// A marker over a tree that lost its interpreter is not trusted forever:

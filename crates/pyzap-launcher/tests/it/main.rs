@@ -5,5 +5,7 @@
 // `allow-unwrap-in-tests` covers only `#[test]` functions, not helpers).
 #![cfg_attr(test, allow(clippy::unwrap_used, reason = "tests may unwrap"))]
 
+mod flush;
 mod messages;
 mod protocol;
+mod unpack;

@@ -497,6 +497,32 @@ def _fsync_dir(path):
         os.close(fd)
 
 
+def _wait_for_exit(pid, timeout):
+    """Return once process `pid` has exited, or after `timeout` seconds."""
+    import time
+
+    try:
+        import select
+
+        fd = os.pidfd_open(pid)  # Linux 5.3, Python 3.9: readable once it exits
+        try:
+            select.select([fd], [], [], timeout)
+        finally:
+            os.close(fd)
+        return
+    except (AttributeError, ImportError, OSError):
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except OSError:
+            pass
+        time.sleep(0.02)
+
+
 def _flush_later():
     """Make the trees this process put in place with unflushed markers
     durable without making the app wait ("Runtime cache protocol", step 6):
@@ -509,6 +535,7 @@ def _flush_later():
     del _unflushed_trees[:]
     if not trees or not hasattr(os, "fork"):
         return
+    app = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -532,6 +559,10 @@ def _flush_later():
                     os.close(int(name))
                 except OSError:
                     pass  # the listing's own descriptor
+        # Writing the trees back takes disk and CPU time the app's own
+        # start needs: begin once the app has exited, or after 5 s if it
+        # is a long-running one (protocol step 6.6).
+        _wait_for_exit(app, 5.0)
         _sync_filesystem(trees[0][0])
         for final, marker_name in trees:
             unflushed = _unflushed(marker_name)
@@ -691,42 +722,73 @@ def _unpack(zf, prefix, tree, artifact, tmp, raw=None):
 
 
 def _raw_source(zf, outer, window, artifact):
-    """(fd, offset) from which the members of `zf` can be read with pread:
-    the artifact's own descriptor and where `zf` starts in it; None when
-    `zf` is held in memory (a nested archive recompressed by hand)."""
+    """A function read(offset, length) over the archive `zf`, for
+    _copy_member: pread on the artifact's descriptor (no shared file
+    position, so threads need no lock, where zipfile serialises every read
+    of the archive); None when `zf` is held in memory (a nested archive
+    recompressed by hand)."""
     if window is not None:
-        return window.fileno(), window.start
-    if zf is outer:
-        return outer.fp.fileno(), 0  # zipfile's offsets already count any prefix
-    return None
+        fd, base = window.fileno(), window.start
+    elif zf is outer:
+        fd, base = outer.fp.fileno(), 0  # zipfile's offsets already count any prefix
+    else:
+        return None
+    return lambda at, n: os.pread(fd, n, base + at)
 
 
-# Members up to this size are read and inflated in one piece (the largest
-# shared objects of real bundles are tens of MB); larger ones are streamed.
-_WHOLE_MEMBER = 64 << 20
+# Members are read, inflated and written in pieces of this size: buffers
+# that small are reused from the heap, where whole-file buffers would each
+# be fresh memory to fault in (11 MB for black).
+_CHUNK = 256 << 10
 
 
-def _member_bytes(fd, base, info):
-    """The content of member `info` of the archive at `base` in `fd`, read
-    with two preads (no shared file position: threads need no lock, where
-    zipfile serialises every read of the archive) and inflated in one call
-    that runs without the GIL; its size and CRC checked as zipfile would."""
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _copy_member(read, info, fd):
+    """Write the content of member `info` (stored or deflated), read with
+    `read` (see _raw_source), to `fd`, checking its size and CRC as zipfile
+    would. Inflating and the CRC run without the GIL."""
     import zlib
 
-    at = base + info.header_offset
-    header = os.pread(fd, 30, at)
+    header = read(info.header_offset, 30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise ValueError("bad local file header for %s" % info.filename)
-    start = at + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(
-        header[28:30], "little")
-    data = os.pread(fd, info.compress_size, start)
-    if len(data) != info.compress_size:
-        raise EOFError("%s is cut short" % info.filename)
-    if info.compress_type == 8:  # deflate, raw stream
-        data = zlib.decompress(data, -15, max(info.file_size, 1))
-    if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
+    pos = info.header_offset + 30 + int.from_bytes(header[26:28], "little") \
+        + int.from_bytes(header[28:30], "little")
+    left = info.compress_size
+    inflate = zlib.decompressobj(-15) if info.compress_type == 8 else None
+    crc = size = 0
+    pending = b""
+    while True:
+        if not pending:
+            if not left:
+                break
+            pending = read(pos, min(left, _CHUNK))
+            if not pending:
+                raise EOFError("%s is cut short" % info.filename)
+            pos += len(pending)
+            left -= len(pending)
+        if inflate is None:
+            out, pending = pending, b""
+        else:
+            out = inflate.decompress(pending, _CHUNK)
+            pending = inflate.unconsumed_tail
+        crc = zlib.crc32(out, crc)
+        size += len(out)
+        _write_all(fd, out)
+    if inflate is not None:
+        out = inflate.flush()
+        crc = zlib.crc32(out, crc)
+        size += len(out)
+        _write_all(fd, out)
+        if not inflate.eof:
+            raise EOFError("%s: compressed data cut short" % info.filename)
+    if size != info.file_size or crc != info.CRC:
         raise ValueError("bad CRC-32 or size for %s" % info.filename)
-    return data
 
 
 def _write_members(zf, jobs, raw=None):
@@ -736,8 +798,8 @@ def _write_members(zf, jobs, raw=None):
     all release the GIL. The largest members go first, so the last thread
     to finish is not the one that drew the largest shared object. Members
     that `raw` cannot serve (stored in memory, encrypted, compressed with
-    another method, very large) go through zipfile, which says what is
-    wrong with them. The first error is raised here."""
+    another method) go through zipfile, which says what is wrong with them.
+    The first error is raised here."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     umask = os.umask(0o022)
     os.umask(umask)
@@ -746,32 +808,40 @@ def _write_members(zf, jobs, raw=None):
         # A bare fd, not _create_file's file object: hundreds of files on a
         # first run, and each file object costs more than the write.
         target, mode, info = job
-        data = None
-        if (raw is not None and info.compress_type in (0, 8) and not info.flag_bits & 1
-                and max(info.compress_size, info.file_size) <= _WHOLE_MEMBER):
-            data = _member_bytes(raw[0], raw[1], info)
         fd = os.open(target, flags | getattr(os, "O_BINARY", 0), mode)
         try:
             if mode & umask and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)  # exactly `mode`, whatever the umask
-            if data is not None:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+            if raw is not None and info.compress_type in (0, 8) and not info.flag_bits & 1:
+                _copy_member(raw, info, fd)
                 return
             with zf.open(info) as src:
                 while True:
                     chunk = src.read(1 << 20)
                     if not chunk:
                         break
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    _write_all(fd, chunk)
         finally:
             os.close(fd)
 
     jobs = sorted(jobs, key=lambda job: -job[2].compress_size)
     workers = min(4, os.cpu_count() or 1, len(jobs) // 32)
+    # Nothing here makes reference cycles, and the collector would walk
+    # the interpreter's objects again and again for the buffers allocated.
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _run_jobs(write, jobs, workers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_jobs(write, jobs, workers):
+    """`write(job)` for each of `jobs`, on `workers` threads (here when
+    fewer than 2); the first error is raised here."""
     if workers < 2:
         for job in jobs:
             write(job)

@@ -81,12 +81,7 @@ impl TargetRecord {
             python_full_version: facts.python_full_version.clone(),
             cache_tag: facts.cache_tag.clone(),
             abi: format!("cp{}{}{}", target.major, target.minor, facts.abiflags),
-            platform: target
-                .tags
-                .iter()
-                .next()
-                .map(|t| t.platform.clone())
-                .unwrap_or_default(),
+            platform: target.best_platform().unwrap_or_default().to_string(),
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! The build cache (`default_cache_dir()`) holds pyzap's own entries: `index/`
 //! (simple-API pages, core metadata, downloaded files by sha256, among them
-//! `--python-dist` archives), `verified/`, `bytecode/`, `python-dist*/`. The runtime cache of built apps
+//! `--python-dist` archives), `verified/`, `bytecode/`, `python-dist*/`,
+//! `built/` (wheels built from sdists, `BuiltWheels`). The runtime cache of built apps
 //! defaults to the same directory and holds `site/`, `venv/`, `python/` and
 //! `tmp/`: apps may be running from those, so `clean` and `prune` never
 //! touch them (`runtime_cache` lists and prunes them, keeping what runs).
@@ -22,7 +23,7 @@
 //! `relatime`; on `noatime` mounts this is the time the entry was written;
 //! a directory's access time is not a use: the prune's own walk lists it).
 //! Entries are the children of `index/*/`,
-//! `verified/`, `bytecode/` and `python-dist*/`.
+//! `verified/`, `bytecode/`, `python-dist*/` and `built/`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -33,9 +34,12 @@ use crate::{BundleError, Reporter, Result};
 
 /// The builds' scratch space inside the build cache.
 pub(crate) const WORK_DIR: &str = "work";
+/// Wheels built from sdists, one directory per key.
+const BUILT_DIR: &str = "built";
 /// Entries pyzap builds write.
 const BUILD_ENTRIES: &[&str] = &[
     "index",
+    BUILT_DIR,
     "verified",
     "bytecode",
     "python-dist",
@@ -50,6 +54,100 @@ const RUNTIME_ENTRIES: &[&str] = &["site", "venv", "python", "tmp"];
 const LOCK_FILE: &str = "build.lock";
 const TRASH_PREFIX: &str = ".pyzap-trash-";
 const TEMP_PREFIXES: &[&str] = &[".pyzap-tmp-", ".unpack-", ".tmp-", "tmp-", TRASH_PREFIX];
+
+/// Wheels built from sdists: `built/<key>/<wheel>`, the key being the
+/// sdist's sha256 and what else the build depends on (the builder makes
+/// it), and `built/<key>.lock`, held while one is built. An entry is written whole or not at all: its wheel is put in a
+/// `.tmp-` directory beside the entries (a killed build's is a leftover
+/// `prune` removes), flushed, and the directory renamed to its key.
+pub(crate) struct BuiltWheels {
+    dir: PathBuf,
+}
+
+impl BuiltWheels {
+    pub(crate) fn new(cache: &Path) -> Self {
+        BuiltWheels {
+            dir: cache.join(BUILT_DIR),
+        }
+    }
+
+    /// The wheel kept under `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<PathBuf> {
+        fs_err::read_dir(self.dir.join(key))
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "whl"))
+    }
+
+    /// Locks `key` for building (`built/<key>.lock`), waiting for another
+    /// build of it. The locked file is returned for the build backend to
+    /// inherit: the lock then lasts until the backend and its children
+    /// exit too, even when pyzap is killed first.
+    pub(crate) fn lock(&self, key: &str) -> Result<fs_err::File> {
+        let (file, path) = self.lock_file(key)?;
+        file.file()
+            .lock()
+            .map_err(|source| BundleError::Write { path, source })?;
+        Ok(file)
+    }
+
+    /// The lock of `key` when nothing holds it: no build of it is running.
+    pub(crate) fn try_lock(&self, key: &str) -> Result<Option<fs_err::File>> {
+        let (file, path) = self.lock_file(key)?;
+        match file.file().try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(source)) => Err(BundleError::Write { path, source }),
+        }
+    }
+
+    fn lock_file(&self, key: &str) -> Result<(fs_err::File, PathBuf)> {
+        fs_err::create_dir_all(&self.dir)?;
+        let path = self.dir.join(format!("{key}.lock"));
+        let file = fs_err::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            // Readable: as the backend's stdin it reads as empty.
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        Ok((file, path))
+    }
+
+    /// Keeps a copy of `wheel` under `key` and returns its path there.
+    pub(crate) fn put(&self, key: &str, wheel: &Path) -> Result<PathBuf> {
+        let name = wheel
+            .file_name()
+            .ok_or_else(|| BundleError::NotAWheelName {
+                path: wheel.to_path_buf(),
+            })?;
+        fs_err::create_dir_all(&self.dir)?;
+        let staging = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempdir_in(&self.dir)
+            .map_err(|source| BundleError::Write {
+                path: self.dir.clone(),
+                source,
+            })?;
+        let staged = staging.path().join(name);
+        fs_err::copy(wheel, &staged)?;
+        fs_err::File::open(&staged)?.sync_all()?;
+        let entry = self.dir.join(key);
+        match fs_err::rename(staging.path(), &entry) {
+            Ok(()) => {
+                // Renamed away: nothing is left for the guard to remove.
+                let _ = staging.keep();
+                Ok(entry.join(name))
+            }
+            // Kept by another build meanwhile: the same wheel, or as good.
+            Err(e) => match self.get(key) {
+                Some(kept) => Ok(kept),
+                None => Err(e.into()),
+            },
+        }
+    }
+}
 
 /// The build cache: `$PYZAP_CACHE_DIR`, else `$XDG_CACHE_HOME/pyzap`, else
 /// `~/.cache/pyzap`; created private (0700) and checked to be the user's.
@@ -330,6 +428,33 @@ mod tests {
         assert!(dir.join("index/files-v1/new/b.whl").exists());
         assert!(!dir.join("index/tmp-v1/dl-1").exists());
         assert!(!dir.join("verified/.pyzap-tmp-123").exists());
+    }
+
+    #[test]
+    fn built_wheels_are_kept_whole_and_go_with_clean() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cache");
+        fs_err::create_dir_all(&dir).unwrap();
+        let wheel = tmp.path().join("demo-1.0-py3-none-any.whl");
+        fs_err::write(&wheel, b"wheel").unwrap();
+        let built = BuiltWheels::new(&dir);
+        assert_eq!(built.get("k"), None);
+        let kept = built.put("k", &wheel).unwrap();
+        assert_eq!(kept, dir.join("built/k/demo-1.0-py3-none-any.whl"));
+        assert_eq!(built.get("k"), Some(kept.clone()));
+        assert_eq!(fs_err::read(&kept).unwrap(), b"wheel");
+        // A second build of the same key finds the entry there.
+        assert_eq!(built.put("k", &wheel).unwrap(), kept);
+        let staging: Vec<_> = children(&dir.join("built")).unwrap();
+        assert_eq!(staging, vec![dir.join("built/k")], "no staging left");
+
+        // A killed build's staging directory is a leftover for prune.
+        fs_err::create_dir_all(dir.join("built/.tmp-dead")).unwrap();
+        prune(&dir, Duration::from_secs(30 * 86_400), &crate::Silent).unwrap();
+        assert!(!dir.join("built/.tmp-dead").exists());
+        assert!(kept.exists());
+        clean(&dir, &crate::Silent).unwrap();
+        assert!(!dir.join("built").exists());
     }
 
     /// A prune lists the directories of the entries it keeps, which updates

@@ -158,6 +158,11 @@ pub enum BundleError {
     StandaloneTargets,
     #[error("no file for {name} {version}")]
     NoFile { name: PackageName, version: Version },
+    #[error(
+        "{filename} has no wheel for {target}, and its PKG-INFO does not fix its dependencies \
+         (metadata older than 2.2, or named `Dynamic`): a cross-target lock cannot know them without a build"
+    )]
+    DynamicSdist { filename: String, target: String },
     #[error("resolving the build requirements of {dir} ({requires})")]
     BuildRequirements {
         dir: PathBuf,
@@ -239,6 +244,25 @@ pub enum BundleError {
         actual: String,
         wanted: String,
     },
+    /// Boxed: an `IndexError` beside the URL passes clippy's `result_large_err` bound.
+    #[error("getting CPython {version} from {url}")]
+    PythonDownload {
+        version: String,
+        url: String,
+        #[source]
+        source: Box<pyzap_index::IndexError>,
+    },
+    #[error("the CPython download URL {url} is not a valid URL")]
+    PythonMirrorUrl {
+        url: String,
+        #[source]
+        source: pyzap_index::UrlParseError,
+    },
+    #[error("a standalone build without --python-dist bundles a CPython of the version of --python, and there is none to ask")]
+    NoStandaloneVersion {
+        #[source]
+        source: pyzap_python::PythonError,
+    },
     #[error("cannot run the interpreter of --python-dist ({path}); pyzap runs it once to read the target")]
     DistInterpreter {
         path: PathBuf,
@@ -282,8 +306,6 @@ pub enum BundleError {
         #[source]
         source: pyzap_spec::SpecError,
     },
-    #[error("a standalone build needs a CPython to embed, and none was given")]
-    NoPythonDist,
 
     // I/O outside `fs_err` (whose errors name their path themselves).
     #[error("cannot write {path}")]
@@ -359,9 +381,6 @@ impl BundleError {
                 "[tool.pyzap] takes the long names of `pyzap build`'s flags (see pyzap build --help)"
                     .into()
             }
-            E::NoPythonDist => {
-                "give --python-dist, or `python-dist` in the project's [tool.pyzap]".into()
-            }
             E::OutputIsDirectory { path } => format!(
                 "name the artifact's file, e.g. -o {}",
                 path.join("app.pyz").display()
@@ -405,6 +424,9 @@ impl BundleError {
             E::HashOfProject { .. } => "build its wheel, then give the wheel's path with a --hash in the requirements file".into(),
             E::NoBuildPython { .. } => "give --python".into(),
             E::NoHostPython { .. } => "give both --python-version and --platform".into(),
+            E::DynamicSdist { .. } => "lock where the target's Python runs, with --python instead of \
+                --python-version and --platform, or require a version that has a wheel for the target"
+                .into(),
             E::LockProject { .. } => {
                 "build its wheel and lock the wheel's path, or lock its dependencies".into()
             }
@@ -428,6 +450,14 @@ impl BundleError {
                 "give the archive's sha256 as 64 hex digits (`sha256sum FILE` prints it)".into()
             }
             E::DistDownload { source, .. } => return dist_download_hints(source),
+            E::PythonDownload { source, .. } => return python_download_hints(source),
+            E::Python(e) => return python_hints(e),
+            E::PythonMirrorUrl { .. } => {
+                "PYZAP_PYTHON_MIRROR replaces https://github.com/astral-sh/python-build-standalone/releases/download in it: give a URL such as https://mirror.example/pbs".into()
+            }
+            E::NoStandaloneVersion { .. } => {
+                "give --python-version X.Y, --python with an interpreter of that version, or --python-dist".into()
+            }
             E::DistInterpreter { .. } => format!(
                 "the distribution must be built for this machine ({})",
                 std::env::consts::ARCH
@@ -475,6 +505,37 @@ fn dist_download_hints(source: &pyzap_index::IndexError) -> Vec<String> {
         I::HashMismatch { .. } => "the server sent another file than the one promised: check the URL, and the digest against the one its release publishes (SHA256SUMS)",
         I::DigestConflict { .. } | I::BadDigest(_) => "give one sha256, as --python-dist-sha256 or as the URL's #sha256= fragment",
         I::NotAnArchive { .. } => "the server sent something else than an archive (an error page?): check the URL",
+        _ => return Vec::new(),
+    };
+    vec![hint.to_string()]
+}
+
+/// What to do when a CPython of pyzap's table could not be fetched, by the
+/// index client's reason.
+fn python_download_hints(source: &pyzap_index::IndexError) -> Vec<String> {
+    use pyzap_index::IndexError as I;
+    let hint = match source.kind() {
+        I::Offline(_) => "build once without --offline to download it into the cache, or give --python-dist with an archive you have",
+        I::HashMismatch { .. } => "the file served is not the build pyzap's table names: a mirror (PYZAP_PYTHON_MIRROR) must serve python-build-standalone's files unchanged",
+        I::Status { status: 404 | 410, .. } => "the mirror (PYZAP_PYTHON_MIRROR) does not have this build: it must mirror python-build-standalone's release downloads, RELEASE/FILE under its URL",
+        I::Status { status: 401 | 403, .. } => "give credentials in PYZAP_PYTHON_MIRROR's URL (https://USER:PASSWORD@host/…) or in ~/.netrc ($NETRC names another file)",
+        I::Unreachable { .. } | I::Transfer { .. } => "check the network and the proxy (HTTPS_PROXY); PYZAP_PYTHON_MIRROR names a mirror of python-build-standalone's downloads; or give --python-dist with an archive you have",
+        _ => return Vec::new(),
+    };
+    vec![hint.to_string()]
+}
+
+/// What to do when no CPython could be chosen for the target.
+fn python_hints(source: &pyzap_python::PythonError) -> Vec<String> {
+    use pyzap_python::PythonError as P;
+    let hint = match source {
+        P::NoDownload { .. } => "choose a version and platform the table has (--python-version, --platform), or give --python-dist with a CPython of your own",
+        P::DownloadGlibc { need: (a, b), .. } => {
+            return vec![format!(
+                "give a --platform with glibc {a}.{b} or newer (manylinux_{a}_{b}_ARCH), or --python-dist with a CPython built for the older glibc"
+            )]
+        }
+        P::DownloadTable { .. } | P::DownloadTableIo { .. } => "PYZAP_PYTHON_DOWNLOADS names the table to read instead of pyzap's: unset it, or fix the file (scripts/update-python-downloads.py writes one)",
         _ => return Vec::new(),
     };
     vec![hint.to_string()]

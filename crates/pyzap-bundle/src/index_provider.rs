@@ -91,9 +91,7 @@ impl IndexProvider<'_> {
         let target = self.target.describe();
         if !self.formats.allows_wheels(name) {
             return if has_sdist {
-                "--no-binary allows only its sdist, which is not built for this target \
-                 (--no-build, or a cross build)"
-                    .into()
+                format!("--no-binary allows only its sdist, which is {SDIST_NOT_BUILT}")
             } else {
                 "--no-binary allows only an sdist, and it has none".into()
             };
@@ -123,9 +121,9 @@ impl IndexProvider<'_> {
         if has_sdist {
             text.push_str(if self.formats.allows_sdists(name) {
                 if wheels.is_empty() {
-                    ", which is not built for this target (--no-build, or a cross build)"
+                    ", which is not built for this target"
                 } else {
-                    "; its sdist is not built for this target (--no-build, or a cross build)"
+                    "; its sdist is not built for this target"
                 }
             } else {
                 "; --only-binary refuses its sdist"
@@ -134,6 +132,11 @@ impl IndexProvider<'_> {
         text
     }
 }
+
+/// How an exclusion says a version has only an sdist, which this build
+/// does not build; the resolution's caller then says why (`--no-build`, or
+/// a cross-target build).
+pub(crate) const SDIST_NOT_BUILT: &str = "not built for this target";
 
 fn kind(file: &DistFile) -> FileKind<'_> {
     match &file.kind {

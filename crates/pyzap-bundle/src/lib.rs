@@ -19,6 +19,7 @@ pub use inspect::{extract, info, InfoFormat};
 pub use options::{BundleOptions, LockOptions, SourceOptions, StandaloneOptions};
 pub use pipeline::bundle;
 pub use pipeline::lockfile::lock;
+pub use pyzap_python::PythonSources;
 pub use pyzap_resolve::ResolveError;
 pub use pyzap_spec::FormatOption;
 pub use reporter::{DownloadReporter, Reporter, Silent};

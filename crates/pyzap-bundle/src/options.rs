@@ -78,8 +78,13 @@ pub struct BundleOptions {
 #[derive(Debug, Clone, Default)]
 pub struct StandaloneOptions {
     /// A python-build-standalone `install_only` archive, a URL to one, or
-    /// an extracted relocatable CPython directory.
+    /// an extracted relocatable CPython directory; empty: the one chosen for
+    /// the target (a CPython uv installed, or a download from pyzap's table).
     pub python_dist: String,
+    /// Where a chosen CPython comes from (mirror, table, uv's directory);
+    /// `None`: `PythonSources::from_env()` (`PYZAP_PYTHON_MIRROR`,
+    /// `PYZAP_PYTHON_DOWNLOADS`, uv's variables).
+    pub python_sources: Option<pyzap_python::PythonSources>,
     /// The sha256 the archive must have (hex, `sha256:` prefix allowed).
     pub python_dist_sha256: Option<String>,
     /// Leave out test suites, idlelib, tkinter, ensurepip and other versions' bytecode.
@@ -93,6 +98,12 @@ pub struct StandaloneOptions {
 #[derive(Debug, Clone, Default)]
 pub struct LockOptions {
     pub source: SourceOptions,
+    /// Target CPython versions (`X.Y` or `X.Y.Z`) locked for without their
+    /// interpreter; with `platforms`, each version × platform is an
+    /// environment of one universal lock.
+    pub python_versions: Vec<String>,
+    /// Target platform tags.
+    pub platforms: Vec<String>,
     /// Where to write the lock file.
     pub output: PathBuf,
     /// The build cache (`default_cache_dir()` for the usual one).

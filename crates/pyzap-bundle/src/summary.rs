@@ -47,15 +47,23 @@ pub fn artifact_summary(path: &Path) -> Result<String> {
 }
 
 /// The JSON summary of the lock file at `path`, in the shape of
-/// `artifact_summary`'s: a lock has no entry point (`null`), and its
-/// targets are the environments it applies to.
+/// `artifact_summary`'s: a lock has no entry point (`null`), its targets
+/// are the environments it applies to, and a distribution locked for only
+/// some of them has its `marker`.
 pub fn lock_summary(path: &Path) -> Result<String> {
     let loaded = lockfile::read(path)?;
     let lock = loaded.lock();
     let distributions: Vec<Value> = lock
         .packages
         .iter()
-        .map(|p| json!({"name": p.name.to_string(), "version": p.version.to_string()}))
+        .map(|p| {
+            let mut d = json!({"name": p.name.to_string(), "version": p.version.to_string()});
+            // A universal lock's entry for some of its environments.
+            if let Some(marker) = &p.marker {
+                d["marker"] = marker.as_str().into();
+            }
+            d
+        })
         .collect();
     let targets: Vec<Value> = lock
         .environments

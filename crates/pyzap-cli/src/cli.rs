@@ -78,7 +78,7 @@ const VERBOSITY: &str = "Output verbosity";
 pub(crate) enum Command {
     /// Build a .pyz artifact from requirements, a project directory or wheels
     Build(Box<BuildArgs>),
-    /// Resolve requirements for a target and write a PEP 751 lock file (pylock.toml)
+    /// Resolve requirements for one target or several and write a PEP 751 lock file (pylock.toml)
     Lock(Box<LockArgs>),
     /// The build cache and the apps' runtime cache: where they are, what they hold, dropping what was not used lately
     Cache {
@@ -215,7 +215,8 @@ pub(crate) struct BuildArgs {
     /// repeatable: several versions (or platforms) make one artifact whose
     /// bootstrap picks the right native wheels at run time. Only wheels are used
     /// (as pip's --python-version needs --only-binary); --python, when it is
-    /// this version, precompiles the bytecode; default: the version of --python
+    /// this version, precompiles the bytecode; default: the version of --python.
+    /// With --standalone: the version of the CPython to bundle (one)
     #[arg(
         long = "python-version",
         value_name = "X.Y",
@@ -225,7 +226,8 @@ pub(crate) struct BuildArgs {
     pub python_versions: Vec<String>,
     /// Build for this platform tag (`manylinux_2_28_x86_64` also accepts older
     /// manylinux wheels; `musllinux_1_2_x86_64`, `linux_x86_64`); repeatable;
-    /// default the build machine's
+    /// default the build machine's. With --standalone: the platform of the
+    /// CPython to bundle (one)
     #[arg(
         long = "platform",
         value_name = "TAG",
@@ -256,12 +258,18 @@ pub(crate) struct BuildArgs {
     #[arg(long, help_heading = OUTPUT)]
     pub json: bool,
     /// Build a standalone executable that runs where no Python is installed:
-    /// a launcher, the CPython of --python-dist, then the zip a .pyz holds
-    #[arg(long, requires = "python_dist", help_heading = STANDALONE)]
+    /// a launcher, a CPython, then the zip a .pyz holds. The CPython is
+    /// --python-dist's, else one of the target's version (--python-version,
+    /// else --python's) and platform: a CPython uv installed, else
+    /// python-build-standalone's build from pyzap's table, downloaded and
+    /// checked by its sha256 (PYZAP_PYTHON_MIRROR replaces
+    /// https://github.com/astral-sh/python-build-standalone/releases/download)
+    #[arg(long, help_heading = STANDALONE)]
     pub standalone: bool,
     /// The CPython to bundle (with --standalone): a python-build-standalone
     /// `install_only` archive (.tar.gz, .tar.zst), a URL to one, or an extracted
-    /// relocatable CPython directory. It is also the build target
+    /// relocatable CPython directory. It is also the build target; default:
+    /// the one chosen for the target (see --standalone)
     #[arg(
         long,
         value_name = "ARCHIVE_URL_OR_DIR",
@@ -293,11 +301,23 @@ pub(crate) struct BuildArgs {
     pub launcher: Option<PathBuf>,
 }
 
-/// `pyzap lock`: the inputs and sources of `pyzap build`, and where to write.
+/// `pyzap lock`: the inputs and sources of `pyzap build`, its targets, and
+/// where to write.
 #[derive(Args, Debug)]
 pub(crate) struct LockArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    /// Lock for CPython X.Y (or X.Y.Z) without that interpreter here;
+    /// repeatable: each version × --platform is an environment of one
+    /// universal lock, whose packages carry markers. Only wheels are locked;
+    /// default: the version of --python
+    #[arg(long = "python-version", value_name = "X.Y", help_heading = TARGET)]
+    pub python_versions: Vec<String>,
+    /// Lock for this platform tag (`manylinux_2_28_x86_64`,
+    /// `musllinux_1_2_aarch64`, `linux_x86_64`); repeatable; default the
+    /// build machine's
+    #[arg(long = "platform", value_name = "TAG", help_heading = TARGET)]
+    pub platforms: Vec<String>,
     /// Where to write the lock file
     #[arg(
         short = 'o',
@@ -363,10 +383,12 @@ impl BuildArgs {
             shebang: self.shebang.clone(),
             output: self.output.clone().unwrap_or_default(),
             no_compile: self.no_compile,
-            // clap makes --standalone require --python-dist.
+            // Without --python-dist the pipeline chooses the CPython, from
+            // the sources its environment names (`PythonSources::from_env`).
             standalone: self.standalone.then(|| StandaloneOptions {
                 python_dist: self.python_dist.clone().unwrap_or_default(),
                 python_dist_sha256: self.python_dist_sha256.clone(),
+                python_sources: None,
                 strip_stdlib: !self.no_strip_stdlib,
                 launcher: self.launcher.clone(),
             }),
@@ -379,6 +401,8 @@ impl LockArgs {
     pub(crate) fn options(&self, cache_dir: PathBuf) -> LockOptions {
         LockOptions {
             source: self.source.options(),
+            python_versions: self.python_versions.clone(),
+            platforms: self.platforms.clone(),
             output: self.output.clone(),
             cache_dir,
         }

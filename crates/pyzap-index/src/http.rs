@@ -8,6 +8,11 @@
 //! Python's own `netrc` module, so a file pip reads means the same here:
 //! comments, quoted tokens, `macdef` bodies, the `default` entry. Only which
 //! file is read is decided here, as pip decides it (`$NETRC`, else `~/.netrc`).
+//!
+//! One `UreqClient` serves a whole build (the index client holds it): its
+//! agent's connection pool and its DNS cache (`resolver`) are shared by
+//! every page request and every parallel download, so a host is looked up
+//! once and its connections are reused rather than opened per file.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -17,6 +22,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use url::Url;
+
+mod resolver;
+
+/// Idle connections kept per host: at least as many as the threads that
+/// fetch at once (pyzap-bundle downloads and prefetches pages on 8), or a
+/// connection handed back by one of them is closed and the next request
+/// opens a new one (ureq keeps 3 by default).
+const IDLE_CONNECTIONS_PER_HOST: usize = 16;
+/// Idle connections kept in all: an index and the host of its files.
+const IDLE_CONNECTIONS: usize = 2 * IDLE_CONNECTIONS_PER_HOST;
 
 /// A response whose body has not been read yet.
 pub struct HttpResponse {
@@ -178,7 +193,7 @@ impl UreqClient {
             },
             None => RootCerts::PlatformVerifier,
         };
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .http_status_as_error(false)
             .timeout_connect(Some(options.connect_timeout))
@@ -186,8 +201,14 @@ impl UreqClient {
             .timeout_recv_body(Some(options.body_timeout))
             .user_agent(concat!("pyzap/", env!("CARGO_PKG_VERSION")))
             .proxy(ureq::Proxy::try_from_env())
-            .build()
-            .into();
+            .max_idle_connections(IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS_PER_HOST)
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            resolver::CachingResolver::new(ureq::unversioned::resolver::DefaultResolver::default()),
+        );
         UreqClient {
             agent,
             learned: Mutex::default(),

@@ -1,6 +1,14 @@
 //! The build itself: lay the build requirements' wheels into a private
 //! directory, then run `python/buildtime/pep517.py` with `-I -S` so nothing from
 //! the build machine's site-packages leaks into the build.
+//!
+//! Everything a build writes stays in its own work directory (`env/`, the
+//! backend's `tmp/`), whose path the caller chooses: given the same path,
+//! the same sources and the same compiler, a build gives the same bytes.
+//! The work directory's path is also mapped away in what C compilers
+//! record (`-ffile-prefix-map` in `CFLAGS`/`CXXFLAGS`, as Debian's builds
+//! do): debugging information names the build directory, which differs
+//! from one cache to another.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,15 +26,33 @@ const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
 pub struct BuildRequest<'a> {
     pub python: &'a Path,
     pub source_dir: &'a Path,
+    /// The project or sdist as the user named it, for messages (the
+    /// source directory is a copy or an unpacked sdist).
+    pub origin: &'a Path,
     pub backend: Option<&'a str>,
     pub backend_path: &'a [String],
     /// Wheels of the resolved build requirements.
     pub requirement_wheels: &'a [PathBuf],
     pub out_dir: &'a Path,
-    /// Where the isolated build environment is made (the caller's scratch
-    /// space, which it cleans up even after a kill).
+    /// This build's own directory, in the caller's scratch space (which it
+    /// cleans up even after a kill): the isolated environment is made in
+    /// `env/`, the backend's temporary files go to `tmp/`. Sources and
+    /// `out_dir` belong inside it too, so that its path, mapped away for C
+    /// compilers, is the only one a compiled file could name.
     pub work_dir: &'a Path,
+    /// A file the caller holds a lock on, handed to the backend as its
+    /// stdin: a lock belongs to the open file, so it is held until the
+    /// backend and every process it starts have exited, even when the
+    /// caller is killed first and they go on (a later build then waits
+    /// before it empties the same work directory).
+    pub hold: Option<&'a fs_err::File>,
 }
+
+/// What the work directory is called in compiled files.
+const MAPPED_WORK_DIR: &str = "/pyzap-build";
+
+/// Compiler flag variables the path mapping is added to.
+const FLAG_VARIABLES: &[&str] = &["CFLAGS", "CXXFLAGS"];
 
 /// Builds a wheel and returns its path in `out_dir`.
 pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, Pep517Error> {
@@ -34,43 +60,73 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, Pep517Error> {
         let path = path.to_path_buf();
         move |source| Pep517Error::Io { path, source }
     };
-    let env = tempfile::Builder::new()
-        .prefix("env-")
-        .tempdir_in(req.work_dir)
-        .map_err(io(req.work_dir))?;
-    for wheel_path in req.requirement_wheels {
-        install_plain(wheel_path, env.path())?;
+    let env = req.work_dir.join("env");
+    let tmp = req.work_dir.join("tmp");
+    for dir in [&env, &tmp, &req.out_dir.to_path_buf()] {
+        fs_err::create_dir_all(dir).map_err(io(dir))?;
     }
-    fs_err::create_dir_all(req.out_dir).map_err(io(req.out_dir))?;
+    for wheel_path in req.requirement_wheels {
+        install_plain(wheel_path, &env)?;
+    }
     let backend = req.backend.unwrap_or(LEGACY_BACKEND);
-    let out = Command::new(req.python)
+    let mut command = Command::new(req.python);
+    command
         .args(["-I", "-S", "-B", "-c", HOOK])
-        .arg(env.path())
+        .arg(&env)
         .arg(req.source_dir)
         .arg(req.out_dir)
         .arg(backend)
         .args(req.backend_path)
         // The backend's own temporary files land in the caller's scratch
         // space too, swept after a kill like the rest of it.
-        .env("TMPDIR", req.work_dir)
+        .env("TMPDIR", &tmp)
         .env(
             "SOURCE_DATE_EPOCH",
             pyzap_fs::source_date_epoch().to_string(),
         )
-        .output()
-        .map_err(io(req.python))?;
+        // Set iteration order must not vary from one build to the next.
+        .env("PYTHONHASHSEED", "0")
+        // A copied project's `.git` names the user's repository: git run
+        // by the backend (setuptools-scm) must not rewrite its index.
+        .env("GIT_OPTIONAL_LOCKS", "0");
+    if let Some(map) = prefix_map_flag(req.work_dir) {
+        for name in FLAG_VARIABLES {
+            let flags = match std::env::var(name) {
+                Ok(user) if !user.trim().is_empty() => format!("{user} {map}"),
+                _ => map.clone(),
+            };
+            command.env(name, flags);
+        }
+    }
+    if let Some(file) = req.hold {
+        let inherited = file.file().try_clone().map_err(io(file.path()))?;
+        command.stdin(inherited);
+    }
+    let out = command.output().map_err(io(req.python))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let name = stdout.lines().last().unwrap_or("").trim().to_string();
     if !out.status.success() || !name.ends_with(".whl") {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
         return Err(Pep517Error::Backend {
-            path: req.source_dir.to_path_buf(),
+            path: req.origin.to_path_buf(),
             backend: backend.to_string(),
             output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         });
     }
     Ok(req.out_dir.join(name))
+}
+
+/// `-ffile-prefix-map=<work_dir>=/pyzap-build`, unless the path holds a
+/// character that build tools would split or quote `CFLAGS` at (they split
+/// it at whitespace; `=` separates the map's halves): no mapping then,
+/// rather than a flag that breaks the build.
+fn prefix_map_flag(work_dir: &Path) -> Option<String> {
+    let path = work_dir.to_str()?;
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+,@~".contains(c));
+    plain.then(|| format!("-ffile-prefix-map={path}={MAPPED_WORK_DIR}"))
 }
 
 /// Installs a wheel's library files flat into `dir`: enough for a build backend.
@@ -165,4 +221,20 @@ pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, Pep517Error> {
     }
     let top = top.ok_or_else(|| bad("it is empty".into()))?;
     Ok(dir.join(top))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_work_dir_is_mapped_only_when_flags_can_carry_it() {
+        assert_eq!(
+            prefix_map_flag(Path::new("/home/u/.cache/pyzap/work/sdist-ab12")).as_deref(),
+            Some("-ffile-prefix-map=/home/u/.cache/pyzap/work/sdist-ab12=/pyzap-build")
+        );
+        for odd in ["/home/u/My Cache/work", "/tmp/a=b", "/tmp/$x", "/tmp/é"] {
+            assert_eq!(prefix_map_flag(Path::new(odd)), None, "{odd}");
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //! file it may install and their hashes, and read back to install exactly
 //! that set with no resolution.
 //!
-//! What pyzap writes (one target per lock; PEP 751 "Locking for one
-//! environment"): `lock-version = "1.0"`, `created-by`, `environments` (one
-//! marker naming the target's platform, implementation and Python, so a lock
-//! is not silently used for another target), `requires-python`, then one
+//! What pyzap writes (for one target, PEP 751 "Locking for one
+//! environment"; for several, one marker per target and package markers,
+//! see `universal.rs`): `lock-version = "1.0"`, `created-by`, `environments`
+//! (a marker naming each target's platform, implementation and Python, so a
+//! lock is not silently used for another target), `requires-python`, then one
 //! `[[packages]]` per distribution, sorted by normalised name, with every
 //! wheel of that version whose hash is known (`wheels = [{ name, url | path,
 //! size?, hashes = { sha256 } }]`) and its sdist. The names of the
@@ -14,7 +15,8 @@
 //! of the `Lock` value: same resolution, same bytes.
 //!
 //! What pyzap reads: any PEP 751 file with `lock-version` 1.x; packages whose
-//! `marker` is false for the target are skipped; `vcs`, `directory` and
+//! `marker` is false for the target are skipped, and two entries of one
+//! project whose markers both hold are refused; `vcs`, `directory` and
 //! `archive` sources are refused (pyzap installs wheels and sdists only).
 
 use std::collections::BTreeMap;
@@ -66,6 +68,17 @@ pub enum FileSource {
     Url(String),
     /// Relative to the lock file's directory, or absolute (PEP 751).
     Path(String),
+}
+
+/// Whether a locked sdist may be built for the target, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdistBuilds {
+    Allowed,
+    /// `--no-build`.
+    Refused,
+    /// A cross-target build (`--python-version`, `--platform`): only the
+    /// target's own interpreter could build it, and it is not here.
+    CrossTarget,
 }
 
 /// The file chosen from a lock for one target.
@@ -244,7 +257,7 @@ impl Lock {
     pub fn select<'a>(
         &'a self,
         target: &Target,
-        allow_sdists: bool,
+        builds: SdistBuilds,
         formats: &FormatControl,
     ) -> Result<Vec<LockedChoice<'a>>, ResolveError> {
         let bad_marker = |m: &str, e: String| ResolveError::LockFile {
@@ -259,22 +272,31 @@ impl Lock {
             if !fits {
                 return Err(ResolveError::LockEnvironment {
                     target: target.describe(),
-                    environments: self.environments.join(" | "),
+                    environments: describe_environments(&self.environments),
+                    python_version: target.version_string(),
+                    platform: target.best_platform().unwrap_or_default().to_string(),
                 });
             }
         }
         let rules = FileRules {
             target,
-            allow_sdists,
+            allow_sdists: builds == SdistBuilds::Allowed,
             formats,
         };
-        let mut out = Vec::new();
+        let mut out: Vec<LockedChoice<'a>> = Vec::new();
         for p in &self.packages {
             if let Some(m) = &p.marker {
                 let tree: MarkerTree = m.parse().map_err(|e| bad_marker(m, format!("{e}")))?;
                 if !tree.evaluate(&target.markers, &[]) {
                     continue;
                 }
+            }
+            if let Some(other) = out.iter().find(|c| c.package.name == p.name) {
+                return Err(ResolveError::LockDuplicate {
+                    name: p.name.to_string(),
+                    versions: format!("{} and {}", other.package.version, p.version),
+                    target: target.describe(),
+                });
             }
             let wheels: Vec<(Option<WheelFilename>, &LockedFile)> = p
                 .wheels
@@ -293,6 +315,26 @@ impl Lock {
                     file,
                     is_wheel,
                 },
+                None if builds != SdistBuilds::Allowed && p.sdist.is_some() && {
+                    let with_builds = FileRules {
+                        allow_sdists: true,
+                        ..rules
+                    };
+                    let sdist = p.sdist.iter().map(|s| (FileKind::Sdist, s));
+                    with_builds.choose(&p.name, sdist).is_some()
+                } =>
+                {
+                    return Err(ResolveError::LockNeedsBuild {
+                        package: format!("{} {}", p.name, p.version),
+                        target: target.describe(),
+                        sdist: p
+                            .sdist
+                            .as_ref()
+                            .map(|s| s.filename.clone())
+                            .unwrap_or_default(),
+                        no_build: builds == SdistBuilds::Refused,
+                    })
+                }
                 None => {
                     return Err(ResolveError::LockNoFile {
                         name: p.name.to_string(),
@@ -311,6 +353,53 @@ impl Lock {
             out.push(choice);
         }
         Ok(out)
+    }
+}
+
+/// The environments of a lock, for a message: the markers pyzap writes
+/// (`Lock::environment_marker`) as `Python 3.9, 3.12 on x86_64, aarch64`
+/// when they are every version × platform, else one `Python X.Y on ARCH`
+/// each; any other marker as it is.
+fn describe_environments(environments: &[String]) -> String {
+    let ours: Option<Vec<(String, String)>> = environments
+        .iter()
+        .map(|env| {
+            let mut python = None;
+            let mut machine = None;
+            for clause in env.split(" and ") {
+                let (key, value) = clause.split_once(" == ")?;
+                let value = value.strip_prefix('\'')?.strip_suffix('\'')?;
+                match key {
+                    "python_version" => python = Some(value.to_string()),
+                    "platform_machine" => machine = Some(value.to_string()),
+                    "sys_platform" | "implementation_name" => {}
+                    _ => return None,
+                }
+            }
+            Some((python?, machine?))
+        })
+        .collect();
+    let Some(pairs) = ours.filter(|p| !p.is_empty()) else {
+        return environments.join(" | ");
+    };
+    let mut versions: Vec<&str> = Vec::new();
+    let mut machines: Vec<&str> = Vec::new();
+    for (v, m) in &pairs {
+        if !versions.contains(&v.as_str()) {
+            versions.push(v);
+        }
+        if !machines.contains(&m.as_str()) {
+            machines.push(m);
+        }
+    }
+    if versions.len() * machines.len() == pairs.len() {
+        format!("Python {} on {}", versions.join(", "), machines.join(", "))
+    } else {
+        let each: Vec<String> = pairs
+            .iter()
+            .map(|(v, m)| format!("Python {v} on {m}"))
+            .collect();
+        each.join(", ")
     }
 }
 
@@ -466,7 +555,7 @@ mod tests {
     fn selects_the_best_wheel_for_the_target() {
         let lock = sample();
         let chosen = lock
-            .select(&target(), true, &FormatControl::default())
+            .select(&target(), SdistBuilds::Allowed, &FormatControl::default())
             .unwrap();
         let names: Vec<&str> = chosen.iter().map(|c| c.file.filename.as_str()).collect();
         assert_eq!(
@@ -484,19 +573,48 @@ mod tests {
         lock.packages[0].wheels.remove(1);
         // The sdist is the fallback when builds are allowed…
         let chosen = lock
-            .select(&target(), true, &FormatControl::default())
+            .select(&target(), SdistBuilds::Allowed, &FormatControl::default())
             .unwrap();
         assert!(!chosen[0].is_wheel);
-        // …and an error otherwise.
+        // …and an error otherwise, saying why it cannot be built…
+        let err = |lock: &Lock, builds| {
+            lock.select(&target(), builds, &FormatControl::default())
+                .unwrap_err()
+                .to_string()
+        };
+        let refused = err(&lock, SdistBuilds::Refused);
+        assert!(
+            refused.contains("markupsafe 3.0.4") && refused.contains("--no-build refuses"),
+            "{refused}"
+        );
+        let cross = err(&lock, SdistBuilds::CrossTarget);
+        assert!(
+            cross.contains("markupsafe-3.0.4.tar.gz") && cross.contains("cross-target build"),
+            "{cross}"
+        );
+        // …or, without an sdist, naming the files it has.
+        lock.packages[0].sdist = None;
+        let none = err(&lock, SdistBuilds::Allowed);
+        assert!(
+            none.contains("markupsafe 3.0.4")
+                && none.contains("markupsafe-3.0.4-cp312-cp312-manylinux2014_x86_64.whl"),
+            "{none}"
+        );
+    }
+
+    #[test]
+    fn two_entries_of_a_project_for_one_target_are_refused() {
+        let mut lock = sample();
+        let mut other = lock.packages[1].clone();
+        other.version = "8.1.7".parse().unwrap();
+        lock.packages[1].marker = Some("python_version >= '3.11'".into());
+        other.marker = Some("python_version < '3.12'".into());
+        lock.packages.push(other);
         let err = lock
-            .select(&target(), false, &FormatControl::default())
+            .select(&target(), SdistBuilds::Allowed, &FormatControl::default())
             .unwrap_err()
             .to_string();
-        assert!(
-            err.contains("markupsafe 3.0.4")
-                && err.contains("markupsafe-3.0.4-cp312-cp312-manylinux2014_x86_64.whl"),
-            "{err}"
-        );
+        assert!(err.contains("click 8.1.8 and 8.1.7"), "{err}");
     }
 
     #[test]
@@ -509,12 +627,16 @@ mod tests {
             c
         };
         let no_binary = control(FormatOption::NoBinary, "MarkupSafe");
-        let chosen = lock.select(&target(), true, &no_binary).unwrap();
+        let chosen = lock
+            .select(&target(), SdistBuilds::Allowed, &no_binary)
+            .unwrap();
         assert!(!chosen[0].is_wheel && chosen[1].is_wheel);
         let mut lock = lock;
         lock.packages[0].wheels.remove(1);
         let only_binary = control(FormatOption::OnlyBinary, ":all:");
-        let err = lock.select(&target(), true, &only_binary).unwrap_err();
+        let err = lock
+            .select(&target(), SdistBuilds::Allowed, &only_binary)
+            .unwrap_err();
         assert!(err.to_string().contains("markupsafe 3.0.4"), "{err}");
     }
 
@@ -523,10 +645,33 @@ mod tests {
         let mut lock = sample();
         lock.environments = vec!["sys_platform == 'win32'".into()];
         let err = lock
-            .select(&target(), true, &FormatControl::default())
+            .select(&target(), SdistBuilds::Allowed, &FormatControl::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("sys_platform == 'win32'"), "{err}");
+    }
+
+    #[test]
+    fn environments_are_described_briefly() {
+        let env = |v: &str, m: &str| {
+            format!("sys_platform == 'linux' and platform_machine == '{m}' and implementation_name == 'cpython' and python_version == '{v}'")
+        };
+        let all = [
+            env("3.9", "x86_64"),
+            env("3.9", "aarch64"),
+            env("3.13", "x86_64"),
+            env("3.13", "aarch64"),
+        ];
+        assert_eq!(
+            describe_environments(&all),
+            "Python 3.9, 3.13 on x86_64, aarch64"
+        );
+        assert_eq!(
+            describe_environments(&all[1..]),
+            "Python 3.9 on aarch64, Python 3.13 on x86_64, Python 3.13 on aarch64"
+        );
+        let theirs = ["sys_platform == 'linux'".to_string(), env("3.9", "x86_64")];
+        assert_eq!(describe_environments(&theirs), theirs.join(" | "));
     }
 
     #[test]
@@ -534,7 +679,7 @@ mod tests {
         let mut lock = sample();
         lock.packages[1].marker = Some("python_version < '3.8'".into());
         assert_eq!(
-            lock.select(&target(), true, &FormatControl::default())
+            lock.select(&target(), SdistBuilds::Allowed, &FormatControl::default())
                 .unwrap()
                 .len(),
             1

@@ -169,11 +169,7 @@ impl Target {
 
     /// A short name for one of several targets: `cp39-manylinux_2_28_x86_64`.
     pub fn name(&self) -> String {
-        let platform = self
-            .tags
-            .iter()
-            .next()
-            .map_or("any", |t| t.platform.as_str());
+        let platform = self.best_platform().unwrap_or("any");
         format!(
             "cp{}{}{}-{platform}",
             self.major, self.minor, self.facts.abiflags

@@ -14,6 +14,11 @@ pub struct Metadata {
     pub requires_dist: Vec<Requirement>,
     pub requires_python: Option<VersionSpecifiers>,
     pub provides_extra: Vec<ExtraName>,
+    /// PEP 643: from metadata 2.2 on, a field `Dynamic` does not name is
+    /// what every wheel built from an sdist will say. True when that holds
+    /// for the fields resolution reads (`Requires-Dist`, `Requires-Python`,
+    /// `Provides-Extra`), so an sdist's dependencies are known unbuilt.
+    pub static_dependencies: bool,
 }
 
 impl Metadata {
@@ -48,6 +53,19 @@ impl Metadata {
         };
         let name = one("name").ok_or(SpecError::MetadataField("Name"))?;
         let version = one("version").ok_or(SpecError::MetadataField("Version"))?;
+        let static_dependencies = one("metadata-version")
+            .and_then(|v| {
+                let (major, minor) = v.split_once('.')?;
+                Some((
+                    major.trim().parse::<u32>().ok()?,
+                    minor.trim().parse::<u32>().ok()?,
+                ))
+            })
+            .is_some_and(|v| v >= (2, 2))
+            && !all("dynamic").any(|field| {
+                ["requires-dist", "requires-python", "provides-extra"]
+                    .contains(&field.to_ascii_lowercase().as_str())
+            });
         let requires_python = match one("requires-python") {
             Some(s) if !s.is_empty() => Some(parse_specifiers(s)?),
             _ => None,
@@ -65,6 +83,7 @@ impl Metadata {
             provides_extra: all("provides-extra")
                 .filter_map(|e| ExtraName::from_str(e).ok())
                 .collect(),
+            static_dependencies,
         })
     }
 }
@@ -84,6 +103,21 @@ mod tests {
         assert_eq!(m.requires_dist.len(), 2);
         assert_eq!(m.provides_extra.len(), 1);
         assert!(m.requires_python.is_some());
+    }
+
+    #[test]
+    fn dependencies_are_static_from_metadata_2_2_unless_dynamic() {
+        let parse = |head: &str| {
+            Metadata::parse(&format!("{head}Name: x\nVersion: 1\n"))
+                .unwrap()
+                .static_dependencies
+        };
+        assert!(parse("Metadata-Version: 2.2\n"));
+        assert!(parse("Metadata-Version: 2.4\nDynamic: summary\n"));
+        assert!(!parse("Metadata-Version: 2.1\n"));
+        assert!(!parse(""));
+        assert!(!parse("Metadata-Version: 2.4\nDynamic: Requires-Dist\n"));
+        assert!(!parse("Metadata-Version: 2.4\nDynamic: requires-python\n"));
     }
 
     #[test]

@@ -82,14 +82,15 @@ impl Target {
         format!("{}.{}", self.major, self.minor)
     }
 
+    /// The platform of the target's most specific tag
+    /// (`manylinux_2_36_x86_64`); `None` for a target without tags.
+    pub fn best_platform(&self) -> Option<&str> {
+        self.tags.iter().next().map(|t| t.platform.as_str())
+    }
+
     /// A one-line description for messages: `CPython 3.11.7 (cp311, manylinux_2_36_x86_64)`.
     pub fn describe(&self) -> String {
-        let best = self
-            .tags
-            .iter()
-            .next()
-            .map(|t| t.platform.as_str())
-            .unwrap_or("?");
+        let best = self.best_platform().unwrap_or("?");
         format!(
             "CPython {} (cp{}{}{}, {best})",
             self.facts.python_full_version, self.major, self.minor, self.facts.abiflags

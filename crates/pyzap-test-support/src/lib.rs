@@ -1,6 +1,7 @@
 //! Shared test fixtures for pyzap's crates: wheels built in code (including
 //! hostile ones), the shared wheelhouse, a local package index serving it
-//! (also as the `pyzap-test-index` binary that `bench/` runs), scratch
+//! (also as the `pyzap-test-index` binary that `bench/` runs), scripted and
+//! connection-counting HTTP servers, scratch
 //! space under the target directory, the machine's Python interpreters and
 //! the relocatable CPython archive of `--standalone` builds, and pip's
 //! reference outputs kept across runs.
@@ -15,6 +16,7 @@
 pub mod files;
 mod index_pages;
 pub mod index_server;
+pub mod keep_alive_server;
 pub mod python;
 pub mod reference_cache;
 pub mod route_server;
@@ -23,6 +25,7 @@ pub mod wheels;
 
 pub use files::{files_below, regex_escape, set_times_nofollow, zip_entry_text};
 pub use index_server::{IndexConfig, IndexServer, LoggedRequest, PageFormat};
+pub use keep_alive_server::KeepAliveServer;
 pub use python::{interpreters, python_dist, require, Interpreter};
 pub use pyzap_fs::ScratchDir;
 pub use reference_cache::ReferenceCache;

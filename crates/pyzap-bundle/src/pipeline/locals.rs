@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use pyzap_index::{DistFile, FileLocation, IndexClient};
-use pyzap_python::Interpreter;
 use pyzap_spec::{
     DirectReference, DirectSource, ExtraName, LocalKind, LocalPath, MarkerEnvironment, MarkerTree,
     Metadata, PackageName, Requirement, VerbatimUrl, VersionOrUrl, VersionSpecifier,
@@ -201,6 +200,8 @@ pub(crate) struct Gather<'a> {
     /// The targets' marker environments.
     pub(crate) environments: Vec<&'a MarkerEnvironment>,
     pub(crate) work: &'a Path,
+    /// The build cache (wheels built from sdists).
+    pub(crate) cache: &'a Path,
     pub(crate) pre: bool,
     pub(crate) reporter: &'a dyn Reporter,
 }
@@ -325,12 +326,9 @@ impl Gather<'_> {
         }
     }
 
-    /// Builds an sdist and pins its wheel.
+    /// Builds an sdist (or reuses its wheel) and pins its wheel.
     fn pin_sdist(&self, local: &Local, sdist: &Path, roots: &mut Roots) -> Result<DistFile> {
-        let builder = self.builder(local)?;
-        self.reporter
-            .step(&format!("building {} from source", sdist.display()));
-        let wheel = sources::build_sdist(builder, self.index, sdist, self.work, self.pre)?;
+        let wheel = self.builder(local)?.sdist(sdist)?;
         let file = self.pin_wheel(local, &wheel)?;
         roots.built_from.insert(wheel, sdist.to_path_buf());
         Ok(file)
@@ -394,21 +392,21 @@ impl Gather<'_> {
         let builder = self.builder(local)?;
         self.reporter
             .step(&format!("building project {}", project.dir.display()));
-        let wheel = sources::build_project(
-            builder,
-            self.index,
-            &project.dir,
-            &project.pyproject,
-            self.work,
-            self.pre,
-        )?;
+        let wheel = builder.project(&project.dir, &project.pyproject)?;
         self.pin_wheel(local, &wheel)
     }
 
-    /// The interpreter that builds; `lock` has none and refuses.
-    fn builder(&self, local: &Local) -> Result<&Interpreter> {
+    /// What builds, with the interpreter that does; `lock` has none and refuses.
+    fn builder(&self, local: &Local) -> Result<sources::Builder<'_>> {
         match self.plan {
-            Some(plan) => plan.builder(),
+            Some(plan) => Ok(sources::Builder {
+                python: plan.builder()?,
+                index: self.index,
+                work: self.work,
+                cache: self.cache,
+                pre: self.pre,
+                reporter: self.reporter,
+            }),
             None => Err(match (&local.named, local.project_dir()) {
                 (None, Some(dir)) => BundleError::LockProject {
                     dir: dir.to_path_buf(),

@@ -9,22 +9,30 @@
 //! build would use is always there (it is downloaded, then hashed). Local
 //! files are written relative to the lock file's directory; URLs lose any
 //! credentials (they come from `~/.netrc` or the index URL at install time).
+//!
+//! With `--python-version` / `--platform`, each version × platform is
+//! planned as `build` plans it (`targets::plan_cross`) and resolved on its
+//! own, from wheels, or from an sdist whose PKG-INFO fixes its dependencies
+//! (nothing is built); the resolutions are merged into one lock whose
+//! packages carry markers (`pyzap_resolve::EnvironmentLock`). `build
+//! --lock` then installs, for each of its targets, the entries whose
+//! markers hold there.
 
 use std::path::{Component, Path, PathBuf};
 
 use pyzap_index::{DistFile, DistKind, FileLocation, IndexClient, Url};
 use pyzap_python::Interpreter;
-use pyzap_resolve::{FileSource, Lock, LockedFile, LockedPackage};
+use pyzap_resolve::{EnvironmentLock, FileSource, Lock, LockedFile, LockedPackage, SdistBuilds};
 use pyzap_spec::{FormatControl, PackageName, Target};
 
 use super::hashes::HashCheck;
 use super::locals::{Gather, Roots};
 use super::resolution::ResolveFor;
-use super::{index, inputs, resolution};
+use super::{index, inputs, resolution, targets};
 use crate::{BundleError, LockOptions, Reporter, Result};
 
-/// Resolves the inputs for the interpreter of `options.source.python` and
-/// writes the lock file.
+/// Resolves the inputs for the interpreter of `options.source.python`, or
+/// for each `--python-version` × `--platform`, and writes the lock file.
 pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
     let cache = &options.cache_dir;
     let _hold = crate::cache::hold(cache)?;
@@ -43,11 +51,12 @@ pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
         });
     }
     let hash_check = HashCheck::from_inputs(&inputs, source.require_hashes)?;
-    let python = Interpreter::find(source.python.as_deref().unwrap_or("python3"))?;
-    let target = &python.target;
-    reporter.step(&format!("target: {}", target.describe()));
-    if let Some(script) = &inputs.script {
-        script.check_python(target)?;
+    let (targets, cross) = lock_targets(options)?;
+    for target in &targets {
+        reporter.step(&format!("target: {}", target.describe()));
+        if let Some(script) = &inputs.script {
+            script.check_python(target)?;
+        }
     }
     let index = index::client(source, &inputs, cache)?;
     let mut roots = Roots::new(&inputs);
@@ -55,36 +64,65 @@ pub fn lock(options: &LockOptions, reporter: &dyn Reporter) -> Result<()> {
     let gather = Gather {
         index: &index,
         plan: None,
-        environments: vec![&target.markers],
+        environments: targets.iter().map(|t| &t.markers).collect(),
         work: work.path(),
+        cache,
         pre: source.pre,
         reporter,
     };
     gather.pin_all(&inputs.locals, &mut roots)?;
     roots.add_requirements(&inputs);
     let resolve_for = ResolveFor {
-        allow_sdists: !source.no_build,
+        builds: if source.no_build {
+            SdistBuilds::Refused
+        } else if cross {
+            SdistBuilds::CrossTarget
+        } else {
+            SdistBuilds::Allowed
+        },
+        static_sdists: cross && !source.no_build,
         pre: source.pre,
     };
-    let files = resolution::resolve_files(&inputs, target, &index, &roots, &resolve_for, reporter)?;
-    let downloaded = super::download(&index, &files, reporter)?;
-    let sha256s = hash_check.verify(&files, &downloaded)?;
-    let lock = Lock {
-        created_by: format!("pyzap {}", env!("CARGO_PKG_VERSION")),
-        environments: vec![Lock::environment_marker(target)],
-        requires_python: Some(format!("=={}.*", target.version_string())),
-        packages: packages(&index, &files, &downloaded, sha256s, &options.output)?,
-        roots: roots.top_level,
-    };
+    let mut locks = Vec::new();
+    for target in &targets {
+        let files =
+            resolution::resolve_files(&inputs, target, &index, &roots, &resolve_for, reporter)?;
+        let downloaded = super::download(&index, &files, reporter)?;
+        let sha256s = hash_check.verify(&files, &downloaded)?;
+        locks.push(EnvironmentLock {
+            target,
+            packages: packages(&index, &files, &downloaded, sha256s, &options.output)?,
+        });
+    }
+    let lock = Lock::for_environments(
+        format!("pyzap {}", env!("CARGO_PKG_VERSION")),
+        locks,
+        roots.top_level,
+    )?;
     pyzap_fs::write_atomic(&options.output, lock.to_toml().as_bytes(), 0o644)?;
+    let environments = match targets.as_slice() {
+        [one] => one.describe(),
+        several => format!("{} environments", several.len()),
+    };
     reporter.info(&format!(
-        "locked {} distributions for {} in {}",
-        files.len(),
-        target.describe(),
+        "locked {} distributions for {environments} in {}",
+        lock.packages.len(),
         options.output.display()
     ));
     reporter.wrote(&options.output);
     Ok(())
+}
+
+/// The targets of a lock: the interpreter of `--python` (or `python3`), or
+/// each `--python-version` × `--platform` (true: a cross-target lock).
+fn lock_targets(options: &LockOptions) -> Result<(Vec<Target>, bool)> {
+    let python = options.source.python.as_deref();
+    if options.python_versions.is_empty() && options.platforms.is_empty() {
+        let python = Interpreter::find(python.unwrap_or("python3"))?;
+        return Ok((vec![python.target], false));
+    }
+    let plan = targets::plan_cross(python, &options.python_versions, &options.platforms)?;
+    Ok((plan.targets.into_iter().map(|t| t.target).collect(), true))
 }
 
 /// The lock's packages: each chosen file's version, paths relative to `output`'s directory.
@@ -195,12 +233,12 @@ impl LoadedLock {
     pub(crate) fn files_for(
         &self,
         target: &Target,
-        allow_sdists: bool,
+        builds: SdistBuilds,
         formats: &FormatControl,
     ) -> Result<Vec<DistFile>> {
         let choices = self
             .lock
-            .select(target, allow_sdists, formats)
+            .select(target, builds, formats)
             .map_err(|source| BundleError::LockInstall {
                 path: self.path.clone(),
                 source: Box::new(source),

@@ -26,6 +26,7 @@ use pyzap_artifact::{
 };
 use pyzap_index::{DistKind, IndexClient};
 use pyzap_python::Interpreter;
+use pyzap_resolve::SdistBuilds;
 use pyzap_spec::{PackageName, Target};
 use pyzap_wheel::{layout_wheel, Wheel};
 
@@ -44,18 +45,12 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
         return Err(BundleError::NoInputs);
     }
     check_output(&options.output)?;
-    if options
-        .standalone
-        .as_ref()
-        .is_some_and(|s| s.python_dist.is_empty())
-    {
-        return Err(BundleError::NoPythonDist);
-    }
     let cache = &options.cache_dir;
     let _hold = crate::cache::hold(cache)?;
     // Clones, unpacked sdists, build environments: under the cache, and
     // swept by the next build when this one is killed.
     let work = pyzap_fs::ScratchDir::new(&cache.join(WORK_DIR), "build-")?;
+    sources::sweep_sdist_builds(cache);
     let inputs = inputs::collect(&options.source)?;
     if inputs.is_empty() && options.src.is_empty() && options.lock.is_none() {
         return Err(BundleError::NoInputs);
@@ -68,7 +63,7 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
     // by the same client, with its retries, credentials and cache.
     let index = index::client(&options.source, &inputs, cache)?;
     let standalone = match &options.standalone {
-        Some(s) => Some(standalone::prepare(s, &index, cache, reporter)?),
+        Some(s) => Some(standalone::prepare(options, s, &index, cache, reporter)?),
         None => None,
     };
     let plan = targets::plan(options, standalone.as_ref())?;
@@ -97,6 +92,7 @@ pub fn bundle(options: &BundleOptions, reporter: &dyn Reporter) -> Result<()> {
         plan: Some(&plan),
         environments: plan.targets.iter().map(|t| &t.target.markers).collect(),
         work: work.path(),
+        cache,
         pre: options.source.pre,
         reporter,
     };
@@ -188,7 +184,7 @@ fn write(
         reporter,
     };
     let count = match standalone {
-        Some(s) => s.write(artifact, plan.builder()?)?,
+        Some(s) => s.write(artifact, &plan.targets[0].target)?,
         None => pyzap_artifact::write_artifact(
             artifact.output,
             artifact.manifest,
@@ -336,17 +332,24 @@ impl Fetch<'_> {
     /// returns its wheels, checked and laid out.
     fn resolve_and_fetch(&self, target: &Target) -> Result<Vec<Bundled>> {
         // Nothing can be built for an interpreter that is not here.
-        let allow_sdists = !self.options.source.no_build && !self.plan.cross;
+        let builds = if self.options.source.no_build {
+            SdistBuilds::Refused
+        } else if self.plan.cross {
+            SdistBuilds::CrossTarget
+        } else {
+            SdistBuilds::Allowed
+        };
         let (files, lock_check);
         let hash_check = match self.locked {
             Some(lock) => {
-                files = lock.files_for(target, allow_sdists, &self.inputs.formats)?;
+                files = lock.files_for(target, builds, &self.inputs.formats)?;
                 lock_check = hashes::HashCheck::from_lock(&files);
                 &lock_check
             }
             None => {
                 let resolve_for = ResolveFor {
-                    allow_sdists,
+                    builds,
+                    static_sdists: false,
                     pre: self.options.source.pre,
                 };
                 files = resolution::resolve_files(
@@ -377,15 +380,15 @@ impl Fetch<'_> {
                 }
                 DistKind::Wheel(_) => (path, original_sha256),
                 DistKind::Sdist => {
-                    self.reporter
-                        .step(&format!("building {} from source", file.filename));
-                    let built = sources::build_sdist(
-                        self.plan.builder()?,
-                        self.index,
-                        &path,
-                        self.work,
-                        self.options.source.pre,
-                    )?;
+                    let builder = sources::Builder {
+                        python: self.plan.builder()?,
+                        index: self.index,
+                        work: self.work,
+                        cache: &self.options.cache_dir,
+                        pre: self.options.source.pre,
+                        reporter: self.reporter,
+                    };
+                    let built = builder.sdist(&path)?;
                     let sha256 = pyzap_fs::sha256_file(&built)?;
                     (built, sha256)
                 }

@@ -5,6 +5,12 @@
 //! requirements left out by their markers: details for `-v`) goes to the
 //! `Reporter`.
 //!
+//! When a version is left out because only its sdist fits and this build
+//! does not build sdists, the failure says why: `--no-build`, or a
+//! cross-target build, whose target's Python is not here to build it. A
+//! cross-target lock takes such an sdist when its PKG-INFO fixes its
+//! dependencies (PEP 643), and refuses it, naming it, when it does not.
+//!
 //! A direct reference (`name @ URL`) in a candidate's metadata names a
 //! project pinned beforehand to the file at that URL (`locals.rs`); the
 //! resolver, which knows versions only, is shown it as a plain requirement
@@ -12,13 +18,15 @@
 
 use std::collections::BTreeSet;
 
-use pyzap_index::{DistFile, IndexClient, IndexError};
-use pyzap_resolve::{CandidateMetadata, Exclusion, Provider, ResolveOptions};
+use pyzap_index::{DistFile, DistKind, IndexClient, IndexError};
+use pyzap_resolve::{
+    CandidateMetadata, Exclusion, Provider, ResolveError, ResolveOptions, SdistBuilds,
+};
 use pyzap_spec::{PackageName, Target, Version};
 
 use super::inputs::Inputs;
 use super::locals::Roots;
-use crate::index_provider::IndexProvider;
+use crate::index_provider::{IndexProvider, SDIST_NOT_BUILT};
 use crate::{BundleError, Reporter, Result};
 
 /// Resolves `roots` (with the inputs' constraints) for `target`; the chosen
@@ -35,7 +43,7 @@ pub(crate) fn resolve_files(
         inner: IndexProvider {
             index,
             target,
-            allow_sdists: options.allow_sdists,
+            allow_sdists: options.builds == SdistBuilds::Allowed || options.static_sdists,
             formats: &inputs.formats,
             prefetch_jobs: 8,
         },
@@ -64,7 +72,7 @@ pub(crate) fn resolve_files(
              as --offline does; they may be out of date"
         ));
     }
-    let resolution = resolved?;
+    let resolution = resolved.map_err(|e| why_sdists_are_not_built(e, options.builds))?;
     reporter.step(&format!(
         "resolved {} distributions for {}",
         resolution.dists.len(),
@@ -86,15 +94,50 @@ pub(crate) fn resolve_files(
                 name: dist.name.clone(),
                 version: dist.version.clone(),
             })?;
+        if options.static_sdists && matches!(file.kind, DistKind::Sdist) {
+            let metadata = index.metadata(&file)?;
+            if !metadata.static_dependencies {
+                return Err(BundleError::DynamicSdist {
+                    filename: file.filename.clone(),
+                    target: target.describe(),
+                });
+            }
+        }
         files.push(file);
     }
     Ok(files)
 }
 
+/// A failure's hints, with why sdists are not built when a version was
+/// left out for it.
+fn why_sdists_are_not_built(mut error: ResolveError, builds: SdistBuilds) -> ResolveError {
+    if let ResolveError::NoSolution { hints, .. } = &mut error {
+        let why = match builds {
+            SdistBuilds::Allowed => None,
+            SdistBuilds::Refused => {
+                Some("--no-build refuses to build sdists: drop it to build them")
+            }
+            SdistBuilds::CrossTarget => Some(
+                "a cross-target build (--python-version, --platform) uses wheels only: \
+                 an sdist must be built by the target's own Python, which does not run here",
+            ),
+        };
+        if let Some(why) = why.filter(|_| hints.iter().any(|h| h.contains(SDIST_NOT_BUILT))) {
+            hints.push(why.to_string());
+        }
+    }
+    error
+}
+
 /// The choices a resolution follows beyond the inputs.
 pub(crate) struct ResolveFor {
-    /// Accept sdists (built from source) for versions without a fitting wheel.
-    pub allow_sdists: bool,
+    /// Accept sdists (built from source) for versions without a fitting
+    /// wheel, or why not.
+    pub builds: SdistBuilds,
+    /// A cross-target lock: sdists count too, their dependencies read from
+    /// their PKG-INFO when it fixes them (PEP 643, metadata 2.2); the lock
+    /// lists the sdist, which a build for that target then refuses.
+    pub static_sdists: bool,
     /// Allow pre-releases.
     pub pre: bool,
 }

@@ -1,7 +1,8 @@
 //! A standalone executable (`pyzap build --standalone`): the CPython of
-//! `--python-dist`, the launcher stub (`--launcher`, or the one pyzap
-//! carries: build.rs builds it, static), and the payload packed from the
-//! distribution.
+//! `--python-dist` (or, without one, the CPython `python.rs` chooses for
+//! the target: uv's, or a python-build-standalone download), the launcher
+//! stub (`--launcher`, or the one pyzap carries: build.rs builds it,
+//! static), and the payload packed from the distribution.
 //!
 //! A `--python-dist` URL is fetched by the index client, as a wheel is: the
 //! same retries, credentials (from the URL or `.netrc`, for its origin only),
@@ -15,11 +16,15 @@
 //! from wherever it was unpacked, and asking it gives exact facts (ABI flags,
 //! pyc magic, glibc, platform tags) that file names and directory layouts only
 //! hint at. The same interpreter then precompiles the bundle's bytecode. A
-//! distribution that cannot run here (another architecture) is refused.
+//! distribution that cannot run here (another architecture) is refused,
+//! unless `--platform` names the target: then `targets.rs` plans it as a
+//! cross target of the distribution's version.
 //!
 //! The build states the oldest glibc the executable runs on, the newest any
 //! of its parts needs (`pyzap_artifact::GlibcFloor`), and refuses one whose
 //! parts need a newer glibc than its target platform has.
+
+mod python;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -30,10 +35,10 @@ use pyzap_artifact::{
 };
 use pyzap_index::http::redact;
 use pyzap_index::{IndexClient, PromisedSha256, Url};
-use pyzap_python::Interpreter;
-use pyzap_spec::PlatformTag;
+use pyzap_python::{Interpreter, PythonVersion};
+use pyzap_spec::{PlatformTag, Target};
 
-use crate::{BundleError, Reporter, Result, StandaloneOptions};
+use crate::{BundleError, BundleOptions, Reporter, Result, StandaloneOptions};
 
 /// The launcher stub pyzap carries: the `pyzap-launcher` binary build.rs
 /// built for [`LAUNCHER_TARGET`].
@@ -46,6 +51,9 @@ const LAUNCHER_TARGET: &str = env!("PYZAP_LAUNCHER_TARGET");
 /// Everything `--standalone` needs beyond a `.pyz` build.
 pub(crate) struct Standalone {
     dist: PythonDist,
+    /// The distribution's version when it was chosen for the target (no
+    /// `--python-dist`); `None`: only its interpreter can say.
+    version: Option<PythonVersion>,
     stub: Stub,
     strip_stdlib: bool,
 }
@@ -91,15 +99,22 @@ impl Stub {
     }
 }
 
-/// Finds the distribution (downloaded and checked when needed) and the
-/// launcher stub, and checks that they are built for one architecture.
+/// Finds the distribution (`--python-dist`, or the one chosen for the
+/// target; downloaded and checked when needed) and the launcher stub, and
+/// checks that they are built for one architecture.
 pub(crate) fn prepare(
+    bundle: &BundleOptions,
     options: &StandaloneOptions,
     index: &IndexClient,
     cache: &Path,
     reporter: &dyn Reporter,
 ) -> Result<Standalone> {
-    let input = dist_input(options, index, reporter)?;
+    let (input, version) = if options.python_dist.is_empty() {
+        let chosen = python::choose(bundle, options, index, reporter)?;
+        (chosen.path, Some(chosen.version))
+    } else {
+        (dist_input(options, index, reporter)?, None)
+    };
     reporter.step(&format!("python distribution: {}", input.display()));
     let dist = pyzap_artifact::open_python_dist(&input, cache)?;
     let stub = Stub::read(options.launcher.as_deref())?;
@@ -113,6 +128,7 @@ pub(crate) fn prepare(
     }
     Ok(Standalone {
         dist,
+        version,
         stub,
         strip_stdlib: options.strip_stdlib,
     })
@@ -125,10 +141,16 @@ impl Standalone {
         Interpreter::probe(&path).map_err(|source| BundleError::DistInterpreter { path, source })
     }
 
-    /// Packs the payload and writes the executable; returns the zip's entry count.
-    pub(crate) fn write(&self, artifact: Artifact<'_>, python: &Interpreter) -> Result<usize> {
+    /// The distribution's version, when known without running it.
+    pub(crate) fn version(&self) -> Option<PythonVersion> {
+        self.version
+    }
+
+    /// Packs the payload and writes the executable for `target` (the
+    /// distribution's); returns the zip's entry count.
+    pub(crate) fn write(&self, artifact: Artifact<'_>, target: &Target) -> Result<usize> {
         let reporter = artifact.reporter;
-        let facts = &python.target.facts;
+        let facts = &target.facts;
         let overlay = match artifact.compiler {
             Some(c) => {
                 reporter
@@ -187,11 +209,11 @@ impl Standalone {
 }
 
 /// Refuses an executable that needs a newer glibc than its target platform
-/// (`manylinux_2_36_x86_64`) has. The target is the distribution's
-/// interpreter on this machine, so only an extension module that cannot
-/// load here, or a `--launcher` built elsewhere, can; a target platform
-/// given by the user (`--platform`, not taken with `--python-dist` today)
-/// would be held to it alike.
+/// (`manylinux_2_36_x86_64`) has. Without `--platform` the target is the
+/// distribution's interpreter on this machine, so only an extension module
+/// that cannot load here, or a `--launcher` built elsewhere, can; with
+/// `--platform manylinux_2_17_x86_64` every part is held to glibc 2.17,
+/// the CPython first.
 fn check_glibc(floor: &GlibcFloor, platform: &str) -> Result<()> {
     let Ok(PlatformTag {
         libc: Some(("glibc", allowed)),

@@ -11,6 +11,14 @@
 //!
 //! Several targets make a format-2 artifact (laid out by `pyzap-artifact`'s
 //! `SiteTree`).
+//!
+//! A standalone executable has one target: its CPython's. Without
+//! `--platform` that is the distribution's interpreter, probed here. With
+//! `--platform` it is synthesised for the distribution's version on that
+//! platform, and compiled by the distribution's interpreter when it runs
+//! here, else by one of the build machine's of the same minor version
+//! (`--python`, `python3.X`, `python3`), else not at all (the first run
+//! compiles into its cache, as for a cross `.pyz`).
 
 use std::cell::OnceCell;
 
@@ -50,9 +58,22 @@ impl Plan {
 /// The targets of a build: the interpreter of `--python` (or of the
 /// standalone distribution), or each `--python-version` × `--platform`.
 pub(crate) fn plan(options: &BundleOptions, standalone: Option<&Standalone>) -> Result<Plan> {
-    if !options.python_versions.is_empty() || !options.platforms.is_empty() {
-        return plan_cross(options);
+    if let Some(s) = standalone {
+        if options.python_versions.len() > 1 || options.platforms.len() > 1 {
+            return Err(BundleError::StandaloneTargets);
+        }
+        if let Some(platform) = options.platforms.first() {
+            return plan_standalone_cross(options, s, &platform.parse()?);
+        }
+    } else if !options.python_versions.is_empty() || !options.platforms.is_empty() {
+        return plan_cross(
+            options.source.python.as_deref(),
+            &options.python_versions,
+            &options.platforms,
+        );
     }
+    // A standalone build without --platform: its CPython (chosen for
+    // --python-version, if given) runs here and is the target.
     let python = match standalone {
         Some(s) => s.interpreter()?,
         None => Interpreter::find(options.source.python.as_deref().unwrap_or("python3"))?,
@@ -67,25 +88,79 @@ pub(crate) fn plan(options: &BundleOptions, standalone: Option<&Standalone>) -> 
     })
 }
 
+/// The target of a standalone executable for `--platform`: the
+/// distribution's version there, compiled by the distribution's own
+/// interpreter when it runs here, else by the build machine's of its
+/// minor version.
+fn plan_standalone_cross(
+    options: &BundleOptions,
+    standalone: &Standalone,
+    platform: &PlatformTag,
+) -> Result<Plan> {
+    // The distribution's interpreter does not run here when it is built
+    // for another architecture: a chosen one is planned from its version.
+    let (version, own) = match standalone.version() {
+        Some(v) => (v.to_string(), standalone.interpreter().ok()),
+        None => {
+            let python = standalone.interpreter()?;
+            (
+                python.target.facts.python_full_version.clone(),
+                Some(python),
+            )
+        }
+    };
+    let mut target = Target::cross(&version, Some(platform), None)?;
+    let same_version = |python: &Interpreter| {
+        (
+            python.target.major,
+            python.target.minor,
+            &python.target.facts.abiflags,
+        ) == (target.major, target.minor, &target.facts.abiflags)
+    };
+    let compiler = own.filter(same_version).or_else(|| {
+        let names = match options.source.python.as_deref() {
+            Some(python) => vec![python.to_string()],
+            None => vec![format!("python3.{}", target.minor), "python3".to_string()],
+        };
+        names
+            .iter()
+            .filter_map(|name| Interpreter::find(name).ok())
+            .find(same_version)
+    });
+    if let Some(c) = &compiler {
+        target.facts.pyc_magic = c.target.facts.pyc_magic.clone();
+    }
+    Ok(Plan {
+        host: compiler.clone().map(OnceCell::from).unwrap_or_default(),
+        targets: vec![TargetPlan { target, compiler }],
+        cross: true,
+    })
+}
+
 /// Targets synthesised by `Target::cross`, each compiled by the build
-/// machine's interpreter when it is of the target's version.
-fn plan_cross(options: &BundleOptions) -> Result<Plan> {
-    let platforms = options
-        .platforms
+/// machine's interpreter (`python`, else `python3` when it must supply the
+/// version or the platform) when it is of the target's version. `pyzap
+/// lock` plans its targets here too.
+pub(crate) fn plan_cross(
+    python: Option<&str>,
+    python_versions: &[String],
+    platforms: &[String],
+) -> Result<Plan> {
+    let platforms = platforms
         .iter()
         .map(|p| p.parse::<PlatformTag>())
         .collect::<Result<Vec<_>, _>>()?;
     // The build machine's interpreter: --python when given; python3 when
     // the version or the platform must come from it.
-    let need_host = platforms.is_empty() || options.python_versions.is_empty();
-    let host = match options.source.python.as_deref() {
+    let need_host = platforms.is_empty() || python_versions.is_empty();
+    let host = match python {
         Some(p) => Some(Interpreter::find(p)?),
         None if need_host => Some(
             Interpreter::find("python3").map_err(|source| BundleError::NoHostPython { source })?,
         ),
         None => None,
     };
-    let versions = if options.python_versions.is_empty() {
+    let versions = if python_versions.is_empty() {
         vec![host
             .as_ref()
             .expect("probed")
@@ -94,7 +169,7 @@ fn plan_cross(options: &BundleOptions) -> Result<Plan> {
             .python_full_version
             .clone()]
     } else {
-        options.python_versions.clone()
+        python_versions.to_vec()
     };
     let platforms: Vec<Option<&PlatformTag>> = if platforms.is_empty() {
         vec![None]
@@ -125,9 +200,6 @@ fn plan_cross(options: &BundleOptions) -> Result<Plan> {
             }
             targets.push(TargetPlan { target, compiler });
         }
-    }
-    if targets.len() > 1 && options.standalone.is_some() {
-        return Err(BundleError::StandaloneTargets);
     }
     Ok(Plan {
         targets,

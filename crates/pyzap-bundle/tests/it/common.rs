@@ -137,10 +137,12 @@ pub(crate) fn settings() -> insta::Settings {
     // target is described or its tags are listed.
     s.add_filter(r"\b3\.11\.\d+\b", "3.11.[PATCH]");
     s.add_filter(
-        r"(cp311-cp311-|cp311, )manylinux_2_\d+_",
+        r"(cp311-cp311-|cp311, |--platform )manylinux_2_\d+_",
         "${1}manylinux_2_[N]_",
     );
     s.add_filter(r"\(\d+ in all\)", "([N] in all)");
+    // The release of a build in pyzap's table of python downloads.
+    s.add_filter(r"\+\d{8}-", "+[RELEASE]-");
     s
 }
 

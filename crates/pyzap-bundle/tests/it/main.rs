@@ -9,6 +9,7 @@
 
 mod common;
 mod index;
+mod lock_targets;
 mod messages;
 mod messages_inputs;
 mod messages_lock_standalone;
@@ -17,4 +18,5 @@ mod messages_resolution;
 mod messages_runtime_cache;
 mod pipeline;
 mod project_config;
+mod python_downloads;
 mod standalone;

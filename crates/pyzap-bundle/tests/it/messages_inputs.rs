@@ -108,6 +108,7 @@ fn lock_of_a_direct_reference_to_an_sdist() {
         source: options(&py, &dir, &[&input]).source,
         output: dir.join("pylock.toml"),
         cache_dir: build_cache(),
+        ..Default::default()
     };
     let err = pyzap_bundle::lock(&options, &pyzap_bundle::Silent).unwrap_err();
     assert!(!options.output.exists());

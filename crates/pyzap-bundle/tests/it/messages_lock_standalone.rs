@@ -61,6 +61,7 @@ fn lock_of_a_local_project() {
         source,
         output: dir.join("pylock.toml"),
         cache_dir: build_cache(),
+        ..Default::default()
     };
     let err = pyzap_bundle::lock(&options, &pyzap_bundle::Silent).unwrap_err();
     assert!(!options.output.exists());

@@ -93,12 +93,16 @@ fn no_output_anywhere() {
     assert_report!(bundle_err(&bare(&[&input])));
 }
 
+/// `standalone = true` without `python-dist` takes a CPython from pyzap's
+/// table for the table's `python-version` and `platform`: here one whose
+/// glibc is older than any build's, refused before anything is fetched.
 #[test]
 fn standalone_without_a_cpython() {
     let dir = test_dir("tool-config-standalone");
     let proj = project(
         &dir,
-        "output = \"dist/echo\"\nconsole-script = \"echo-wsgi\"\nstandalone = true\n",
+        "output = \"dist/echo\"\nconsole-script = \"echo-wsgi\"\nstandalone = true\n\
+         python-version = [\"3.11\"]\nplatform = [\"manylinux2010_x86_64\"]\n",
     );
     let input = proj.display().to_string();
     assert_report!(bundle_err(&bare(&[&input])));

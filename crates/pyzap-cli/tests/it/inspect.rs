@@ -227,8 +227,11 @@ fn sdists_are_built_with_their_backends() {
 fn no_binary_builds_a_project_from_its_sdist() {
     let dir = fresh_dir("no-binary-");
     let out = dir.join("six.pyz");
+    // A cache of its own: with the shared one, another test may have
+    // built six's sdist already, and its wheel would be reused.
     let built = run_ok(
         pyzap()
+            .env("PYZAP_CACHE_DIR", dir.join("cache"))
             .args(["build", "six", "-e", "six", "-v", "--only-binary", ":all:"])
             .args(["--no-binary", "six", "--no-index", "-f"])
             .arg(wheelhouse())

@@ -1,6 +1,8 @@
 //! `pyzap lock` then `pyzap build --lock`: the same artifact as a plain
-//! build, byte for byte; a tampered lock fails. (`--require-hashes` as pip,
-//! and every lock file error: in process, in `pyzap-bundle`'s tests.)
+//! build, byte for byte; a tampered lock fails; one universal lock for
+//! several Python versions, built from for two of them and run under each.
+//! (`--require-hashes` as pip, platforms that differ, and every lock file
+//! error: in process, in `pyzap-bundle`'s tests.)
 
 use std::path::Path;
 
@@ -83,4 +85,69 @@ fn lock_round_trip_gives_the_same_artifact() {
             && err.contains(&good),
         "{err}"
     );
+}
+
+/// The wheelhouse's black differs by version: 25.11.0 for 3.9, 26.10.1
+/// for 3.10 on, and 3.9 and 3.10 also need tomli and typing-extensions.
+#[test]
+fn universal_lock_builds_for_each_of_its_versions() {
+    let python = |minor| {
+        let found = pythons().iter().find(|p| p.version == (3, minor));
+        if found.is_none() {
+            pyzap_test_support::skip(&format!(
+                "no python3.{minor}: the universal lock test runs it"
+            ));
+        }
+        found
+    };
+    let (Some(py39), Some(py313)) = (python(9), python(13)) else {
+        return;
+    };
+    let dir = fresh_dir("lock-universal-");
+    let lockfile = dir.join("pylock.toml");
+    let mut args = vec!["black"];
+    for version in ["3.9", "3.10", "3.11", "3.12", "3.13"] {
+        args.extend(["--python-version", version]);
+    }
+    args.extend(["--platform", "manylinux_2_28_x86_64"]);
+    lock(&py311().path, &lockfile, &args);
+    let text = fs_err::read_to_string(&lockfile).unwrap();
+    assert!(
+        text.contains("requires-python = \">=3.9, <3.14\"\n"),
+        "{text}"
+    );
+    for entry in [
+        "name = \"black\"\nversion = \"25.11.0\"\nmarker = \"python_version < '3.10'\"\n",
+        "name = \"black\"\nversion = \"26.10.1\"\nmarker = \"python_version >= '3.10'\"\n",
+        "name = \"tomli\"\nversion = \"2.5.0\"\nmarker = \"python_version < '3.11'\"\n",
+        "name = \"pathspec\"\nversion = \"1.1.1\"\nwheels",
+    ] {
+        assert!(text.contains(entry), "no `{entry}` in {text}");
+    }
+    for (py, version, black) in [(py39, "3.9", "25.11.0"), (py313, "3.13", "26.10.1")] {
+        let artifact = dir.join(format!("black-{version}.pyz"));
+        run_ok(
+            pyzap()
+                .args(["build", "-c", "black", "--lock"])
+                .arg(&lockfile)
+                .args([
+                    "--python-version",
+                    version,
+                    "--platform",
+                    "manylinux_2_28_x86_64",
+                ])
+                .arg("--python")
+                .arg(&py.path)
+                .arg("-o")
+                .arg(&artifact),
+        );
+        let root = dir.join(format!("root-{version}"));
+        let out = stdout(&run_ok(
+            run_artifact(&py.path, &artifact, &root).arg("--version"),
+        ));
+        assert!(
+            out.contains(black) && out.contains(&format!("CPython) {version}.")),
+            "{out}"
+        );
+    }
 }

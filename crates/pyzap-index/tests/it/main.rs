@@ -14,6 +14,7 @@ use pyzap_index::{FindLinksSource, IndexClient, IndexError, IndexOptions, NoRepo
 use pyzap_spec::PackageName;
 use pyzap_test_support::{IndexConfig, IndexServer, PageFormat};
 
+mod connections;
 mod download_url;
 mod hostile;
 mod html_pages;

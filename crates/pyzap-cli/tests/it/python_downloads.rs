@@ -1,0 +1,162 @@
+//! `pyzap build --standalone` without `--python-dist`: the CPython comes
+//! from the table `PYZAP_PYTHON_DOWNLOADS` names (here one listing
+//! ../shared/python-dist's archive as CPython 3.11.2), fetched from the
+//! mirror `PYZAP_PYTHON_MIRROR` on 127.0.0.1 and checked against the
+//! table's sha256; or, with no request at all, from uv's managed-python
+//! directory (`UV_PYTHON_INSTALL_DIR`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pyzap_test_support::{python_dist, Route, RouteServer};
+
+use crate::common::*;
+use crate::standalone::run_bare;
+
+fn dist_name() -> String {
+    python_dist()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A mirror of one release, `test`, holding the fixture.
+fn mirror() -> RouteServer {
+    RouteServer::start(BTreeMap::from([(
+        format!("/pbs/test/{}", dist_name()),
+        Route::file(fs_err::read(python_dist()).unwrap()),
+    )]))
+}
+
+/// A table naming the fixture as x86_64 glibc CPython 3.11.2 with `sha256`.
+fn table(dir: &Path, sha256: &str) -> PathBuf {
+    let path = dir.join("python-downloads.json");
+    let table = serde_json::json!({
+        "base_url": "https://github.invalid/releases/download",
+        "downloads": [{
+            "version": "3.11.2", "release": "test", "arch": "x86_64", "libc": "gnu",
+            "glibc": "2.17", "file": dist_name(), "sha256": sha256,
+        }],
+    });
+    fs_err::write(&path, table.to_string()).unwrap();
+    path
+}
+
+/// `pyzap build six -e six -f WHEELHOUSE --no-index --standalone
+/// --python-version 3.11 -o DIR/six`, with a build cache of its own (so
+/// the download is not found in the shared one) and the CPython sources
+/// `env` names.
+fn build(dir: &Path, env: &[(&str, &Path)]) -> Output {
+    let mut cmd = pyzap();
+    cmd.env("PYZAP_CACHE_DIR", dir.join("cache"))
+        .env_remove("XDG_DATA_HOME")
+        .args(["build", "six", "-e", "six", "--no-index", "--standalone"])
+        .args(["--python-version", "3.11", "-f"])
+        .arg(wheelhouse())
+        .arg("-o")
+        .arg(dir.join("six"));
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    cmd.output().unwrap()
+}
+
+/// The built executable's CPython version, run with no Python around.
+fn runs(exe: &Path) -> String {
+    let root = fresh_dir("pd-root-");
+    let out = run_ok(run_bare(exe, &root).env("PYZAP_INTERPRETER", "1").args([
+        "-c",
+        "import platform, six; print(platform.python_version(), six.__name__)",
+    ]));
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn a_standalone_build_downloads_the_table_s_cpython_from_the_mirror() {
+    let dir = fresh_dir("pd-mirror-");
+    let server = mirror();
+    let sha256 = pyzap_test_support::sha256_file(&python_dist());
+    let uv = dir.join("uv-python");
+    fs_err::create_dir(&uv).unwrap();
+    let out = build(
+        &dir,
+        &[
+            ("PYZAP_PYTHON_DOWNLOADS", &table(&dir, &sha256)),
+            ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
+            ("UV_PYTHON_INSTALL_DIR", &uv),
+        ],
+    );
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    let url = server.url(&format!("/pbs/test/{}", dist_name()));
+    assert!(log.contains(&format!("CPython 3.11.2 from {url}")), "{log}");
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(runs(&dir.join("six")), "3.11.2 six");
+}
+
+#[test]
+fn a_download_whose_digest_is_not_the_table_s_is_refused() {
+    let dir = fresh_dir("pd-hash-");
+    let server = mirror();
+    let wrong = "1".repeat(64);
+    let out = build(
+        &dir,
+        &[
+            ("PYZAP_PYTHON_DOWNLOADS", &table(&dir, &wrong)),
+            ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
+            ("UV_PYTHON_INSTALL_DIR", &dir.join("no-uv")),
+        ],
+    );
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    let url = server.url(&format!("/pbs/test/{}", dist_name()));
+    let actual = pyzap_test_support::sha256_file(&python_dist());
+    assert!(
+        log.contains(&format!(
+            "hash mismatch for {url}: sha256 is {actual}, but pyzap's table of python downloads promised {wrong}"
+        )),
+        "{log}"
+    );
+    assert!(!dir.join("six").exists());
+}
+
+#[test]
+fn a_cpython_uv_installed_is_used_without_a_download() {
+    let dir = fresh_dir("pd-uv-");
+    let server = mirror();
+    // uv's layout: the archive's `python/` renamed after the build.
+    let uv = dir.join("uv-python");
+    fs_err::create_dir(&uv).unwrap();
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(python_dist())
+        .arg("-C")
+        .arg(&uv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let installed = uv.join("cpython-3.11.2-linux-x86_64-gnu");
+    fs_err::rename(uv.join("python"), &installed).unwrap();
+    let sha256 = pyzap_test_support::sha256_file(&python_dist());
+    let out = build(
+        &dir,
+        &[
+            ("PYZAP_PYTHON_DOWNLOADS", &table(&dir, &sha256)),
+            ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
+            ("UV_PYTHON_INSTALL_DIR", &uv),
+        ],
+    );
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains(&format!(
+            "CPython 3.11.2 installed by uv: {}",
+            installed.display()
+        )),
+        "{log}"
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert_eq!(runs(&dir.join("six")), "3.11.2 six");
+}

@@ -22,6 +22,15 @@ pub enum Pep517Error {
         backend: String,
         output: String,
     },
+    #[error(
+        "the build backend `{backend}` of {path} named its wheel `{name}`, which is not \
+         the name of a file in the output directory it was given"
+    )]
+    WheelName {
+        path: PathBuf,
+        backend: String,
+        name: String,
+    },
     #[error("sdist {path} is not a valid archive: {reason}")]
     BadSdist { path: PathBuf, reason: String },
 }

@@ -114,6 +114,18 @@ pub fn build_wheel(req: &BuildRequest<'_>) -> Result<PathBuf, Pep517Error> {
             output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
         });
     }
+    // The backend is the project's code: the name it returns becomes a path
+    // only as one plain file name inside `out_dir`.
+    let plain = Path::new(&name)
+        .file_name()
+        .is_some_and(|f| f == name.as_str());
+    if !plain || name.starts_with('.') {
+        return Err(Pep517Error::WheelName {
+            path: req.origin.to_path_buf(),
+            backend: backend.to_string(),
+            name,
+        });
+    }
     Ok(req.out_dir.join(name))
 }
 
@@ -226,6 +238,50 @@ pub fn unpack_sdist(sdist: &Path, dir: &Path) -> Result<PathBuf, Pep517Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A backend whose `build_wheel` returns a name that leaves the output
+    /// directory (or is not a file name at all) is refused, naming it.
+    #[test]
+    fn a_wheel_name_outside_the_output_directory_is_refused() {
+        let python = Path::new("/usr/bin/python3.11");
+        assert!(python.exists(), "tests need Debian's /usr/bin/python3.11");
+        for name in [
+            "../evil-1.0-py3-none-any.whl",
+            "sub/evil-1.0-py3-none-any.whl",
+            "/tmp/evil-1.0-py3-none-any.whl",
+            ".whl",
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let source = tmp.path().join("src");
+            fs_err::create_dir_all(&source).unwrap();
+            fs_err::write(
+                source.join("evil_backend.py"),
+                format!("def build_wheel(out, *args):\n    return {name:?}\n"),
+            )
+            .unwrap();
+            let work = tmp.path().join("work");
+            fs_err::create_dir_all(&work).unwrap();
+            let err = build_wheel(&BuildRequest {
+                python,
+                source_dir: &source,
+                origin: Path::new("./proj"),
+                backend: Some("evil_backend"),
+                backend_path: &[".".to_string()],
+                requirement_wheels: &[],
+                out_dir: &tmp.path().join("out"),
+                work_dir: &work,
+                hold: None,
+            })
+            .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the build backend `evil_backend` of ./proj named its wheel `{name}`, \
+                     which is not the name of a file in the output directory it was given"
+                )
+            );
+        }
+    }
 
     #[test]
     fn the_work_dir_is_mapped_only_when_flags_can_carry_it() {

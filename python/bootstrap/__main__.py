@@ -748,17 +748,24 @@ def _write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
+def _data_offset(read, info):
+    """Where the data of member `info` starts, from its local header (read
+    with read(offset, length)): the header's own name and extra field
+    lengths, which may differ from the central directory's."""
+    header = read(info.header_offset, 30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise ValueError("bad local header for %s" % info.filename)
+    return (info.header_offset + 30 + int.from_bytes(header[26:28], "little")
+            + int.from_bytes(header[28:30], "little"))
+
+
 def _copy_member(read, info, fd):
     """Write the content of member `info` (stored or deflated), read with
     `read` (see _raw_source), to `fd`, checking its size and CRC as zipfile
     would. Inflating and the CRC run without the GIL."""
     import zlib
 
-    header = read(info.header_offset, 30)
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise ValueError("bad local file header for %s" % info.filename)
-    pos = info.header_offset + 30 + int.from_bytes(header[26:28], "little") \
-        + int.from_bytes(header[28:30], "little")
+    pos = _data_offset(read, info)
     left = info.compress_size
     inflate = zlib.decompressobj(-15) if info.compress_type == 8 else None
     crc = size = 0
@@ -962,12 +969,7 @@ def _open_tree(outer, artifact, prefix):
         return zipfile.ZipFile(io.BytesIO(outer.read(info))), "", None
     f = open(artifact, "rb")
     try:
-        f.seek(info.header_offset)
-        header = f.read(30)
-        if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile("bad local header for %s" % info.filename)
-        start = (info.header_offset + 30 + int.from_bytes(header[26:28], "little")
-                 + int.from_bytes(header[28:30], "little"))
+        start = _data_offset(lambda at, n: os.pread(f.fileno(), n, at), info)
         window = _Window(f, start, info.file_size)
         return zipfile.ZipFile(window), "", window
     except BaseException:

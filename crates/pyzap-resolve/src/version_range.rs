@@ -218,11 +218,11 @@ mod tests {
 
     use super::*;
 
-    fn v(text: &str) -> Version {
+    pub(super) fn v(text: &str) -> Version {
         Version::from_str(text).unwrap()
     }
 
-    fn range(specifiers: &str) -> VersionRange {
+    pub(super) fn range(specifiers: &str) -> VersionRange {
         VersionRange::from_specifiers(&VersionSpecifiers::from_str(specifiers).unwrap())
     }
 

@@ -198,19 +198,8 @@ impl fmt::Display for VersionRange {
 
 #[cfg(test)]
 mod tests {
-    use std::str::FromStr;
-
-    use pyzap_spec::VersionSpecifiers;
-
     use super::*;
-
-    fn v(text: &str) -> Version {
-        Version::from_str(text).unwrap()
-    }
-
-    fn range(specifiers: &str) -> VersionRange {
-        VersionRange::from_specifiers(&VersionSpecifiers::from_str(specifiers).unwrap())
-    }
+    use crate::version_range::tests::{range, v};
 
     #[test]
     fn ranges_print_as_written() {

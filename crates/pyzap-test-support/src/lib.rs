@@ -26,7 +26,10 @@ pub mod wheels;
 pub use files::{files_below, regex_escape, set_times_nofollow, zip_entry_text};
 pub use index_server::{IndexConfig, IndexServer, LoggedRequest, PageFormat};
 pub use keep_alive_server::KeepAliveServer;
-pub use python::{interpreters, python_dist, require, Interpreter};
+pub use python::{
+    interpreters, python_dist, python_dist_mirror, python_dist_mirror_path, python_dist_table,
+    require, Interpreter,
+};
 pub use pyzap_fs::ScratchDir;
 pub use reference_cache::ReferenceCache;
 pub use route_server::{Route, RouteServer, SeenRequest, SilentServer};

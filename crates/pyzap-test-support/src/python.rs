@@ -3,7 +3,7 @@
 //! `python3.X` on PATH; each is run once to confirm it works. And the
 //! relocatable CPython archive `--standalone` builds take.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[derive(Debug, Clone)]
@@ -100,4 +100,41 @@ pub fn python_dist() -> PathBuf {
         .map(|e| e.expect("a directory entry").path())
         .find(|p| p.to_string_lossy().ends_with("install_only.tar.gz"))
         .expect("../shared/python-dist holds the CPython fixture")
+}
+
+/// Where [`python_dist_mirror`] serves the fixture: release `test` of a
+/// python-build-standalone mirror whose base is the server's `/pbs`.
+pub fn python_dist_mirror_path() -> String {
+    let file = python_dist();
+    let name = file.file_name().expect("a file name").to_string_lossy();
+    format!("/pbs/test/{name}")
+}
+
+/// A python-build-standalone mirror (`PYZAP_PYTHON_MIRROR` = its
+/// `/pbs`) holding the fixture at [`python_dist_mirror_path`].
+pub fn python_dist_mirror() -> crate::RouteServer {
+    let archive = fs_err::read(python_dist()).expect("the CPython fixture");
+    crate::RouteServer::start(std::collections::BTreeMap::from([(
+        python_dist_mirror_path(),
+        crate::Route::file(archive),
+    )]))
+}
+
+/// `dir/python-downloads.json`, a table in pyzap's format
+/// (`PYZAP_PYTHON_DOWNLOADS`) naming the fixture, in release `test`, as
+/// the x86_64 glibc CPython `version` that needs glibc `glibc`, with
+/// digest `sha256`.
+pub fn python_dist_table(dir: &Path, version: &str, glibc: &str, sha256: &str) -> PathBuf {
+    let file = python_dist();
+    let table = serde_json::json!({
+        "base_url": "https://github.invalid/releases/download",
+        "downloads": [{
+            "version": version, "release": "test", "arch": "x86_64", "libc": "gnu",
+            "glibc": glibc, "file": file.file_name().expect("a file name").to_string_lossy(),
+            "sha256": sha256,
+        }],
+    });
+    let path = dir.join("python-downloads.json");
+    fs_err::write(&path, table.to_string()).expect("the table written");
+    path
 }

@@ -5,50 +5,18 @@
 //! that platform. The errors are pinned as the report `pyzap` prints.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use pyzap_bundle::{
     BundleOptions, DownloadReporter, PythonSources, Reporter, SourceOptions, StandaloneOptions,
 };
-use pyzap_test_support::{python_dist, wheelhouse, Route, RouteServer};
+use pyzap_test_support::{
+    python_dist, python_dist_mirror, python_dist_mirror_path, python_dist_table, wheelhouse,
+    RouteServer,
+};
 
 use crate::common::*;
-
-/// The release directory of the test table's one build.
-const RELEASE: &str = "test";
-
-fn dist_name() -> String {
-    python_dist()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// A table in pyzap's format with the fixture as CPython `version` for
-/// x86_64 glibc (needing glibc `glibc`), its digest `sha256`.
-fn test_table(dir: &Path, version: &str, glibc: &str, sha256: &str) -> PathBuf {
-    let table = serde_json::json!({
-        "base_url": "https://github.invalid/releases/download",
-        "downloads": [{
-            "version": version, "release": RELEASE, "arch": "x86_64", "libc": "gnu",
-            "glibc": glibc, "file": dist_name(), "sha256": sha256,
-        }],
-    });
-    let path = dir.join("python-downloads.json");
-    fs_err::write(&path, table.to_string()).unwrap();
-    path
-}
-
-/// A mirror serving the fixture where the test table puts it.
-fn mirror() -> RouteServer {
-    let archive = fs_err::read(python_dist()).unwrap();
-    RouteServer::start(BTreeMap::from([(
-        format!("/pbs/{RELEASE}/{}", dist_name()),
-        Route::file(archive),
-    )]))
-}
 
 /// `pyzap build six -e six --no-index -f WHEELHOUSE --no-compile
 /// --standalone --python-version VERSION [--platform PLATFORM]`, the
@@ -120,8 +88,8 @@ fn aarch64_elf(path: &Path) {
 #[test]
 fn a_cross_standalone_build_takes_the_table_s_cpython_for_the_platform() {
     let dir = test_dir("pd-cross");
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
-    let server = mirror();
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let server = python_dist_mirror();
     let options = options(
         &dir,
         &table,
@@ -132,7 +100,7 @@ fn a_cross_standalone_build_takes_the_table_s_cpython_for_the_platform() {
     let infos = Infos::default();
     pyzap_bundle::bundle(&options, &infos).unwrap();
     let infos = infos.0.into_inner().unwrap();
-    let url = server.url(&format!("/pbs/{RELEASE}/{}", dist_name()));
+    let url = server.url(&python_dist_mirror_path());
     assert!(
         infos.contains(&format!("CPython 3.11.2 from {url}")),
         "{infos:#?}"
@@ -154,8 +122,8 @@ fn a_platform_older_than_the_cpython_s_glibc_is_refused() {
     let dir = test_dir("pd-glibc-elf");
     // The table promises 2.17, but the fixture is Debian 12's CPython: its
     // binary says what it needs, and the build reads it.
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
-    let server = mirror();
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let server = python_dist_mirror();
     let options = options(
         &dir,
         &table,
@@ -169,8 +137,8 @@ fn a_platform_older_than_the_cpython_s_glibc_is_refused() {
 #[test]
 fn a_platform_older_than_the_table_s_glibc_floor_is_refused() {
     let dir = test_dir("pd-glibc-table");
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
-    let server = mirror();
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let server = python_dist_mirror();
     let options = options(
         &dir,
         &table,
@@ -185,8 +153,8 @@ fn a_platform_older_than_the_table_s_glibc_floor_is_refused() {
 #[test]
 fn python_download_with_another_digest_than_the_table_s() {
     let dir = test_dir("pd-hash");
-    let table = test_table(&dir, "3.11.2", "2.17", &"0".repeat(64));
-    let server = mirror();
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &"0".repeat(64));
+    let server = python_dist_mirror();
     let options = options(&dir, &table, &server.url("/pbs"), "3.11", None);
     assert_report!(bundle_err(&options));
 }
@@ -194,7 +162,7 @@ fn python_download_with_another_digest_than_the_table_s() {
 #[test]
 fn python_download_the_mirror_lacks() {
     let dir = test_dir("pd-404");
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
     let server = RouteServer::start(BTreeMap::new());
     let options = options(&dir, &table, &server.url("/pbs"), "3.11", None);
     assert_report!(bundle_err(&options));
@@ -203,7 +171,7 @@ fn python_download_the_mirror_lacks() {
 #[test]
 fn no_python_download_for_the_version() {
     let dir = test_dir("pd-version");
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
     let options = options(&dir, &table, "http://127.0.0.1:9/pbs", "3.9", None);
     assert_report!(bundle_err(&options));
 }
@@ -211,7 +179,7 @@ fn no_python_download_for_the_version() {
 #[test]
 fn python_download_table_that_is_malformed() {
     let dir = test_dir("pd-table");
-    let table = test_table(&dir, "3.11", "2.17", &fixture_sha256());
+    let table = python_dist_table(&dir, "3.11", "2.17", &fixture_sha256());
     let options = options(&dir, &table, "http://127.0.0.1:9/pbs", "3.11", None);
     assert_report!(bundle_err(&options));
 }
@@ -219,7 +187,7 @@ fn python_download_table_that_is_malformed() {
 #[test]
 fn python_mirror_that_is_not_a_url() {
     let dir = test_dir("pd-mirror-url");
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
     let options = options(&dir, &table, "mirror.example/pbs", "3.11", None);
     assert_report!(bundle_err(&options));
 }
@@ -232,7 +200,7 @@ fn python_mirror_that_is_not_a_url() {
 fn a_cpython_of_another_architecture_is_compiled_for_by_a_python_of_its_version() {
     let Some(py) = py311() else { return };
     let dir = test_dir("pd-aarch64");
-    let table = test_table(&dir, "3.11.2", "2.17", &fixture_sha256());
+    let table = python_dist_table(&dir, "3.11.2", "2.17", &fixture_sha256());
     let uv = dir.join("uv");
     let installed = uv.join("cpython-3.11.2-linux-aarch64-gnu");
     fs_err::create_dir_all(installed.join("bin")).unwrap();
@@ -241,7 +209,7 @@ fn a_cpython_of_another_architecture_is_compiled_for_by_a_python_of_its_version(
     aarch64_elf(&installed.join("bin/python3.11"));
     fs_err::os::unix::fs::symlink("python3.11", installed.join("bin/python3")).unwrap();
     aarch64_elf(&dir.join("pyzap-launcher"));
-    let server = mirror();
+    let server = python_dist_mirror();
     let mut options = options(
         &dir,
         &table,

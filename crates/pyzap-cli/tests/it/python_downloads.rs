@@ -5,44 +5,15 @@
 //! table's sha256; or, with no request at all, from uv's managed-python
 //! directory (`UV_PYTHON_INSTALL_DIR`).
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use pyzap_test_support::{python_dist, Route, RouteServer};
+use pyzap_test_support::{
+    python_dist, python_dist_mirror, python_dist_mirror_path, python_dist_table,
+};
 
 use crate::common::*;
 use crate::standalone::run_bare;
-
-fn dist_name() -> String {
-    python_dist()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// A mirror of one release, `test`, holding the fixture.
-fn mirror() -> RouteServer {
-    RouteServer::start(BTreeMap::from([(
-        format!("/pbs/test/{}", dist_name()),
-        Route::file(fs_err::read(python_dist()).unwrap()),
-    )]))
-}
-
-/// A table naming the fixture as x86_64 glibc CPython 3.11.2 with `sha256`.
-fn table(dir: &Path, sha256: &str) -> PathBuf {
-    let path = dir.join("python-downloads.json");
-    let table = serde_json::json!({
-        "base_url": "https://github.invalid/releases/download",
-        "downloads": [{
-            "version": "3.11.2", "release": "test", "arch": "x86_64", "libc": "gnu",
-            "glibc": "2.17", "file": dist_name(), "sha256": sha256,
-        }],
-    });
-    fs_err::write(&path, table.to_string()).unwrap();
-    path
-}
 
 /// `pyzap build six -e six -f WHEELHOUSE --no-index --standalone
 /// --python-version 3.11 -o DIR/six`, with a build cache of its own (so
@@ -76,21 +47,24 @@ fn runs(exe: &Path) -> String {
 #[test]
 fn a_standalone_build_downloads_the_table_s_cpython_from_the_mirror() {
     let dir = fresh_dir("pd-mirror-");
-    let server = mirror();
+    let server = python_dist_mirror();
     let sha256 = pyzap_test_support::sha256_file(&python_dist());
     let uv = dir.join("uv-python");
     fs_err::create_dir(&uv).unwrap();
     let out = build(
         &dir,
         &[
-            ("PYZAP_PYTHON_DOWNLOADS", &table(&dir, &sha256)),
+            (
+                "PYZAP_PYTHON_DOWNLOADS",
+                &python_dist_table(&dir, "3.11.2", "2.17", &sha256),
+            ),
             ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
             ("UV_PYTHON_INSTALL_DIR", &uv),
         ],
     );
     let log = stderr(&out);
     assert!(out.status.success(), "{log}");
-    let url = server.url(&format!("/pbs/test/{}", dist_name()));
+    let url = server.url(&python_dist_mirror_path());
     assert!(log.contains(&format!("CPython 3.11.2 from {url}")), "{log}");
     assert_eq!(server.requests().len(), 1);
     assert_eq!(runs(&dir.join("six")), "3.11.2 six");
@@ -99,19 +73,22 @@ fn a_standalone_build_downloads_the_table_s_cpython_from_the_mirror() {
 #[test]
 fn a_download_whose_digest_is_not_the_table_s_is_refused() {
     let dir = fresh_dir("pd-hash-");
-    let server = mirror();
+    let server = python_dist_mirror();
     let wrong = "1".repeat(64);
     let out = build(
         &dir,
         &[
-            ("PYZAP_PYTHON_DOWNLOADS", &table(&dir, &wrong)),
+            (
+                "PYZAP_PYTHON_DOWNLOADS",
+                &python_dist_table(&dir, "3.11.2", "2.17", &wrong),
+            ),
             ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
             ("UV_PYTHON_INSTALL_DIR", &dir.join("no-uv")),
         ],
     );
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
-    let url = server.url(&format!("/pbs/test/{}", dist_name()));
+    let url = server.url(&python_dist_mirror_path());
     let actual = pyzap_test_support::sha256_file(&python_dist());
     assert!(
         log.contains(&format!(
@@ -125,7 +102,7 @@ fn a_download_whose_digest_is_not_the_table_s_is_refused() {
 #[test]
 fn a_cpython_uv_installed_is_used_without_a_download() {
     let dir = fresh_dir("pd-uv-");
-    let server = mirror();
+    let server = python_dist_mirror();
     // uv's layout: the archive's `python/` renamed after the build.
     let uv = dir.join("uv-python");
     fs_err::create_dir(&uv).unwrap();
@@ -143,7 +120,10 @@ fn a_cpython_uv_installed_is_used_without_a_download() {
     let out = build(
         &dir,
         &[
-            ("PYZAP_PYTHON_DOWNLOADS", &table(&dir, &sha256)),
+            (
+                "PYZAP_PYTHON_DOWNLOADS",
+                &python_dist_table(&dir, "3.11.2", "2.17", &sha256),
+            ),
             ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
             ("UV_PYTHON_INSTALL_DIR", &uv),
         ],

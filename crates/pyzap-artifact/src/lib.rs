@@ -33,9 +33,9 @@ pub use site::{
 };
 pub use site_tree::{SiteTree, SiteTreeInputs, TargetBundle};
 pub use standalone::{
-    build_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer, write_standalone,
-    ElfFacts, GlibcFloor, GlibcNeed, GlibcVersion, Payload, PayloadOptions, PythonDist,
-    StandaloneParts,
+    build_payload, cached_payload, elf_arch, open_python_dist, precompile_stdlib, read_trailer,
+    write_standalone, ElfFacts, GlibcFloor, GlibcNeed, GlibcVersion, Payload, PayloadOptions,
+    PythonDist, StandaloneParts, StdlibBytecode,
 };
 pub use tree_digest::digest as tree_digest;
 pub use writer::{write_artifact, ArtifactEntry, EntrySource, WriteOptions};

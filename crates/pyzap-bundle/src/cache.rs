@@ -4,7 +4,8 @@
 //! The build cache (`default_cache_dir()`) holds pyzap's own entries: `index/`
 //! (simple-API pages, core metadata, downloaded files by sha256, among them
 //! `--python-dist` archives), `verified/`, `bytecode/`, `python-dist*/`,
-//! `built/` (wheels built from sdists, `BuiltWheels`). The runtime cache of built apps
+//! `python-payload/` (packed standalone payloads), `built/` (wheels built
+//! from sdists, `BuiltWheels`). The runtime cache of built apps
 //! defaults to the same directory and holds `site/`, `venv/`, `python/` and
 //! `tmp/`: apps may be running from those, so `clean` and `prune` never
 //! touch them (`runtime_cache` lists and prunes them, keeping what runs).
@@ -23,7 +24,7 @@
 //! `relatime`; on `noatime` mounts this is the time the entry was written;
 //! a directory's access time is not a use: the prune's own walk lists it).
 //! Entries are the children of `index/*/`,
-//! `verified/`, `bytecode/`, `python-dist*/` and `built/`.
+//! `verified/`, `bytecode/`, `python-dist*/`, `python-payload/` and `built/`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -44,6 +45,7 @@ const BUILD_ENTRIES: &[&str] = &[
     "bytecode",
     "python-dist",
     "python-dist-bytecode",
+    "python-payload",
     // Where earlier builds downloaded `--python-dist` archives (now in
     // `index/`): still pyzap's to clean and prune.
     "python-dist-downloads",

@@ -89,6 +89,15 @@ pub struct StandaloneOptions {
     pub python_dist_sha256: Option<String>,
     /// Leave out test suites, idlelib, tkinter, ensurepip and other versions' bytecode.
     pub strip_stdlib: bool,
+    /// Ship the stdlib's `.py` sources next to its bytecode. Without them
+    /// (the default, with `strip_stdlib` and bytecode compiled) each module
+    /// is a sourceless `.pyc`: a third less to download and half the files
+    /// to unpack on a first run, but tracebacks through stdlib frames show
+    /// no line text.
+    pub stdlib_sources: bool,
+    /// zstd level of the CPython payload; `None`: 19 (packed once per
+    /// distribution into the build cache). Tests pack at a low level.
+    pub payload_level: Option<i32>,
     /// The launcher stub; `None`: the one this crate carries (its build
     /// script builds it, static).
     pub launcher: Option<PathBuf>,

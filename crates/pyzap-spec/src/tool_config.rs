@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::SpecError;
 
 /// The keys `[tool.pyzap]` accepts, as the flags of `pyzap build` spell them.
-pub const TOOL_KEYS: [&str; 17] = [
+pub const TOOL_KEYS: [&str; 18] = [
     "console-script",
     "entry-point",
     "extra-index-url",
@@ -30,6 +30,7 @@ pub const TOOL_KEYS: [&str; 17] = [
     "shebang",
     "src",
     "standalone",
+    "stdlib-sources",
 ];
 
 /// `[tool.pyzap]`, read. Paths are as written: relative ones are relative to
@@ -68,6 +69,9 @@ pub struct ToolConfig {
     pub src: Vec<PathBuf>,
     #[serde(default)]
     pub standalone: bool,
+    /// `--stdlib-sources`: ship the stdlib's sources in a standalone executable.
+    #[serde(default)]
+    pub stdlib_sources: bool,
 }
 
 /// A key given as one value or a list of them (`platform = "manylinux_2_28_x86_64"`
@@ -163,6 +167,7 @@ requirements = ["gunicorn>=22"]
 shebang = "/usr/bin/python3.11"
 src = "static"
 standalone = true
+stdlib-sources = true
 "#;
         let config = ToolConfig::from_pyproject(text).unwrap().unwrap();
         assert_eq!(config.console_script.as_deref(), Some("app"));
@@ -177,6 +182,7 @@ standalone = true
             Some("https://index.example/simple")
         );
         assert!(config.no_compile && config.no_index && config.standalone);
+        assert!(config.stdlib_sources);
         assert_eq!(config.output, Some(PathBuf::from("dist/app.pyz")));
         assert_eq!(config.platform.len(), 2);
         assert_eq!(config.python.as_deref(), Some("python3.11"));

@@ -7,7 +7,9 @@
 mod dist;
 mod elf;
 mod glibc;
+mod part_plan;
 mod payload;
+mod payload_cache;
 mod stdlib_bytecode;
 
 use std::io::{Read, Seek, SeekFrom};
@@ -19,7 +21,8 @@ pub use dist::{open_python_dist, PythonDist};
 pub use elf::{elf_arch, ElfFacts};
 pub use glibc::{GlibcFloor, GlibcNeed, GlibcVersion};
 pub use payload::{build_payload, Payload, PayloadOptions};
-pub use stdlib_bytecode::precompile_stdlib;
+pub use payload_cache::cached_payload;
+pub use stdlib_bytecode::{precompile_stdlib, StdlibBytecode};
 
 use crate::writer::write_zip;
 use crate::{ArtifactEntry, ArtifactError, Manifest, WriteOptions};

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::standalone::elf::is_elf;
+use crate::standalone::part_plan::balance;
 use crate::standalone::{ElfFacts, GlibcNeed, PythonDist};
 use crate::ArtifactError;
 
@@ -29,6 +30,10 @@ pub struct PayloadOptions {
     /// Extra files laid out like the distribution (precompiled stdlib
     /// bytecode), added where the distribution has no file of that name.
     pub overlay: Option<PathBuf>,
+    /// The overlay holds the stdlib as sourceless `X.pyc` files
+    /// (`StdlibBytecode::InsteadOfSources`): each stdlib `X.py` it has
+    /// bytecode for is left out, with that module's `__pycache__` files.
+    pub sourceless_stdlib: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +49,10 @@ pub struct Payload {
     /// What `strip_stdlib` left out.
     pub stripped_files: usize,
     pub stripped_bytes: u64,
+    /// The stdlib sources (and their `__pycache__` files) that
+    /// `sourceless_stdlib` left out, and their size.
+    pub sourceless_files: usize,
+    pub sourceless_bytes: u64,
     /// The newest glibc the packed files need, and the file that needs it
     /// (`bin/python3.11`); `None` when none links glibc.
     pub glibc: Option<GlibcNeed>,
@@ -59,14 +68,16 @@ impl Payload {
 /// why it could not be packed.
 type Packed = Result<(Vec<u8>, String, Option<GlibcNeed>), ArtifactError>;
 
-struct Item {
-    rel: String,
-    path: PathBuf,
-    size: u64,
-    link: Option<PathBuf>,
+/// One file to pack.
+pub(crate) struct Item {
+    /// Its path in the payload, relative to the distribution root.
+    pub(crate) rel: String,
+    pub(crate) path: PathBuf,
+    pub(crate) size: u64,
+    pub(crate) link: Option<PathBuf>,
     /// A fixed modification time for generated files (hash-based pycs carry
     /// no source mtime), so the payload does not depend on when they were made.
-    mtime: Option<u64>,
+    pub(crate) mtime: Option<u64>,
 }
 
 /// Directories of the stdlib that only tests, IDEs and GUIs use.
@@ -93,18 +104,52 @@ const STRIP_MODULES: &[&str] = &[
 /// draws through tkinter.
 const STRIP_TOP_MODULES: &[&str] = &["turtle"];
 
-/// Whether `rel` (relative to the distribution root) is left out.
-fn stripped(rel: &str, cache_tag: &str) -> bool {
+/// Top-level stdlib packages no program imports: `pydoc_data` holds the
+/// texts `help()` shows for keywords and topics (it says they are missing).
+const STRIP_TOP_PACKAGES: &[&str] = &["pydoc_data"];
+
+/// Directories of `lib/` in a python-build-standalone tree holding the Tcl/Tk
+/// script libraries (`tcl8.6`, `tcl8`, `tk8.6`, `itcl4.2.3`, `thread2.8.7`):
+/// only tkinter, stripped, reads them.
+const STRIP_LIB_PREFIXES: &[&str] = &["tcl8", "tk8", "itcl", "thread2"];
+
+/// Whether `rel` (relative to the distribution root: `bin/`, `lib/`) is left out.
+pub(crate) fn stripped(rel: &str, cache_tag: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
-    let Some(std) = parts.iter().position(|p| p.starts_with("python3.")) else {
-        return false;
-    };
-    if parts.first() != Some(&"lib") || std != 1 || parts.get(2) == Some(&"site-packages") {
+    match parts.as_slice() {
+        ["lib", std, inner @ ..] if std.starts_with("python3.") => {
+            stripped_in_stdlib(inner, cache_tag)
+        }
+        _ => stripped_outside_stdlib(&parts),
+    }
+}
+
+/// The rest of a python-build-standalone tree: C headers and pkg-config
+/// files (only for compiling extensions), manual pages, the Tcl/Tk script
+/// libraries. `share/terminfo` (curses reads it) and every shared library
+/// stay.
+fn stripped_outside_stdlib(parts: &[&str]) -> bool {
+    let file = parts.last().copied().unwrap_or("");
+    if file.ends_with(".so") || file.contains(".so.") {
         return false;
     }
-    let inner = &parts[2..];
+    match parts {
+        ["include", _, ..] | ["share", "man", _, ..] | ["lib", "pkgconfig", _, ..] => true,
+        ["lib", dir, _, ..] => STRIP_LIB_PREFIXES.iter().any(|p| dir.starts_with(p)),
+        _ => false,
+    }
+}
+
+/// `inner`: the path below `lib/python3.X/`, split at `/`.
+fn stripped_in_stdlib(inner: &[&str], cache_tag: &str) -> bool {
+    if inner.first() == Some(&"site-packages") {
+        return false;
+    }
     let dirs = &inner[..inner.len().saturating_sub(1)];
     if dirs.iter().any(|d| STRIP_DIRS.contains(d)) {
+        return true;
+    }
+    if dirs.first().is_some_and(|d| STRIP_TOP_PACKAGES.contains(d)) {
         return true;
     }
     let file = inner.last().copied().unwrap_or("");
@@ -123,17 +168,43 @@ fn stripped(rel: &str, cache_tag: &str) -> bool {
         && file.split('.').nth(1) != Some(cache_tag)
 }
 
-fn collect(
+/// What `collect` found: the files to pack, what stripping left out, and a
+/// fingerprint of every file looked at (path, size, mtime, link target), for
+/// the payload cache's key.
+pub(crate) struct Collected {
+    items: Vec<Item>,
+    stripped_files: usize,
+    stripped_bytes: u64,
+    sourceless_files: usize,
+    sourceless_bytes: u64,
+    pub(crate) fingerprint: String,
+}
+
+fn fingerprint_line(out: &mut String, rel: &str, meta: &std::fs::Metadata, link: Option<&Path>) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        out,
+        "{rel}\t{}\t{}.{}\t{}",
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        link.map(|l| l.to_string_lossy()).unwrap_or_default()
+    );
+}
+
+pub(crate) fn collect(
     dist: &PythonDist,
     opts: &PayloadOptions,
-) -> Result<(Vec<Item>, usize, u64), ArtifactError> {
+) -> Result<Collected, ArtifactError> {
     let root = &dist.root;
     let io = |source: std::io::Error| ArtifactError::PythonDistIo {
         path: root.clone(),
         source,
     };
     let mut items = Vec::new();
+    let mut fingerprint = String::from("dist\n");
     let (mut stripped_files, mut stripped_bytes) = (0, 0);
+    let (mut sourceless_files, mut sourceless_bytes) = (0, 0);
     for entry in walkdir::WalkDir::new(root).sort_by_file_name().min_depth(1) {
         let entry = entry.map_err(|e| io(e.into()))?;
         let rel = entry
@@ -146,23 +217,32 @@ fn collect(
             continue;
         }
         let meta = entry.metadata().map_err(|e| io(e.into()))?;
+        let link = if entry.file_type().is_symlink() {
+            Some(fs_err::read_link(entry.path()).map_err(io)?)
+        } else {
+            None
+        };
+        fingerprint_line(&mut fingerprint, &rel, &meta, link.as_deref());
         if opts.strip_stdlib && stripped(&rel, &opts.cache_tag) {
             stripped_files += 1;
             stripped_bytes += meta.len();
             continue;
         }
-        let link = if entry.file_type().is_symlink() {
-            let target = fs_err::read_link(entry.path()).map_err(io)?;
-            if let Err(why) = check_link(&rel, &target) {
+        if let (true, Some(overlay)) = (opts.sourceless_stdlib, &opts.overlay) {
+            if replaced_by_bytecode(&rel, overlay) {
+                sourceless_files += 1;
+                sourceless_bytes += meta.len();
+                continue;
+            }
+        }
+        if let Some(target) = &link {
+            if let Err(why) = check_link(&rel, target) {
                 // Debian links sitecustomize.py to /etc: the copy would either
                 // dangle or run the host's code, so it is left out.
                 tracing::warn!("leaving out {why}");
                 continue;
             }
-            Some(target)
-        } else {
-            None
-        };
+        }
         items.push(Item {
             rel,
             path: entry.path().to_path_buf(),
@@ -172,6 +252,7 @@ fn collect(
         });
     }
     if let Some(overlay) = &opts.overlay {
+        fingerprint.push_str("overlay\n");
         let known: std::collections::HashSet<String> =
             items.iter().map(|i| i.rel.clone()).collect();
         for entry in walkdir::WalkDir::new(overlay)
@@ -185,14 +266,16 @@ fn collect(
                 .expect("walkdir stays under its root")
                 .to_string_lossy()
                 .into_owned();
-            if !entry.file_type().is_file() || rel == ".complete" || known.contains(&rel) {
+            if !entry.file_type().is_file() || rel == ".complete" {
                 continue;
             }
-            if opts.strip_stdlib && stripped(&rel, &opts.cache_tag) {
+            let meta = entry.metadata().map_err(|e| io(e.into()))?;
+            fingerprint_line(&mut fingerprint, &rel, &meta, None);
+            if known.contains(&rel) || (opts.strip_stdlib && stripped(&rel, &opts.cache_tag)) {
                 continue;
             }
             items.push(Item {
-                size: entry.metadata().map_err(|e| io(e.into()))?.len(),
+                size: meta.len(),
                 rel,
                 path: entry.path().to_path_buf(),
                 link: None,
@@ -200,7 +283,40 @@ fn collect(
             });
         }
     }
-    Ok((items, stripped_files, stripped_bytes))
+    Ok(Collected {
+        items,
+        stripped_files,
+        stripped_bytes,
+        sourceless_files,
+        sourceless_bytes,
+        fingerprint,
+    })
+}
+
+/// Whether the distribution's file `rel` is a stdlib source, or its
+/// `__pycache__` bytecode, for which `overlay` holds the sourceless `X.pyc`:
+/// CPython imports that one when `X.py` is not there, and never reads
+/// `__pycache__` for a module without source.
+fn replaced_by_bytecode(rel: &str, overlay: &Path) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let in_stdlib = parts.len() >= 3
+        && parts[0] == "lib"
+        && parts[1].starts_with("python3.")
+        && parts[2] != "site-packages";
+    if !in_stdlib {
+        return false;
+    }
+    let (dir, file) = rel.rsplit_once('/').expect("at least three parts");
+    let module = if let Some(stem) = file.strip_suffix(".py") {
+        format!("{dir}/{stem}")
+    } else if let (Some(pkg), true) = (dir.strip_suffix("/__pycache__"), file.ends_with(".pyc")) {
+        // `m.cpython-311[.opt-1].pyc`: the module is what precedes the tag.
+        let stem = file.split('.').next().unwrap_or(file);
+        format!("{pkg}/{stem}")
+    } else {
+        return false;
+    };
+    overlay.join(format!("{module}.pyc")).is_file()
 }
 
 /// A symlink must point inside the tree, relatively, or the extracted copy breaks.
@@ -225,23 +341,25 @@ fn check_link(rel: &str, target: &Path) -> Result<(), String> {
 
 /// Packs the distribution into compressed parts.
 pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload, ArtifactError> {
-    let (items, stripped_files, stripped_bytes) = collect(dist, opts)?;
+    pack_collected(dist, opts, collect(dist, opts)?)
+}
+
+/// Packs what `collect` found.
+pub(crate) fn pack_collected(
+    dist: &PythonDist,
+    opts: &PayloadOptions,
+    collected: Collected,
+) -> Result<Payload, ArtifactError> {
+    let Collected {
+        items,
+        stripped_files,
+        stripped_bytes,
+        sourceless_files,
+        sourceless_bytes,
+        ..
+    } = collected;
     let n = opts.parts.clamp(1, items.len().max(1));
-    // Longest processing time first: biggest files to the lightest part.
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(items[i].size), items[i].rel.clone()));
-    let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
-    for i in order {
-        let lightest = groups
-            .iter_mut()
-            .min_by_key(|(load, _)| *load)
-            .expect("at least one part");
-        lightest.0 += items[i].size + 512;
-        lightest.1.push(i);
-    }
-    for g in &mut groups {
-        g.1.sort_by(|a, b| items[*a].rel.cmp(&items[*b].rel));
-    }
+    let groups = balance(&items, n);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Packed>>> = Mutex::new((0..n).map(|_| None).collect());
     let threads = std::thread::available_parallelism()
@@ -251,7 +369,7 @@ pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload
         for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((_, members)) = groups.get(i) else {
+                let Some(members) = groups.get(i) else {
                     break;
                 };
                 let r = pack(&items, members, opts.level, &dist.root);
@@ -275,6 +393,8 @@ pub fn build_payload(dist: &PythonDist, opts: &PayloadOptions) -> Result<Payload
         bytes: items.iter().map(|i| i.size).sum(),
         stripped_files,
         stripped_bytes,
+        sourceless_files,
+        sourceless_bytes,
         glibc,
     })
 }
@@ -340,6 +460,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sources_and_their_pycache_give_way_to_sourceless_bytecode() {
+        let overlay = tempfile::tempdir().unwrap();
+        for pyc in ["lib/python3.11/os.pyc", "lib/python3.11/json/decoder.pyc"] {
+            let path = overlay.path().join(pyc);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, b"").unwrap();
+        }
+        let r = |rel| replaced_by_bytecode(rel, overlay.path());
+        assert!(r("lib/python3.11/os.py"));
+        assert!(r("lib/python3.11/__pycache__/os.cpython-311.pyc"));
+        assert!(r("lib/python3.11/__pycache__/os.cpython-311.opt-2.pyc"));
+        assert!(r("lib/python3.11/json/decoder.py"));
+        assert!(r("lib/python3.11/json/__pycache__/decoder.cpython-311.pyc"));
+        // No bytecode for it: the source stays.
+        assert!(!r("lib/python3.11/json/__init__.py"));
+        assert!(!r(
+            "lib/python3.11/json/__pycache__/__init__.cpython-311.pyc"
+        ));
+        // Not the stdlib, or not a module.
+        assert!(!r("lib/python3.11/site-packages/os.py"));
+        assert!(!r("bin/os.py"));
+        assert!(!r("lib/python3.11/json/decoder.txt"));
+        assert!(!r(
+            "lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so"
+        ));
+    }
+
+    #[test]
     fn strip_rules() {
         let s = |p| stripped(p, "cpython-311");
         assert!(s("lib/python3.11/test/test_os.py"));
@@ -361,6 +509,30 @@ mod tests {
         assert!(!s("lib/python3.11/unittest/case.py"));
         assert!(!s("lib/python3.11/site-packages/foo/tests/x.py"));
         assert!(!s("bin/python3.11"));
+        assert!(s("lib/python3.11/pydoc_data/topics.py"));
+        assert!(s(
+            "lib/python3.11/pydoc_data/__pycache__/topics.cpython-311.pyc"
+        ));
+        assert!(!s("lib/python3.11/pydoc.py"));
+        assert!(!s("lib/python3.11/site-packages/pydoc_data/topics.py"));
+        // python-build-standalone's tree around the stdlib.
+        assert!(s("lib/tcl8.6/init.tcl"));
+        assert!(s("lib/tcl8/8.5/msgcat-1.6.1.tm"));
+        assert!(s("lib/tk8.6/ttk/ttk.tcl"));
+        assert!(s("lib/itcl4.2.3/itcl.tcl"));
+        assert!(s("lib/thread2.8.8/pkgIndex.tcl"));
+        assert!(!s("lib/itcl4.2.3/libitcl4.2.3.so"));
+        assert!(!s("lib/thread2.8.8/libthread2.8.8.so"));
+        assert!(s("include/python3.11/Python.h"));
+        assert!(s("include/python3.11/cpython/object.h"));
+        assert!(s("lib/pkgconfig/python3.pc"));
+        assert!(s("share/man/man1/python3.11.1"));
+        assert!(!s("share/terminfo/x/xterm"));
+        assert!(!s("lib/libpython3.11.so.1.0"));
+        assert!(!s("lib/libpython3.11.so"));
+        assert!(!s("lib/libpython3.so"));
+        assert!(!s("lib/tclish_library_name.so"));
+        assert!(!s("bin/python3"));
     }
 
     #[test]

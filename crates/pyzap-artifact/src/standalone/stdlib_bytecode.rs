@@ -1,21 +1,44 @@
-//! Bytecode for a distribution's stdlib, when it ships none (Debian-derived
-//! trees, stripped archives): without it every start of a standalone
-//! executable recompiles each stdlib module it imports wherever bytecode
-//! cannot be written (`PYTHONDONTWRITEBYTECODE=1`, read-only caches).
-//! Compiled once per distribution and bytecode format into the build cache.
+//! Bytecode for a distribution's stdlib, compiled once per distribution
+//! and bytecode format into the build cache, in one of two layouts:
+//!
+//! - beside the sources, for the modules the distribution ships no bytecode
+//!   for (Debian-derived trees, stripped archives): without it every start
+//!   of a standalone executable recompiles each stdlib module it imports
+//!   wherever bytecode cannot be written (`PYTHONDONTWRITEBYTECODE=1`,
+//!   read-only caches);
+//! - instead of the sources (the default of standalone executables): every
+//!   module as a sourceless `X.pyc` where `X.py` was, which CPython imports
+//!   without the source. The sources are a third of the packed CPython and
+//!   half its files; without them tracebacks through stdlib frames show the
+//!   file and line but not the line's text. The distribution's own bytecode
+//!   is not used for this: its code objects name the paths of the machine
+//!   that built it, which a sourceless import does not correct, where ours
+//!   name the file relative to the distribution (`lib/python3.11/json/decoder.py`).
 
 use std::path::{Path, PathBuf};
 
+use crate::standalone::payload::stripped;
 use crate::standalone::PythonDist;
 use crate::{ArtifactError, BytecodeCompiler};
 
-/// Compiles every stdlib module of `dist` that has no `__pycache__` entry for
-/// `compiler`'s cache tag; returns a directory laid out like the distribution
-/// holding only the new `.pyc` files.
+/// Where the stdlib's bytecode goes, relative to its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdlibBytecode {
+    /// `__pycache__/X.<tag>.pyc`, only for modules without one.
+    BesideSources,
+    /// `X.pyc` for every module, to be shipped without `X.py`.
+    InsteadOfSources,
+}
+
+/// Compiles the stdlib modules of `dist` that `layout` asks for (with
+/// `strip_stdlib`, not those the payload leaves out); returns a directory
+/// laid out like the distribution holding only the new `.pyc` files.
 pub fn precompile_stdlib(
     dist: &PythonDist,
     compiler: &dyn BytecodeCompiler,
     cache: &Path,
+    layout: StdlibBytecode,
+    strip_stdlib: bool,
 ) -> Result<PathBuf, ArtifactError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -23,7 +46,15 @@ pub fn precompile_stdlib(
     };
     let tag = compiler.cache_tag();
     let mut missing: Vec<(String, PathBuf)> = Vec::new();
-    let mut key = format!("stdlib-bytecode-1 {tag} {}\n", compiler.identity());
+    let mut key = match layout {
+        StdlibBytecode::BesideSources => {
+            format!("stdlib-bytecode-1 {tag} {}\n", compiler.identity())
+        }
+        StdlibBytecode::InsteadOfSources => format!(
+            "stdlib-sourceless-1 {tag} {} strip={strip_stdlib}\n",
+            compiler.identity()
+        ),
+    };
     let lib = dist.root.join("lib");
     for entry in walkdir::WalkDir::new(&lib).sort_by_file_name() {
         let entry = entry.map_err(|e| ArtifactError::PythonDistIo {
@@ -36,16 +67,37 @@ pub fn precompile_stdlib(
             .expect("walkdir stays under its root")
             .to_string_lossy()
             .into_owned();
-        if !entry.file_type().is_file() || !rel.ends_with(".py") || rel.contains("/site-packages/")
-        {
+        if !rel.ends_with(".py") || rel.contains("/site-packages/") {
             continue;
         }
-        let pyc = pyc_rel(&rel, tag);
-        if dist.root.join(&pyc).exists() {
+        // A module under a second name (Debian links
+        // `_sysconfigdata__linux_x86_64-linux-gnu.py` to the multiarch one)
+        // gets bytecode too: without its source the link would dangle.
+        let is_file = entry.file_type().is_file()
+            || (entry.file_type().is_symlink() && path.is_file() && inside(path, &dist.root));
+        if !is_file {
             continue;
         }
         let meta = entry.metadata().map_err(|e| io(path)(e.into()))?;
-        key.push_str(&format!("{rel} {}\n", meta.len()));
+        match layout {
+            StdlibBytecode::BesideSources => {
+                if dist.root.join(pyc_rel(&rel, tag)).exists() {
+                    continue;
+                }
+                key.push_str(&format!("{rel} {}\n", meta.len()));
+            }
+            StdlibBytecode::InsteadOfSources => {
+                if strip_stdlib && stripped(&rel, tag) {
+                    continue;
+                }
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                key.push_str(&format!("{rel} {} {mtime}\n", meta.len()));
+            }
+        }
         missing.push((rel, path.to_path_buf()));
     }
     let out = cache
@@ -70,7 +122,10 @@ pub fn precompile_stdlib(
     for ((rel, _), pyc) in missing.iter().zip(compiled) {
         // Sources that do not compile (lib2to3 fixtures, py2 examples) get none, as compileall does.
         let Some(pyc) = pyc else { continue };
-        let dest = tmp.path().join(pyc_rel(rel, tag));
+        let dest = tmp.path().join(match layout {
+            StdlibBytecode::BesideSources => pyc_rel(rel, tag),
+            StdlibBytecode::InsteadOfSources => sourceless_rel(rel),
+        });
         let dir = dest.parent().expect("pyc has a directory");
         fs_err::create_dir_all(dir).map_err(io(dir))?;
         fs_err::write(&dest, pyc).map_err(io(&dest))?;
@@ -96,6 +151,20 @@ fn pyc_rel(rel: &str, tag: &str) -> String {
     }
 }
 
+/// Whether the link `path` resolves to a file below `root` (the payload
+/// leaves out links that leave the tree).
+fn inside(path: &Path, root: &Path) -> bool {
+    match (fs_err::canonicalize(path), fs_err::canonicalize(root)) {
+        (Ok(target), Ok(root)) => target.starts_with(root),
+        _ => false,
+    }
+}
+
+/// `lib/python3.11/json/decoder.py` → `lib/python3.11/json/decoder.pyc`
+pub(crate) fn sourceless_rel(rel: &str) -> String {
+    format!("{}.pyc", rel.strip_suffix(".py").unwrap_or(rel))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +174,10 @@ mod tests {
         assert_eq!(
             pyc_rel("lib/python3.11/json/decoder.py", "cpython-311"),
             "lib/python3.11/json/__pycache__/decoder.cpython-311.pyc"
+        );
+        assert_eq!(
+            sourceless_rel("lib/python3.11/json/decoder.py"),
+            "lib/python3.11/json/decoder.pyc"
         );
     }
 }

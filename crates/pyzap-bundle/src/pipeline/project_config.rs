@@ -115,6 +115,7 @@ fn merge(out: &mut BundleOptions, config: ToolConfig, dir: &Path) {
         });
     }
     if let Some(standalone) = &mut out.standalone {
+        standalone.stdlib_sources |= config.stdlib_sources;
         if standalone.python_dist.is_empty() {
             if let Some(dist) = config.python_dist {
                 standalone.python_dist = if dist.contains("://") {

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use pyzap_artifact::{
     ArtifactEntry, ElfFacts, GlibcFloor, GlibcVersion, Manifest, PayloadOptions, PythonDist,
-    StandaloneParts, WriteOptions,
+    StandaloneParts, StdlibBytecode, WriteOptions,
 };
 use pyzap_index::http::redact;
 use pyzap_index::{IndexClient, PromisedSha256, Url};
@@ -48,6 +48,26 @@ const LAUNCHER: &[u8] = include_bytes!(env!("PYZAP_LAUNCHER_STUB"));
 #[cfg(test)]
 const LAUNCHER_TARGET: &str = env!("PYZAP_LAUNCHER_TARGET");
 
+/// How many parts the payload is split into: the launcher unpacks them in
+/// parallel, and each more costs compression (zstd finds less to share);
+/// 4 keeps the first run's unpacking fast on small machines.
+const PAYLOAD_PARTS: usize = 4;
+/// zstd level of the payload: 19 is about 15% smaller than 9 and slow
+/// (seconds per distribution), so it is packed once into the build cache.
+const PAYLOAD_LEVEL: i32 = 19;
+
+/// The options' level, else `PYZAP_TEST_PAYLOAD_LEVEL` (which only pyzap's
+/// own tests of the command line set, so each test build with a cold cache
+/// packs in a fraction of the time), else [`PAYLOAD_LEVEL`].
+fn payload_level(options: &StandaloneOptions) -> i32 {
+    options.payload_level.unwrap_or_else(|| {
+        std::env::var("PYZAP_TEST_PAYLOAD_LEVEL")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(PAYLOAD_LEVEL)
+    })
+}
+
 /// Everything `--standalone` needs beyond a `.pyz` build.
 pub(crate) struct Standalone {
     dist: PythonDist,
@@ -56,6 +76,10 @@ pub(crate) struct Standalone {
     version: Option<PythonVersion>,
     stub: Stub,
     strip_stdlib: bool,
+    /// Ship the stdlib's sources (else only its bytecode, where compiled).
+    stdlib_sources: bool,
+    /// zstd level of the payload.
+    level: i32,
 }
 
 /// The launcher stub, read once: `--launcher`'s file or [`LAUNCHER`].
@@ -131,6 +155,8 @@ pub(crate) fn prepare(
         version,
         stub,
         strip_stdlib: options.strip_stdlib,
+        stdlib_sources: options.stdlib_sources,
+        level: payload_level(options),
     })
 }
 
@@ -151,6 +177,9 @@ impl Standalone {
     pub(crate) fn write(&self, artifact: Artifact<'_>, target: &Target) -> Result<usize> {
         let reporter = artifact.reporter;
         let facts = &target.facts;
+        // Without our own bytecode (`--no-compile`) the sources stay: the
+        // distribution's bytecode names paths of the machine that built it.
+        let sourceless = self.strip_stdlib && !self.stdlib_sources && artifact.compiler.is_some();
         let overlay = match artifact.compiler {
             Some(c) => {
                 reporter
@@ -159,21 +188,29 @@ impl Standalone {
                     &self.dist,
                     c,
                     artifact.cache,
+                    if sourceless {
+                        StdlibBytecode::InsteadOfSources
+                    } else {
+                        StdlibBytecode::BesideSources
+                    },
+                    self.strip_stdlib,
                 )?)
             }
             None => None,
         };
-        reporter.step("packing the python distribution");
-        let payload = pyzap_artifact::build_payload(
+        let payload = pyzap_artifact::cached_payload(
             &self.dist,
             &PayloadOptions {
                 strip_stdlib: self.strip_stdlib,
                 cache_tag: facts.cache_tag.clone(),
                 python: facts.python_full_version.clone(),
-                parts: 8,
-                level: 9,
+                parts: PAYLOAD_PARTS,
+                level: self.level,
                 overlay,
+                sourceless_stdlib: sourceless,
             },
+            artifact.cache,
+            &|| reporter.step("packing the python distribution (once per distribution)"),
         )?;
         let glibc = GlibcFloor::new(&self.stub.facts, &payload, artifact.manifest);
         check_glibc(&glibc, &artifact.manifest.target.platform)?;
@@ -183,6 +220,13 @@ impl Standalone {
                 "stripped the stdlib: {} files, {:.1} MB saved (--no-strip-stdlib keeps them)",
                 payload.stripped_files,
                 payload.stripped_bytes as f64 / 1e6
+            ));
+        }
+        if sourceless {
+            reporter.info(&format!(
+                "stdlib as bytecode only: {} source files, {:.1} MB left out (--stdlib-sources keeps them)",
+                payload.sourceless_files,
+                payload.sourceless_bytes as f64 / 1e6
             ));
         }
         reporter.info(&format!(

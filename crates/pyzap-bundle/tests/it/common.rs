@@ -22,6 +22,11 @@ pub(crate) fn scratch() -> &'static Path {
     .path()
 }
 
+/// The zstd level test builds pack the CPython payload at: each test's
+/// cold build cache would otherwise pack it at level 19, seconds of CPU per
+/// test. The payload cache's own tests cover what level 19 changes.
+pub(crate) const FAST_PAYLOAD_LEVEL: i32 = 3;
+
 /// A new empty directory `<scratch>/<name>`: named by the test, so a report
 /// that shows it reads the same in every run.
 pub(crate) fn test_dir(name: &str) -> PathBuf {

@@ -42,6 +42,7 @@ fn options(
         no_compile: true,
         standalone: Some(StandaloneOptions {
             strip_stdlib: true,
+            payload_level: Some(FAST_PAYLOAD_LEVEL),
             python_sources: Some(PythonSources {
                 mirror: Some(mirror.to_string()),
                 table: Some(table.to_path_buf()),

@@ -66,6 +66,7 @@ fn options(url: &str, stub: &Path, cache: &Path, output: &Path) -> BundleOptions
             python_dist: url.to_string(),
             strip_stdlib: true,
             launcher: Some(stub.to_path_buf()),
+            payload_level: Some(crate::common::FAST_PAYLOAD_LEVEL),
             ..StandaloneOptions::default()
         }),
         cache_dir: cache.to_path_buf(),

@@ -12,6 +12,9 @@ use pyzap_test_support::{Interpreter, ScratchDir};
 pub(crate) fn pyzap() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyzap"));
     cmd.env("PYZAP_CACHE_DIR", scratch().join("build-cache"));
+    // Standalone builds pack the CPython at a low zstd level: level 19
+    // takes seconds per cold build cache (the payload cache's tests cover it).
+    cmd.env("PYZAP_TEST_PAYLOAD_LEVEL", "3");
     cmd.env_remove("SOURCE_DATE_EPOCH");
     cmd
 }

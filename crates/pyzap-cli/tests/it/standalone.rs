@@ -154,6 +154,59 @@ fn stdlib_bytecode_is_precompiled() {
     );
 }
 
+/// By default the stdlib ships as bytecode only: each module a sourceless
+/// `X.pyc` compiled by pyzap (so its code names the file relative to the
+/// distribution, not a path of the machine that built it) and no `X.py`;
+/// tracebacks still name the file and line. `--stdlib-sources` keeps the
+/// sources, and tracebacks then show the line's text.
+#[test]
+fn stdlib_ships_as_bytecode_unless_sources_are_asked_for() {
+    let code = "import json, os, sys, traceback\n\
+        d = os.path.dirname(json.__file__)\n\
+        print(json.__file__)\n\
+        print(os.path.exists(os.path.join(d, 'decoder.py')), os.path.exists(os.path.join(d, 'decoder.pyc')))\n\
+        try:\n    json.loads('{')\n\
+        except ValueError:\n    traceback.print_exc(file=sys.stdout)\n";
+    let run = |exe: &Path| {
+        let root = fresh_dir("sa-root-");
+        stdout(&run_ok(
+            run_bare(exe, &root)
+                .env("PYZAP_INTERPRETER", "1")
+                .args(["-c", code]),
+        ))
+    };
+    let text = run(&standalone_black());
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with("/lib/python3.11/json/__init__.pyc"),
+        "{text}"
+    );
+    assert_eq!(lines[1], "False True", "{text}");
+    assert!(
+        text.contains("File \"lib/python3.11/json/decoder.py\", line "),
+        "{text}"
+    );
+    let log = fs_err::read_to_string(build_log(&standalone_black())).unwrap();
+    assert!(log.contains("stdlib as bytecode only: "), "{log}");
+
+    let dir = fresh_dir("sa-sources-");
+    let exe = dir.join("six-sources");
+    let log = build_standalone(&exe, &["six", "-e", "six", "--stdlib-sources"]);
+    assert!(!log.contains("stdlib as bytecode only"), "{log}");
+    let text = run(&exe);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with("/lib/python3.11/json/__init__.py"),
+        "{text}"
+    );
+    assert_eq!(lines[1], "True False", "{text}");
+    // The line's text, read from the source.
+    assert!(
+        text.contains("obj, end = self.raw_decode(s, idx=_w(s, 0).end())"),
+        "{text}"
+    );
+}
+
 #[test]
 fn info_and_extract_read_standalone_files() {
     let exe = standalone_black();

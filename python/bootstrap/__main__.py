@@ -413,13 +413,13 @@ def _marked(marker):
     return unflushed is not None and _is_marker(unflushed)
 
 
-def _extracted_dir(artifact, extract_hash, prefix, compile_missing, digest):
+def _extracted_dir(artifact, extract_hash, prefix, compile_missing, digest, toc=None):
     root = _cache_root()
     _check_root(root)
     final = os.path.join(root, "site", extract_hash)
     if _marked(os.path.join(final, _MARKER)):
         return final  # the warm path
-    _extract(artifact, root, final, prefix, compile_missing, digest)
+    _extract(artifact, root, final, prefix, compile_missing, digest, toc)
     return final
 
 
@@ -642,21 +642,26 @@ def _create_once(root, kind, final, marker_name, marker_data, fill, mode):
             _rmtree(tmp)
 
 
-def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
+def _extract(artifact, root, final, prefix, compile_missing=True, digest=None, toc=None):
     """Cold path: unzip `prefix` (__pyzap__/extract/), check what was
-    unpacked against `digest`, and put it in place as `final`."""
-    import zipfile
+    unpacked against `digest`, and put it in place as `final`. `toc` is
+    zipimport's table of contents of the artifact, which locates the nested
+    archive the writer makes without zipfile (see _nested_members)."""
     import zlib
 
     def fill(tmp):
-        with zipfile.ZipFile(artifact) as outer:
-            zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
-            try:
-                files = _unpack(zf, inner_prefix, prefix, artifact, tmp, _raw_source(
-                    zf, outer, window, artifact))
-            finally:
-                if window is not None:
-                    window.close()
+        files = _unpack_nested(artifact, prefix, tmp, toc)
+        if files is None:
+            import zipfile
+
+            with zipfile.ZipFile(artifact) as outer:
+                zf, inner_prefix, window = _open_tree(outer, artifact, prefix)
+                try:
+                    files = _unpack(zf, inner_prefix, prefix, artifact, tmp, _raw_source(
+                        zf, outer, window, artifact))
+                finally:
+                    if window is not None:
+                        window.close()
         # Trusted only once it is what the build wrote: every file's data
         # matched its CRC while unpacking, and the list of files (names,
         # CRCs, sizes) matches the digest. A damaged copy of an artifact
@@ -673,9 +678,14 @@ def _extract(artifact, root, final, prefix, compile_missing=True, digest=None):
                      ("%s\n" % artifact).encode("utf-8", "surrogateescape"), fill, 0o755)
     except OSError as e:
         _fail("cannot extract the bundle into %s: %s (%s)" % (root, e, _write_hint(e)))
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as e:
+    except (zlib.error, EOFError, NotImplementedError, ValueError) as e:
         # Damaged compressed data fails in zlib or ends early (EOFError); a
         # damaged header can name a compression method zipfile lacks.
+        _fail("cannot read %s (the file is damaged): %s" % (artifact, e))
+    except Exception as e:
+        zipfile = sys.modules.get("zipfile")
+        if zipfile is None or not isinstance(e, zipfile.BadZipFile):
+            raise
         _fail("cannot read %s (the file is damaged): %s" % (artifact, e))
 
 
@@ -719,6 +729,98 @@ def _unpack(zf, prefix, tree, artifact, tmp, raw=None):
         names[key] = (info.CRC, info.file_size)
     _write_members(zf, jobs, raw)
     return names
+
+
+class _Member:
+    """What _unpack and _copy_member read of a member of an archive (the
+    attribute names of zipfile.ZipInfo)."""
+
+    __slots__ = ("filename", "flag_bits", "compress_type", "CRC", "compress_size",
+                 "file_size", "external_attr", "header_offset")
+
+
+class _Members:
+    """A list of _Member in the place of a zipfile.ZipFile, for _unpack."""
+
+    def __init__(self, members):
+        self._members = members
+
+    def infolist(self):
+        return self._members
+
+
+def _u16(data, at):
+    return int.from_bytes(data[at:at + 2], "little")
+
+
+def _u32(data, at):
+    return int.from_bytes(data[at:at + 4], "little")
+
+
+def _nested_members(read, size):
+    """The members of the archive of `size` bytes read with read(offset,
+    length), from its central directory, for archives as pyzap writes them
+    (no zip64, one disk, stored or deflated, not encrypted); None for any
+    other, which zipfile then reads. Importing zipfile would cost a first
+    run 3-10 ms (re, shutil, bz2, lzma, pathlib, threading)."""
+    tail_size = min(size, 22 + 0xFFFF)
+    tail = read(size - tail_size, tail_size)
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        return None
+    count, cd_size, cd_offset = _u16(tail, end + 10), _u32(tail, end + 12), _u32(tail, end + 16)
+    if (_u16(tail, end + 4) or _u16(tail, end + 6) or count != _u16(tail, end + 8)
+            or 0xFFFF == count or 0xFFFFFFFF in (cd_size, cd_offset)
+            or cd_offset + cd_size > size - tail_size + end):
+        return None
+    data = read(cd_offset, cd_size)
+    members = []
+    at = 0
+    for _ in range(count):
+        if data[at:at + 4] != b"PK\x01\x02" or at + 46 > len(data):
+            return None
+        m = _Member()
+        m.flag_bits, m.compress_type = _u16(data, at + 8), _u16(data, at + 10)
+        m.CRC, m.compress_size, m.file_size = (
+            _u32(data, at + 16), _u32(data, at + 20), _u32(data, at + 24))
+        name_len, extra_len, comment_len = (
+            _u16(data, at + 28), _u16(data, at + 30), _u16(data, at + 32))
+        m.external_attr, m.header_offset = _u32(data, at + 38), _u32(data, at + 42)
+        name = data[at + 46:at + 46 + name_len]
+        if (len(name) != name_len or m.flag_bits & 1 or m.compress_type not in (0, 8)
+                or 0xFFFFFFFF in (m.compress_size, m.file_size, m.header_offset)):
+            return None
+        # As zipfile decodes names: UTF-8 when flag bit 11 says so, else cp437.
+        m.filename = name.decode("utf-8" if m.flag_bits & 0x800 else "cp437")
+        members.append(m)
+        at += 46 + name_len + extra_len + comment_len
+    return members
+
+
+def _unpack_nested(artifact, prefix, tmp, toc):
+    """_unpack of the tree under `prefix` from the nested, stored
+    `<prefix>.zip` the writer makes, located through zipimport's table of
+    contents `toc` and read with pread; None when the artifact is not laid
+    out that way (repacked by hand), for the zipfile path to do it."""
+    if not toc:
+        return None
+    entry = toc.get((prefix.rstrip("/") + ".zip").replace("/", os.sep))
+    # (path, compress, data_size, file_size, offset, time, date, crc)
+    if entry is None or entry[1] != 0:
+        return None
+    fd = os.open(artifact, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        at_file = lambda at, n: os.pread(fd, n, at)  # noqa: E731
+        outer = _Member()
+        outer.filename, outer.header_offset = entry[0], entry[4]
+        base, size = _data_offset(at_file, outer), entry[3]
+        read = lambda at, n: os.pread(fd, n, base + at)  # noqa: E731
+        members = _nested_members(read, size)
+        if members is None:
+            return None
+        return _unpack(_Members(members), "", prefix, artifact, tmp, read)
+    finally:
+        os.close(fd)
 
 
 def _raw_source(zf, outer, window, artifact):
@@ -1845,7 +1947,7 @@ def _main():
             _fail("bad or missing tree digest in __pyzap__/boot of %s (the file is damaged)"
                   % artifact)
         sites.append(_extracted_dir(artifact, extract_hash + suffix, extract_prefix,
-                                    boot.get("no_compile") != "1", digest))
+                                    boot.get("no_compile") != "1", digest, _toc(loader)))
     extracted = sites[0] if sites else None
     if sites and (boot.get("native") == "1" or boot["target"]) and _noexec(extracted):
         _fail("the cache %s is on a file system mounted noexec, so the bundle's native "

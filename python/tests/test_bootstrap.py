@@ -127,6 +127,8 @@ def main():
             print(json.dumps(pool.map(work, [1, 2])))
     elif cmd == "quiet":
         pass
+    elif cmd == "modules":
+        print(json.dumps(sorted(m for m in ("zipfile", "bz2", "lzma") if m in sys.modules)))
     elif cmd == "where":
         import extpkg, pyzap_runtime
         print(json.dumps({"ext_data": extpkg.data(), "executable": sys.executable,
@@ -513,6 +515,21 @@ class EntryPoints(BootstrapTestCase):
                      if layout == "flat" else self.extracted())
             self.assertEqual(sorted(os.listdir(where)),
                              [".pyzap-bin", ".pyzap-complete", "app-1.0.dist-info", "edir", "epth.pth", "extpkg", "nsp"], layout)
+
+    def test_first_run_reads_the_nested_tree_without_zipfile(self):
+        # The writer's layout is read from its central directory by hand: a
+        # first run does not pay for zipfile's imports (bz2, lzma, shutil...).
+        # A tree repacked by hand still goes through zipfile.
+        # -S: a .pth hook of the base installation may import zipfile itself.
+        for layout, zipfile_loaded in (("nested", False), ("flat", True)):
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.boot = build(self.art, base_boot(), base_files(), layout=layout)
+            cold = self.ok(self.run_art("modules", python_args=["-S"]))
+            loaded = json.loads(cold.stdout.strip().splitlines()[-1])
+            self.assertEqual("zipfile" in loaded, zipfile_loaded, (layout, loaded))
+            if not zipfile_loaded:
+                self.assertEqual(loaded, [], layout)
+            self.assertEqual(self.probe("probe")["ext_data"], "hello from data", layout)
 
     def test_missing_bytecode_is_compiled_on_extraction(self):
         # A bundle built for another Python version has no pycs for this

@@ -26,6 +26,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{cache, LauncherError, Trailer};
 
+/// How much of a file is decompressed and written at a time.
+const COPY_CHUNK: usize = 256 << 10;
+
 /// The completion marker inside an extracted interpreter tree.
 pub const MARKER: &str = ".pyzap-complete";
 
@@ -205,15 +208,27 @@ impl<'a> TreeWriter<'a> {
                 format!("unexpected archive entry {}: {kind:?}", rel.display()),
             ));
         }
-        self.buf.clear();
-        entry.read_to_end(&mut self.buf)?;
         let mode = if exec { 0o755 } else { 0o644 };
         let mut out = File::options()
             .write(true)
             .create_new(true)
             .mode(mode)
             .open(&path)?;
-        out.write_all(&self.buf)?;
+        // In pieces through one buffer: a whole-file buffer would grow to
+        // the largest file (the interpreter, megabytes), all of it fresh
+        // memory the kernel zeroes first.
+        if self.buf.is_empty() {
+            self.buf = vec![0; COPY_CHUNK];
+        }
+        loop {
+            let n = match entry.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            out.write_all(&self.buf[..n])?;
+        }
         if mode & self.umask != 0 {
             out.set_permissions(std::fs::Permissions::from_mode(mode))?;
         }

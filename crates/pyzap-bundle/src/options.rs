@@ -87,7 +87,9 @@ pub struct StandaloneOptions {
     pub python_sources: Option<pyzap_python::PythonSources>,
     /// The sha256 the archive must have (hex, `sha256:` prefix allowed).
     pub python_dist_sha256: Option<String>,
-    /// Leave out test suites, idlelib, tkinter, ensurepip and other versions' bytecode.
+    /// Leave out the stdlib's test suites, idlelib, tkinter and Tcl/Tk,
+    /// ensurepip, pydoc_data, C headers, man pages, the interpreter's own
+    /// site-packages and other versions' bytecode.
     pub strip_stdlib: bool,
     /// Ship the stdlib's `.py` sources next to its bytecode. Without them
     /// (the default, with `strip_stdlib` and bytecode compiled) each module

@@ -289,7 +289,8 @@ pub(crate) struct BuildArgs {
     pub python_dist_sha256: Option<String>,
     /// Keep the whole CPython of --python-dist (by default the stdlib's test
     /// suites, idlelib, tkinter and Tcl/Tk, ensurepip, pydoc_data, C headers,
-    /// man pages and other versions' bytecode are left out)
+    /// man pages, its own site-packages and other versions' bytecode are
+    /// left out)
     #[arg(long, requires = "standalone", help_heading = STANDALONE)]
     pub no_strip_stdlib: bool,
     /// Ship the stdlib's .py sources too (by default each stdlib module is

@@ -142,8 +142,13 @@ fn stripped_outside_stdlib(parts: &[&str]) -> bool {
 
 /// `inner`: the path below `lib/python3.X/`, split at `/`.
 fn stripped_in_stdlib(inner: &[&str], cache_tag: &str) -> bool {
+    // The interpreter's own site-packages (python-build-standalone ships
+    // pip, setuptools: a thousand files): the bootstrap runs the app in the
+    // bundle's venv, which does not see them, and forgets what their .pth
+    // hooks imported at start-up (setuptools' `distutils-precedence.pth`
+    // runs on every start of the interpreter).
     if inner.first() == Some(&"site-packages") {
-        return false;
+        return inner.len() > 1;
     }
     let dirs = &inner[..inner.len().saturating_sub(1)];
     if dirs.iter().any(|d| STRIP_DIRS.contains(d)) {
@@ -487,6 +492,66 @@ mod tests {
         ));
     }
 
+    /// What `collect` packs of a tree with a sourceless overlay and an
+    /// interpreter site-packages: the overlay's bytecode in place of the
+    /// sources it covers (and of their `__pycache__`), nothing of
+    /// site-packages, the rest as it is.
+    #[test]
+    fn collect_packs_sourceless_bytecode_and_no_site_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |root: &Path, rel: &str| {
+            let path = root.join(rel);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, rel).unwrap();
+        };
+        let root = dir.path().join("python");
+        for rel in [
+            "bin/python3.11",
+            "lib/python3.11/os.py",
+            "lib/python3.11/__pycache__/os.cpython-311.pyc",
+            "lib/python3.11/json/__init__.py",
+            "lib/python3.11/lib2to3/Grammar.txt",
+            "lib/python3.11/broken_py2.py",
+            "lib/python3.11/site-packages/pip/__init__.py",
+            "lib/python3.11/site-packages/distutils-precedence.pth",
+        ] {
+            write(&root, rel);
+        }
+        let overlay = dir.path().join("overlay");
+        for rel in ["lib/python3.11/os.pyc", "lib/python3.11/json/__init__.pyc"] {
+            write(&overlay, rel);
+        }
+        let dist = PythonDist {
+            root,
+            interpreter: "bin/python3.11".into(),
+            arch: "x86_64".into(),
+        };
+        let opts = PayloadOptions {
+            strip_stdlib: true,
+            cache_tag: "cpython-311".into(),
+            python: "3.11.2".into(),
+            parts: 1,
+            level: 1,
+            overlay: Some(overlay),
+            sourceless_stdlib: true,
+        };
+        let collected = collect(&dist, &opts).unwrap();
+        let mut packed: Vec<&str> = collected.items.iter().map(|i| i.rel.as_str()).collect();
+        packed.sort_unstable();
+        assert_eq!(
+            packed,
+            [
+                "bin/python3.11",
+                "lib/python3.11/broken_py2.py",
+                "lib/python3.11/json/__init__.pyc",
+                "lib/python3.11/lib2to3/Grammar.txt",
+                "lib/python3.11/os.pyc",
+            ]
+        );
+        assert_eq!(collected.sourceless_files, 3);
+        assert_eq!(collected.stripped_files, 2);
+    }
+
     #[test]
     fn strip_rules() {
         let s = |p| stripped(p, "cpython-311");
@@ -505,16 +570,20 @@ mod tests {
         assert!(s("lib/python3.11/turtle.py"));
         assert!(s("lib/python3.11/__pycache__/turtle.cpython-311.pyc"));
         assert!(!s("lib/python3.11/turtledemo_is_not_a_module.py"));
-        assert!(!s("lib/python3.11/site-packages/turtle.py"));
         assert!(!s("lib/python3.11/unittest/case.py"));
-        assert!(!s("lib/python3.11/site-packages/foo/tests/x.py"));
         assert!(!s("bin/python3.11"));
         assert!(s("lib/python3.11/pydoc_data/topics.py"));
         assert!(s(
             "lib/python3.11/pydoc_data/__pycache__/topics.cpython-311.pyc"
         ));
         assert!(!s("lib/python3.11/pydoc.py"));
-        assert!(!s("lib/python3.11/site-packages/pydoc_data/topics.py"));
+        // The interpreter's own site-packages: the bundle's venv never sees it.
+        assert!(s("lib/python3.11/site-packages/pip/__init__.py"));
+        assert!(s("lib/python3.11/site-packages/distutils-precedence.pth"));
+        assert!(s(
+            "lib/python3.11/site-packages/_distutils_hack/__init__.py"
+        ));
+        assert!(!s("lib/python3.11/site-packages"));
         // python-build-standalone's tree around the stdlib.
         assert!(s("lib/tcl8.6/init.tcl"));
         assert!(s("lib/tcl8/8.5/msgcat-1.6.1.tm"));

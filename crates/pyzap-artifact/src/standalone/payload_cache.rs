@@ -17,8 +17,10 @@ use crate::standalone::payload::{collect, pack_collected};
 use crate::standalone::{GlibcNeed, Payload, PayloadOptions, PythonDist};
 use crate::ArtifactError;
 
-/// Bumped whenever what a payload holds, or how it is laid out, changes.
-const FORMAT: &str = "pyzap-python-payload-3";
+/// Bumped whenever what a payload holds (the strip rules included), or how
+/// it is laid out, changes: entries are keyed by inputs and options, not by
+/// the code that packed them.
+const FORMAT: &str = "pyzap-python-payload-4";
 const DIR: &str = "python-payload";
 const METADATA: &str = "payload.json";
 

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use pyzap_bundle::{BundleOptions, SourceOptions};
+use pyzap_bundle::{BundleOptions, SourceOptions, StandaloneOptions};
 use pyzap_test_support::{wheelhouse, ScratchDir};
 
 /// One scratch directory for the whole test process, under cargo's
@@ -26,6 +26,35 @@ pub(crate) fn scratch() -> &'static Path {
 /// cold build cache would otherwise pack it at level 19, seconds of CPU per
 /// test. The payload cache's own tests cover what level 19 changes.
 pub(crate) const FAST_PAYLOAD_LEVEL: i32 = 3;
+
+/// `pyzap build six -e six --no-index -f WHEELHOUSE --no-compile
+/// --standalone -o OUTPUT`, stripped and packed at [`FAST_PAYLOAD_LEVEL`],
+/// with `standalone` saying where the CPython comes from, and a build
+/// cache at `cache`.
+pub(crate) fn six_standalone(
+    output: PathBuf,
+    cache: PathBuf,
+    standalone: StandaloneOptions,
+) -> BundleOptions {
+    BundleOptions {
+        source: SourceOptions {
+            inputs: vec!["six".into()],
+            find_links: vec![wheelhouse().display().to_string()],
+            no_index: true,
+            ..SourceOptions::default()
+        },
+        entry_point: Some("six".into()),
+        output,
+        no_compile: true,
+        standalone: Some(StandaloneOptions {
+            strip_stdlib: true,
+            payload_level: Some(FAST_PAYLOAD_LEVEL),
+            ..standalone
+        }),
+        cache_dir: cache,
+        ..BundleOptions::default()
+    }
+}
 
 /// A new empty directory `<scratch>/<name>`: named by the test, so a report
 /// that shows it reads the same in every run.

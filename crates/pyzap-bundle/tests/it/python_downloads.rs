@@ -8,12 +8,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use pyzap_bundle::{
-    BundleOptions, DownloadReporter, PythonSources, Reporter, SourceOptions, StandaloneOptions,
-};
+use pyzap_bundle::{BundleOptions, DownloadReporter, PythonSources, Reporter, StandaloneOptions};
 use pyzap_test_support::{
-    python_dist, python_dist_mirror, python_dist_mirror_path, python_dist_table, wheelhouse,
-    RouteServer,
+    python_dist, python_dist_mirror, python_dist_mirror_path, python_dist_table, RouteServer,
 };
 
 use crate::common::*;
@@ -29,29 +26,20 @@ fn options(
     platform: Option<&str>,
 ) -> BundleOptions {
     BundleOptions {
-        source: SourceOptions {
-            inputs: vec!["six".into()],
-            find_links: vec![wheelhouse().display().to_string()],
-            no_index: true,
-            ..SourceOptions::default()
-        },
-        entry_point: Some("six".into()),
         python_versions: vec![version.into()],
         platforms: platform.map(String::from).into_iter().collect(),
-        output: dir.join("six"),
-        no_compile: true,
-        standalone: Some(StandaloneOptions {
-            strip_stdlib: true,
-            payload_level: Some(FAST_PAYLOAD_LEVEL),
-            python_sources: Some(PythonSources {
-                mirror: Some(mirror.to_string()),
-                table: Some(table.to_path_buf()),
-                uv_dir: None,
-            }),
-            ..StandaloneOptions::default()
-        }),
-        cache_dir: dir.join("cache"),
-        ..BundleOptions::default()
+        ..six_standalone(
+            dir.join("six"),
+            dir.join("cache"),
+            StandaloneOptions {
+                python_sources: Some(PythonSources {
+                    mirror: Some(mirror.to_string()),
+                    table: Some(table.to_path_buf()),
+                    uv_dir: None,
+                }),
+                ..StandaloneOptions::default()
+            },
+        )
     }
 }
 

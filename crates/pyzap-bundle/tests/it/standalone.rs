@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use pyzap_bundle::{BundleOptions, DownloadReporter, Reporter, SourceOptions, StandaloneOptions};
-use pyzap_test_support::{python_dist, wheelhouse, Route, RouteServer};
+use pyzap_bundle::{BundleOptions, DownloadReporter, Reporter, StandaloneOptions};
+use pyzap_test_support::{python_dist, Route, RouteServer};
 
 const DIST: &str = "cpython-3.11.2-x86_64-unknown-linux-gnu-install_only.tar.gz";
 
@@ -52,26 +52,15 @@ fn launcher_stand_in(dir: &Path) -> PathBuf {
 /// `pyzap build six -e six --no-index -f WHEELHOUSE --no-compile
 /// --standalone --python-dist URL --launcher STUB -o OUT`.
 fn options(url: &str, stub: &Path, cache: &Path, output: &Path) -> BundleOptions {
-    BundleOptions {
-        source: SourceOptions {
-            inputs: vec!["six".into()],
-            find_links: vec![wheelhouse().display().to_string()],
-            no_index: true,
-            ..SourceOptions::default()
-        },
-        entry_point: Some("six".into()),
-        output: output.to_path_buf(),
-        no_compile: true,
-        standalone: Some(StandaloneOptions {
+    crate::common::six_standalone(
+        output.to_path_buf(),
+        cache.to_path_buf(),
+        StandaloneOptions {
             python_dist: url.to_string(),
-            strip_stdlib: true,
             launcher: Some(stub.to_path_buf()),
-            payload_level: Some(crate::common::FAST_PAYLOAD_LEVEL),
             ..StandaloneOptions::default()
-        }),
-        cache_dir: cache.to_path_buf(),
-        ..BundleOptions::default()
-    }
+        },
+    )
 }
 
 #[test]

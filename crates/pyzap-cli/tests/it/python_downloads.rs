@@ -17,21 +17,26 @@ use crate::standalone::run_bare;
 
 /// `pyzap build six -e six -f WHEELHOUSE --no-index --standalone
 /// --python-version 3.11 -o DIR/six`, with a build cache of its own (so
-/// the download is not found in the shared one) and the CPython sources
-/// `env` names.
-fn build(dir: &Path, env: &[(&str, &Path)]) -> Output {
-    let mut cmd = pyzap();
-    cmd.env("PYZAP_CACHE_DIR", dir.join("cache"))
+/// the download is not found in the shared one), the table naming the
+/// fixture as CPython 3.11.2 with `sha256`, the mirror at `mirror` and uv's
+/// managed-python directory `uv`.
+fn build(dir: &Path, sha256: &str, mirror: &str, uv: &Path) -> Output {
+    pyzap()
+        .env("PYZAP_CACHE_DIR", dir.join("cache"))
         .env_remove("XDG_DATA_HOME")
+        .env(
+            "PYZAP_PYTHON_DOWNLOADS",
+            python_dist_table(dir, "3.11.2", "2.17", sha256),
+        )
+        .env("PYZAP_PYTHON_MIRROR", mirror)
+        .env("UV_PYTHON_INSTALL_DIR", uv)
         .args(["build", "six", "-e", "six", "--no-index", "--standalone"])
         .args(["--python-version", "3.11", "-f"])
         .arg(wheelhouse())
         .arg("-o")
-        .arg(dir.join("six"));
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    cmd.output().unwrap()
+        .arg(dir.join("six"))
+        .output()
+        .unwrap()
 }
 
 /// The built executable's CPython version, run with no Python around.
@@ -51,17 +56,7 @@ fn a_standalone_build_downloads_the_table_s_cpython_from_the_mirror() {
     let sha256 = pyzap_test_support::sha256_file(&python_dist());
     let uv = dir.join("uv-python");
     fs_err::create_dir(&uv).unwrap();
-    let out = build(
-        &dir,
-        &[
-            (
-                "PYZAP_PYTHON_DOWNLOADS",
-                &python_dist_table(&dir, "3.11.2", "2.17", &sha256),
-            ),
-            ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
-            ("UV_PYTHON_INSTALL_DIR", &uv),
-        ],
-    );
+    let out = build(&dir, &sha256, &server.url("/pbs"), &uv);
     let log = stderr(&out);
     assert!(out.status.success(), "{log}");
     let url = server.url(&python_dist_mirror_path());
@@ -75,17 +70,7 @@ fn a_download_whose_digest_is_not_the_table_s_is_refused() {
     let dir = fresh_dir("pd-hash-");
     let server = python_dist_mirror();
     let wrong = "1".repeat(64);
-    let out = build(
-        &dir,
-        &[
-            (
-                "PYZAP_PYTHON_DOWNLOADS",
-                &python_dist_table(&dir, "3.11.2", "2.17", &wrong),
-            ),
-            ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
-            ("UV_PYTHON_INSTALL_DIR", &dir.join("no-uv")),
-        ],
-    );
+    let out = build(&dir, &wrong, &server.url("/pbs"), &dir.join("no-uv"));
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     let url = server.url(&python_dist_mirror_path());
@@ -117,17 +102,7 @@ fn a_cpython_uv_installed_is_used_without_a_download() {
     let installed = uv.join("cpython-3.11.2-linux-x86_64-gnu");
     fs_err::rename(uv.join("python"), &installed).unwrap();
     let sha256 = pyzap_test_support::sha256_file(&python_dist());
-    let out = build(
-        &dir,
-        &[
-            (
-                "PYZAP_PYTHON_DOWNLOADS",
-                &python_dist_table(&dir, "3.11.2", "2.17", &sha256),
-            ),
-            ("PYZAP_PYTHON_MIRROR", Path::new(&server.url("/pbs"))),
-            ("UV_PYTHON_INSTALL_DIR", &uv),
-        ],
-    );
+    let out = build(&dir, &sha256, &server.url("/pbs"), &uv);
     let log = stderr(&out);
     assert!(out.status.success(), "{log}");
     assert!(

@@ -53,7 +53,7 @@ fn with_footer(text: &str) -> Vec<u8> {
     bytes
 }
 
-fn hash(bytes: &[u8]) -> String {
+pub(crate) fn hash(bytes: &[u8]) -> String {
     sha2::Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -123,7 +123,12 @@ fn trailer_fields_out_of_range() {
 // The payload, unpacked by `unpack_payload` from a file of our making.
 
 /// `payload` written to `<tmp>/app`, and the trailer of one part over it.
-fn executable(tmp: &Path, payload: &[u8], part_size: u64, sha256: String) -> (PathBuf, Trailer) {
+pub(crate) fn executable(
+    tmp: &Path,
+    payload: &[u8],
+    part_size: u64,
+    sha256: String,
+) -> (PathBuf, Trailer) {
     let exe = tmp.join("app");
     File::create(&exe).unwrap().write_all(payload).unwrap();
     let trailer = Trailer {

@@ -6,32 +6,12 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use pyzap_launcher::{unpack_payload, LauncherError, Part, Trailer};
-use sha2::Digest;
+use pyzap_launcher::{unpack_payload, LauncherError, Trailer};
 
 /// A one-part executable holding the zstd-compressed `tar`.
 fn executable(tmp: &Path, tar: &[u8]) -> (PathBuf, Trailer) {
     let part = zstd::stream::encode_all(tar, 3).unwrap();
-    let exe = tmp.join("app");
-    fs_err::write(&exe, &part).unwrap();
-    let sha256 = sha2::Sha256::digest(&part)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let trailer = Trailer {
-        payload_offset: 0,
-        payload_size: part.len() as u64,
-        interpreter: "bin/python3.11".into(),
-        arch: std::env::consts::ARCH.into(),
-        python: "3.11.2".into(),
-        glibc: None,
-        parts: vec![Part {
-            offset: 0,
-            size: part.len() as u64,
-            sha256,
-        }],
-    };
-    (exe, trailer)
+    crate::messages::executable(tmp, &part, part.len() as u64, crate::messages::hash(&part))
 }
 
 fn unpack(tmp: &Path, tar: &[u8]) -> (PathBuf, Result<(), LauncherError>) {

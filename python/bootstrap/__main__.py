@@ -857,8 +857,7 @@ def _data_offset(read, info):
     header = read(info.header_offset, 30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise ValueError("bad local header for %s" % info.filename)
-    return (info.header_offset + 30 + int.from_bytes(header[26:28], "little")
-            + int.from_bytes(header[28:30], "little"))
+    return info.header_offset + 30 + _u16(header, 26) + _u16(header, 28)
 
 
 def _copy_member(read, info, fd):

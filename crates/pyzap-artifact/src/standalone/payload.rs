@@ -5,6 +5,7 @@
 //! record their source's mtime and would otherwise be recompiled. Each ELF
 //! file packed is read for the glibc it needs, on the way (`glibc.rs`).
 
+use std::collections::HashSet;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +13,7 @@ use std::sync::Mutex;
 
 use crate::standalone::elf::is_elf;
 use crate::standalone::part_plan::balance;
+use crate::standalone::stdlib_bytecode::sourceless_rel;
 use crate::standalone::{ElfFacts, GlibcNeed, PythonDist};
 use crate::ArtifactError;
 
@@ -116,11 +118,18 @@ const STRIP_LIB_PREFIXES: &[&str] = &["tcl8", "tk8", "itcl", "thread2"];
 /// Whether `rel` (relative to the distribution root: `bin/`, `lib/`) is left out.
 pub(crate) fn stripped(rel: &str, cache_tag: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
-    match parts.as_slice() {
-        ["lib", std, inner @ ..] if std.starts_with("python3.") => {
-            stripped_in_stdlib(inner, cache_tag)
-        }
-        _ => stripped_outside_stdlib(&parts),
+    match stdlib_inner(&parts) {
+        Some(inner) => stripped_in_stdlib(inner, cache_tag),
+        None => stripped_outside_stdlib(&parts),
+    }
+}
+
+/// The parts of a path below `lib/python3.X/` (the interpreter's
+/// `site-packages` included), or `None` for a path elsewhere.
+fn stdlib_inner<'a>(parts: &'a [&'a str]) -> Option<&'a [&'a str]> {
+    match parts {
+        ["lib", std, inner @ ..] if std.starts_with("python3.") => Some(inner),
+        _ => None,
     }
 }
 
@@ -206,6 +215,34 @@ pub(crate) fn collect(
         path: root.clone(),
         source,
     };
+    // The overlay first: its names say which stdlib sources it replaces.
+    let mut overlay_files = Vec::new();
+    let mut overlay_print = String::from("overlay\n");
+    if let Some(overlay) = &opts.overlay {
+        for entry in walkdir::WalkDir::new(overlay)
+            .sort_by_file_name()
+            .min_depth(1)
+        {
+            let entry = entry.map_err(|e| io(e.into()))?;
+            let rel = entry
+                .path()
+                .strip_prefix(overlay)
+                .expect("walkdir stays under its root")
+                .to_string_lossy()
+                .into_owned();
+            if !entry.file_type().is_file() || rel == ".complete" {
+                continue;
+            }
+            let meta = entry.metadata().map_err(|e| io(e.into()))?;
+            fingerprint_line(&mut overlay_print, &rel, &meta, None);
+            overlay_files.push((rel, entry.path().to_path_buf(), meta.len()));
+        }
+    }
+    let replacing: HashSet<&str> = if opts.sourceless_stdlib {
+        overlay_files.iter().map(|(rel, ..)| rel.as_str()).collect()
+    } else {
+        HashSet::new()
+    };
     let mut items = Vec::new();
     let mut fingerprint = String::from("dist\n");
     let (mut stripped_files, mut stripped_bytes) = (0, 0);
@@ -233,12 +270,10 @@ pub(crate) fn collect(
             stripped_bytes += meta.len();
             continue;
         }
-        if let (true, Some(overlay)) = (opts.sourceless_stdlib, &opts.overlay) {
-            if replaced_by_bytecode(&rel, overlay) {
-                sourceless_files += 1;
-                sourceless_bytes += meta.len();
-                continue;
-            }
+        if replaced_by_bytecode(&rel, &replacing) {
+            sourceless_files += 1;
+            sourceless_bytes += meta.len();
+            continue;
         }
         if let Some(target) = &link {
             if let Err(why) = check_link(&rel, target) {
@@ -256,33 +291,17 @@ pub(crate) fn collect(
             mtime: None,
         });
     }
-    if let Some(overlay) = &opts.overlay {
-        fingerprint.push_str("overlay\n");
-        let known: std::collections::HashSet<String> =
-            items.iter().map(|i| i.rel.clone()).collect();
-        for entry in walkdir::WalkDir::new(overlay)
-            .sort_by_file_name()
-            .min_depth(1)
-        {
-            let entry = entry.map_err(|e| io(e.into()))?;
-            let rel = entry
-                .path()
-                .strip_prefix(overlay)
-                .expect("walkdir stays under its root")
-                .to_string_lossy()
-                .into_owned();
-            if !entry.file_type().is_file() || rel == ".complete" {
-                continue;
-            }
-            let meta = entry.metadata().map_err(|e| io(e.into()))?;
-            fingerprint_line(&mut fingerprint, &rel, &meta, None);
+    if opts.overlay.is_some() {
+        fingerprint.push_str(&overlay_print);
+        let known: HashSet<String> = items.iter().map(|i| i.rel.clone()).collect();
+        for (rel, path, size) in overlay_files {
             if known.contains(&rel) || (opts.strip_stdlib && stripped(&rel, &opts.cache_tag)) {
                 continue;
             }
             items.push(Item {
-                size: meta.len(),
+                size,
                 rel,
-                path: entry.path().to_path_buf(),
+                path,
                 link: None,
                 mtime: Some(pyzap_fs::ZIP_EPOCH),
             });
@@ -299,29 +318,27 @@ pub(crate) fn collect(
 }
 
 /// Whether the distribution's file `rel` is a stdlib source, or its
-/// `__pycache__` bytecode, for which `overlay` holds the sourceless `X.pyc`:
-/// CPython imports that one when `X.py` is not there, and never reads
-/// `__pycache__` for a module without source.
-fn replaced_by_bytecode(rel: &str, overlay: &Path) -> bool {
+/// `__pycache__` bytecode, for which the overlay (whose files are
+/// `overlay`) holds the sourceless `X.pyc`: CPython imports that one when
+/// `X.py` is not there, and never reads `__pycache__` for a module without
+/// source.
+fn replaced_by_bytecode(rel: &str, overlay: &HashSet<&str>) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
-    let in_stdlib = parts.len() >= 3
-        && parts[0] == "lib"
-        && parts[1].starts_with("python3.")
-        && parts[2] != "site-packages";
-    if !in_stdlib {
+    let in_stdlib = matches!(stdlib_inner(&parts), Some([first, ..]) if *first != "site-packages");
+    if !in_stdlib || overlay.is_empty() {
         return false;
     }
     let (dir, file) = rel.rsplit_once('/').expect("at least three parts");
-    let module = if let Some(stem) = file.strip_suffix(".py") {
-        format!("{dir}/{stem}")
+    let sourceless = if file.ends_with(".py") {
+        sourceless_rel(rel)
     } else if let (Some(pkg), true) = (dir.strip_suffix("/__pycache__"), file.ends_with(".pyc")) {
         // `m.cpython-311[.opt-1].pyc`: the module is what precedes the tag.
         let stem = file.split('.').next().unwrap_or(file);
-        format!("{pkg}/{stem}")
+        format!("{pkg}/{stem}.pyc")
     } else {
         return false;
     };
-    overlay.join(format!("{module}.pyc")).is_file()
+    overlay.contains(sourceless.as_str())
 }
 
 /// A symlink must point inside the tree, relatively, or the extracted copy breaks.
@@ -466,13 +483,8 @@ mod tests {
 
     #[test]
     fn sources_and_their_pycache_give_way_to_sourceless_bytecode() {
-        let overlay = tempfile::tempdir().unwrap();
-        for pyc in ["lib/python3.11/os.pyc", "lib/python3.11/json/decoder.pyc"] {
-            let path = overlay.path().join(pyc);
-            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
-            fs_err::write(path, b"").unwrap();
-        }
-        let r = |rel| replaced_by_bytecode(rel, overlay.path());
+        let overlay = HashSet::from(["lib/python3.11/os.pyc", "lib/python3.11/json/decoder.pyc"]);
+        let r = |rel| replaced_by_bytecode(rel, &overlay);
         assert!(r("lib/python3.11/os.py"));
         assert!(r("lib/python3.11/__pycache__/os.cpython-311.pyc"));
         assert!(r("lib/python3.11/__pycache__/os.cpython-311.opt-2.pyc"));
